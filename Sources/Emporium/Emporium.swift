@@ -1,0 +1,2 @@
+import ArgumentParser
+@main struct EmporiumCommand: AsyncParsableCommand { func run() async throws {} }
