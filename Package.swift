@@ -37,12 +37,14 @@ let package = Package(
             dependencies: [
                 "EmporiumRuntime",
                 "EmporiumKit",
+                "Catalog",
                 "Storage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),
@@ -84,6 +86,7 @@ let package = Package(
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Instrumentation", package: "swift-distributed-tracing"),
                 .product(name: "W3CTraceContext", package: "swift-w3c-trace-context"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
@@ -106,13 +109,17 @@ let package = Package(
         // MARK: tests
         .target(
             name: "EmporiumTestSupport",
-            dependencies: ["Storage", "EmporiumKit"],
+            dependencies: [
+                "Storage", "EmporiumKit",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SQLKit", package: "sql-kit"),
+            ],
             path: "Tests/EmporiumTestSupport",
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "StorageTests",
-            dependencies: ["Storage", "EmporiumTestSupport"],
+            dependencies: ["Storage", "EmporiumTestSupport", .product(name: "SQLKit", package: "sql-kit")],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -120,13 +127,22 @@ let package = Package(
             dependencies: [
                 "EmporiumKit", "EmporiumTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "CatalogTests",
+            dependencies: ["Catalog", "EmporiumKit"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "EmporiumRuntimeTests",
             dependencies: [
                 "EmporiumRuntime", "EmporiumKit", "Catalog", "Storage", "EmporiumTestSupport", "Emporium",
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strictSettings

@@ -1,0 +1,28 @@
+import EmporiumKit
+import Logging
+import Storage
+
+/// The catalog service: products, variants and categories (`/v1/products`, `/v1/categories`).
+public struct CatalogService: EmporiumService {
+    public let name = "catalog"
+    public let migrations = CatalogMigrations.all
+    public let openAPI = CatalogOpenAPI.fragment
+
+    private let store: CatalogStore
+    private let environment: ServiceEnvironment
+
+    public init(environment: ServiceEnvironment) {
+        self.environment = environment
+        self.store = CatalogStore(database: environment.database)
+    }
+
+    public func addRoutes(to router: ServiceRouter) {
+        ProductsController(store: store).addRoutes(to: router)
+    }
+
+    /// Seeds the demo catalog into an empty embedded database.
+    public func prepare() async throws {
+        guard environment.seedsDemoData else { return }
+        try await CatalogSeeder(store: store, logger: environment.logger).seedIfEmpty()
+    }
+}

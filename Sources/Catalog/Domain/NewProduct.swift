@@ -1,0 +1,121 @@
+import EmporiumKit
+import Foundation
+
+/// The body of `POST /v1/products`, as the client sent it.
+public struct NewProduct: Decodable, Sendable {
+    public var name: String
+    public var description: String?
+    public var categoryId: String
+    public var status: String?
+    public var imageUrls: [String]?
+    public var variants: [NewVariant]
+
+    public struct NewVariant: Decodable, Sendable {
+        public var sku: String
+        public var attributes: [String: String]?
+        public var price: Money
+    }
+
+    public init(name: String, description: String?, categoryId: String, status: String?, imageUrls: [String]?, variants: [NewVariant]) {
+        self.name = name
+        self.description = description
+        self.categoryId = categoryId
+        self.status = status
+        self.imageUrls = imageUrls
+        self.variants = variants
+    }
+}
+
+/// A ``NewProduct`` that passed every rule that needs no database: ready to store.
+public struct ValidatedProduct: Sendable, Equatable {
+    public var name: String
+    public var description: String
+    public var categoryId: UUID
+    public var status: ProductStatus
+    public var imageUrls: [String]
+    public var variants: [Variant]
+}
+
+/// The catalog's input rules, without I/O: every violation is collected, each naming its field.
+public enum ProductRules {
+    public static let maxNameLength = 200
+    public static let maxDescriptionLength = 5000
+    public static let maxVariants = 100
+    public static let maxImages = 20
+    public static let maxAttributes = 20
+    /// Upper bound of a price in minor units (10 billion in major units), well inside Int64.
+    public static let maxAmount: Int64 = 1_000_000_000_000
+
+    /// Validates `input`, returning the product to store or throwing a 400 naming every bad field.
+    public static func validate(_ input: NewProduct) throws(ProblemDetails) -> ValidatedProduct {
+        var errors: [ProblemDetails.FieldError] = []
+        func fail(_ field: String, _ detail: String) { errors.append(.init(field: field, detail: detail)) }
+
+        let name = input.name.trimmingCharacters(in: .whitespacesAndNewlines)
+        if name.isEmpty { fail("name", "must not be empty") }
+        if name.count > maxNameLength { fail("name", "must be at most \(maxNameLength) characters") }
+
+        let description = (input.description ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        if description.count > maxDescriptionLength { fail("description", "must be at most \(maxDescriptionLength) characters") }
+
+        let categoryId = UUID(uuidString: input.categoryId)
+        if categoryId == nil { fail("categoryId", "must be a UUID") }
+
+        var status = ProductStatus.draft
+        if let raw = input.status {
+            if let parsed = ProductStatus(rawValue: raw) {
+                status = parsed
+            } else {
+                fail("status", "must be one of \(ProductStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+        }
+
+        let imageUrls = input.imageUrls ?? []
+        if imageUrls.count > maxImages { fail("imageUrls", "must hold at most \(maxImages) URLs") }
+        for (index, url) in imageUrls.enumerated() where !isWebURL(url) {
+            fail("imageUrls[\(index)]", "must be an absolute http or https URL")
+        }
+
+        if input.variants.isEmpty { fail("variants", "must hold at least one variant") }
+        if input.variants.count > maxVariants { fail("variants", "must hold at most \(maxVariants) variants") }
+        var seenSKUs: Set<String> = []
+        var variants: [Variant] = []
+        for (index, variant) in input.variants.enumerated() {
+            let field = "variants[\(index)]"
+            if !isValidSKU(variant.sku) {
+                fail("\(field).sku", "must be 1-64 characters of A-Z, 0-9 and '-', starting with a letter or digit")
+            } else if !seenSKUs.insert(variant.sku).inserted {
+                fail("\(field).sku", "duplicates another variant's SKU")
+            }
+            if variant.price.amount < 0 { fail("\(field).price.amount", "must not be negative") }
+            if variant.price.amount > maxAmount { fail("\(field).price.amount", "must be at most \(maxAmount)") }
+            if !Currency.isValid(variant.price.currency) {
+                fail("\(field).price.currency", "must be an ISO 4217 currency code such as USD")
+            }
+            let attributes = variant.attributes ?? [:]
+            if attributes.count > maxAttributes { fail("\(field).attributes", "must hold at most \(maxAttributes) attributes") }
+            for (key, value) in attributes.sorted(by: { $0.key < $1.key }) {
+                if key.isEmpty || key.count > 40 { fail("\(field).attributes", "names must be 1-40 characters") }
+                if value.count > 100 { fail("\(field).attributes.\(key)", "must be at most 100 characters") }
+            }
+            variants.append(Variant(sku: variant.sku, attributes: attributes, price: variant.price))
+        }
+
+        guard errors.isEmpty, let categoryId else { throw .validation(errors) }
+        return ValidatedProduct(
+            name: name, description: description, categoryId: categoryId, status: status,
+            imageUrls: imageUrls, variants: variants
+        )
+    }
+
+    static func isValidSKU(_ sku: String) -> Bool {
+        guard let first = sku.utf8.first, (1...64).contains(sku.utf8.count) else { return false }
+        func allowed(_ byte: UInt8) -> Bool { (0x41...0x5A).contains(byte) || (0x30...0x39).contains(byte) }
+        return allowed(first) && sku.utf8.allSatisfy { allowed($0) || $0 == 0x2D }
+    }
+
+    static func isWebURL(_ string: String) -> Bool {
+        guard string.count <= 2048, let url = URL(string: string), let scheme = url.scheme?.lowercased() else { return false }
+        return (scheme == "http" || scheme == "https") && url.host?.isEmpty == false
+    }
+}

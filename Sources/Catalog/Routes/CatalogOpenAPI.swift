@@ -1,0 +1,83 @@
+import EmporiumKit
+
+/// The OpenAPI description of the catalog's public routes.
+enum CatalogOpenAPI {
+    static let fragment = OpenAPIFragment(
+        json: #"""
+            {
+              "tags": [{"name": "catalog", "description": "Products, variants and categories."}],
+              "paths": {
+                "/v1/products": {
+                  "get": {
+                    "tags": ["catalog"], "operationId": "listProducts", "summary": "List active products, oldest first, a page at a time.",
+                    "parameters": [
+                      {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
+                      {"name": "cursor", "in": "query", "description": "The nextCursor of the previous page.", "schema": {"type": "string"}}
+                    ],
+                    "responses": {
+                      "200": {"description": "A page of products.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ProductPage"}}}},
+                      "400": {"$ref": "#/components/responses/BadRequest"}
+                    }
+                  },
+                  "post": {
+                    "tags": ["catalog"], "operationId": "createProduct", "summary": "Create a product with its variants (status draft unless given).",
+                    "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NewProduct"}}}},
+                    "responses": {
+                      "201": {"description": "Created.", "headers": {"Location": {"schema": {"type": "string"}}},
+                              "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Product"}}}},
+                      "400": {"$ref": "#/components/responses/BadRequest"},
+                      "409": {"description": "A SKU is taken.", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}},
+                      "413": {"description": "Body over 1 MiB.", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+                    }
+                  }
+                },
+                "/v1/products/{id}": {
+                  "get": {
+                    "tags": ["catalog"], "operationId": "getProduct", "summary": "One active product.",
+                    "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}],
+                    "responses": {
+                      "200": {"description": "The product.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Product"}}}},
+                      "400": {"$ref": "#/components/responses/BadRequest"},
+                      "404": {"description": "No such active product.", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+                    }
+                  }
+                },
+                "/v1/categories": {
+                  "get": {
+                    "tags": ["catalog"], "operationId": "listCategories", "summary": "Every category, with parent ids (a tree).",
+                    "responses": {
+                      "200": {"description": "The categories.", "content": {"application/json": {"schema": {"type": "object", "required": ["items"],
+                        "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Category"}}}}}}}
+                    }
+                  }
+                }
+              },
+              "components": {
+                "schemas": {
+                  "Variant": {"type": "object", "required": ["sku", "attributes", "price"], "properties": {
+                    "sku": {"type": "string", "pattern": "^[A-Z0-9][A-Z0-9-]{0,63}$"},
+                    "attributes": {"type": "object", "additionalProperties": {"type": "string"}},
+                    "price": {"$ref": "#/components/schemas/Money"}}},
+                  "Product": {"type": "object", "required": ["id", "name", "description", "categoryId", "status", "imageUrls", "variants", "createdAt", "updatedAt"], "properties": {
+                    "id": {"type": "string", "format": "uuid"}, "name": {"type": "string"}, "description": {"type": "string"},
+                    "categoryId": {"type": "string", "format": "uuid"}, "status": {"type": "string", "enum": ["draft", "active", "archived"]},
+                    "imageUrls": {"type": "array", "items": {"type": "string", "format": "uri"}},
+                    "variants": {"type": "array", "items": {"$ref": "#/components/schemas/Variant"}},
+                    "createdAt": {"type": "string", "format": "date-time"}, "updatedAt": {"type": "string", "format": "date-time"}}},
+                  "NewProduct": {"type": "object", "required": ["name", "categoryId", "variants"], "properties": {
+                    "name": {"type": "string", "minLength": 1, "maxLength": 200}, "description": {"type": "string", "maxLength": 5000},
+                    "categoryId": {"type": "string", "format": "uuid"}, "status": {"type": "string", "enum": ["draft", "active", "archived"]},
+                    "imageUrls": {"type": "array", "maxItems": 20, "items": {"type": "string", "format": "uri"}},
+                    "variants": {"type": "array", "minItems": 1, "maxItems": 100, "items": {"$ref": "#/components/schemas/Variant"}}}},
+                  "ProductPage": {"type": "object", "required": ["items"], "properties": {
+                    "items": {"type": "array", "items": {"$ref": "#/components/schemas/Product"}},
+                    "nextCursor": {"type": "string", "description": "Absent on the last page."}}},
+                  "Category": {"type": "object", "required": ["id", "slug", "name"], "properties": {
+                    "id": {"type": "string", "format": "uuid"}, "slug": {"type": "string"}, "name": {"type": "string"},
+                    "parentId": {"type": "string", "format": "uuid"}}}
+                }
+              }
+            }
+            """#
+    )
+}

@@ -1,0 +1,48 @@
+import EmporiumKit
+import Foundation
+import Hummingbird
+
+/// A product as the API shows it (ids in lower case, times in ISO 8601 UTC).
+struct ProductResource: Codable, Sendable, ResponseEncodable {
+    var id: String
+    var name: String
+    var description: String
+    var categoryId: String
+    var status: String
+    var imageUrls: [String]
+    var variants: [Variant]
+    var createdAt: String
+    var updatedAt: String
+
+    init(_ product: Product) {
+        id = product.id.lowercased
+        name = product.name
+        description = product.description
+        categoryId = product.categoryId.lowercased
+        status = product.status.rawValue
+        imageUrls = product.imageUrls
+        variants = product.variants
+        createdAt = product.createdAt.ISO8601Format(.iso8601WithTimeZone(includingFractionalSeconds: true))
+        updatedAt = product.updatedAt.ISO8601Format(.iso8601WithTimeZone(includingFractionalSeconds: true))
+    }
+}
+
+/// A category as the API shows it.
+struct CategoryResource: Codable, Sendable {
+    var id: String
+    var slug: String
+    var name: String
+    var parentId: String?
+
+    init(_ category: Category) {
+        id = category.id.lowercased
+        slug = category.slug
+        name = category.name
+        parentId = category.parentId?.lowercased
+    }
+}
+
+/// `{"items": [...]}` for lists that are never paged.
+struct ItemList<Item: Codable & Sendable>: Codable, Sendable, ResponseEncodable {
+    var items: [Item]
+}

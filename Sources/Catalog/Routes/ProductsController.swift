@@ -1,0 +1,54 @@
+import EmporiumKit
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// `/v1/products` and `/v1/categories`: thin handlers over ``CatalogStore`` and ``ProductRules``.
+struct ProductsController: Sendable {
+    let store: CatalogStore
+
+    func addRoutes(to router: ServiceRouter) {
+        router.get("/v1/products", use: list)
+        router.post("/v1/products", use: create)
+        router.get("/v1/products/{id}", use: show)
+        router.get("/v1/categories", use: categories)
+    }
+
+    /// Active products, a page at a time.
+    @Sendable func list(_ request: Request, context: EmporiumRequestContext) async throws -> Page<ProductResource> {
+        let page = try PageRequest(query: request.queryParameters)
+        let (products, hasMore) = try await store.products(status: .active, page: page)
+        return Page(
+            items: products.map(ProductResource.init),
+            nextCursor: hasMore ? products.last.map { Cursor.encode($0.id.lowercased) } : nil
+        )
+    }
+
+    /// One active product.
+    @Sendable func show(_ request: Request, context: EmporiumRequestContext) async throws -> ProductResource {
+        let raw = context.parameters.get("id") ?? ""
+        guard let id = UUID(uuidString: raw) else {
+            throw ProblemDetails.invalidParameter("id", "must be a UUID")
+        }
+        guard let product = try await store.product(id: id), product.status == .active else {
+            throw ProblemDetails.notFound("No product has id \(id.lowercased).")
+        }
+        return ProductResource(product)
+    }
+
+    /// Creates a product (status `draft` unless given).
+    @Sendable func create(_ request: Request, context: EmporiumRequestContext) async throws -> EditedResponse<ProductResource> {
+        let input = try await request.decodeJSON(as: NewProduct.self, context: context)
+        let product = try await store.create(try ProductRules.validate(input))
+        return EditedResponse(
+            status: .created,
+            headers: [.location: "/v1/products/\(product.id.lowercased)"],
+            response: ProductResource(product)
+        )
+    }
+
+    /// Every category, as a flat list with parent ids.
+    @Sendable func categories(_ request: Request, context: EmporiumRequestContext) async throws -> ItemList<CategoryResource> {
+        ItemList(items: try await store.categories().map(CategoryResource.init))
+    }
+}

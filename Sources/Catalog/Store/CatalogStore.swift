@@ -1,0 +1,202 @@
+import EmporiumKit
+import Foundation
+import SQLKit
+import Storage
+
+/// The catalog's SQL: products, variants and categories, on PostgreSQL or SQLite.
+///
+/// Identifiers are stored as lower-case UUID text and times as ISO 8601 UTC text, which sort
+/// correctly on both engines. Variant attributes and image URLs are JSON text.
+public struct CatalogStore: Sendable {
+    private let database: any Database
+
+    public init(database: any Database) {
+        self.database = database
+    }
+
+    // MARK: Reads
+
+    /// A page of products with `status`, ordered by id (UUIDv7, so by creation time).
+    public func products(status: ProductStatus, page: PageRequest) async throws -> (products: [Product], hasMore: Bool) {
+        try await database.withConnection { sql in
+            let rows = try await sql.raw(
+                """
+                SELECT \(unsafeRaw: Self.productColumns) FROM products
+                WHERE status = \(bind: status.rawValue) AND id > \(bind: page.after ?? "")
+                ORDER BY id LIMIT \(bind: page.limit + 1)
+                """
+            ).all()
+            let hasMore = rows.count > page.limit
+            let products = try await Self.assemble(Array(rows.prefix(page.limit)), sql)
+            return (products, hasMore)
+        }
+    }
+
+    /// The product with `id`, whatever its status, or nil.
+    public func product(id: UUID) async throws -> Product? {
+        try await database.withConnection { sql in
+            let rows = try await sql.raw(
+                "SELECT \(unsafeRaw: Self.productColumns) FROM products WHERE id = \(bind: id.lowercased)"
+            ).all()
+            return try await Self.assemble(rows, sql).first
+        }
+    }
+
+    /// Every category, parents before children, then by name.
+    public func categories() async throws -> [Category] {
+        try await database.withConnection { sql in
+            try await sql.raw("SELECT id, slug, name, parent_id FROM categories ORDER BY name, id").all()
+                .map(Self.category)
+        }
+    }
+
+    /// How many products exist, in any status.
+    public func productCount() async throws -> Int {
+        try await database.withConnection { sql in
+            try await sql.raw("SELECT COUNT(*) AS n FROM products").first()?.decode(column: "n", as: Int.self) ?? 0
+        }
+    }
+
+    // MARK: Writes
+
+    /// Stores a new product and its variants in one transaction.
+    /// - Throws: a 400 problem naming `categoryId` when the category does not exist, a 409 naming
+    ///   the SKU when a variant's SKU is taken; nothing is written in either case.
+    public func create(_ input: ValidatedProduct, id: UUID = .v7(), now: Date = .now) async throws -> Product {
+        let product = Product(
+            id: id, name: input.name, description: input.description, categoryId: input.categoryId,
+            status: input.status, imageUrls: input.imageUrls, variants: input.variants,
+            createdAt: now, updatedAt: now
+        )
+        do {
+            try await database.transaction { sql in
+                guard try await Self.categoryExists(input.categoryId, sql) else {
+                    throw ProblemDetails.invalidField("categoryId", "no category has id \(input.categoryId.lowercased)")
+                }
+                let skus = input.variants.map(\.sku)
+                let taken = try await sql.raw(
+                    "SELECT sku FROM product_variants WHERE sku IN (\(binds: skus))"
+                ).all().map { try $0.decode(column: "sku", as: String.self) }
+                if let sku = taken.first, let index = skus.firstIndex(of: sku) {
+                    throw Self.skuConflict(sku, index: index)
+                }
+                try await Self.insert([product], sql)
+            }
+        } catch where isUniqueViolation(error) {
+            // Another request took one of the SKUs between our check and our insert (PostgreSQL).
+            throw ProblemDetails.conflict("A variant SKU is already used by another product.")
+        }
+        return product
+    }
+
+    /// Inserts categories and products as they are, in one transaction, if the catalog has no
+    /// category yet (used by seeding; two processes seeding at once insert once).
+    /// - Returns: whether anything was inserted.
+    public func insertIfEmpty(categories: [Category], products: [Product]) async throws -> Bool {
+        try await database.transaction { sql in
+            let existing = try await sql.raw("SELECT COUNT(*) AS n FROM categories").first()?.decode(column: "n", as: Int.self) ?? 0
+            guard existing == 0 else { return false }
+            for category in categories {
+                try await sql.raw(
+                    """
+                    INSERT INTO categories (id, slug, name, parent_id)
+                    VALUES (\(bind: category.id.lowercased), \(bind: category.slug), \(bind: category.name), \(bind: category.parentId?.lowercased))
+                    """
+                ).run()
+            }
+            try await Self.insert(products, sql)
+            return true
+        }
+    }
+
+    /// Inserts products as they are, in one transaction (used by seeding).
+    public func insert(products: [Product]) async throws {
+        try await database.transaction { sql in
+            try await Self.insert(products, sql)
+        }
+    }
+
+    // MARK: SQL helpers
+
+    private static let productColumns =
+        "id, name, description, category_id, status, image_urls, created_at, updated_at"
+
+    private static func insert(_ products: [Product], _ sql: any SQLDatabase) async throws {
+        for product in products {
+            try await sql.raw(
+                """
+                INSERT INTO products (id, name, description, category_id, status, image_urls, version, created_at, updated_at)
+                VALUES (\(bind: product.id.lowercased), \(bind: product.name), \(bind: product.description),
+                        \(bind: product.categoryId.lowercased), \(bind: product.status.rawValue),
+                        \(bind: try JSONText.encode(product.imageUrls)), 1,
+                        \(bind: Timestamp.format(product.createdAt)), \(bind: Timestamp.format(product.updatedAt)))
+                """
+            ).run()
+            for (position, variant) in product.variants.enumerated() {
+                try await sql.raw(
+                    """
+                    INSERT INTO product_variants (sku, product_id, position, attributes, price_amount, price_currency)
+                    VALUES (\(bind: variant.sku), \(bind: product.id.lowercased), \(bind: position),
+                            \(bind: try JSONText.encode(variant.attributes)), \(bind: variant.price.amount), \(bind: variant.price.currency))
+                    """
+                ).run()
+            }
+        }
+    }
+
+    private static func categoryExists(_ id: UUID, _ sql: any SQLDatabase) async throws -> Bool {
+        try await sql.raw("SELECT 1 AS found FROM categories WHERE id = \(bind: id.lowercased)").first() != nil
+    }
+
+    private static func skuConflict(_ sku: String, index: Int) -> ProblemDetails {
+        var problem = ProblemDetails.conflict("SKU \(sku) is already used by another product.")
+        problem.errors = [.init(field: "variants[\(index)].sku", detail: "is already used by another product")]
+        return problem
+    }
+
+    /// Products from their rows, with their variants loaded in one query.
+    private static func assemble(_ rows: [any SQLRow], _ sql: any SQLDatabase) async throws -> [Product] {
+        guard !rows.isEmpty else { return [] }
+        let ids = try rows.map { try $0.decode(column: "id", as: String.self) }
+        var variants: [String: [Variant]] = [:]
+        for row in try await sql.raw(
+            """
+            SELECT product_id, sku, attributes, price_amount, price_currency FROM product_variants
+            WHERE product_id IN (\(binds: ids)) ORDER BY product_id, position
+            """
+        ).all() {
+            let variant = Variant(
+                sku: try row.decode(column: "sku", as: String.self),
+                attributes: try JSONText.decode([String: String].self, from: row.decode(column: "attributes", as: String.self)),
+                price: Money(
+                    amount: try row.decode(column: "price_amount", as: Int64.self),
+                    currency: try row.decode(column: "price_currency", as: String.self)
+                )
+            )
+            variants[try row.decode(column: "product_id", as: String.self), default: []].append(variant)
+        }
+        return try rows.map { row in
+            let id = try row.decode(column: "id", as: String.self)
+            return Product(
+                id: try UUID(storage: id),
+                name: try row.decode(column: "name", as: String.self),
+                description: try row.decode(column: "description", as: String.self),
+                categoryId: try UUID(storage: row.decode(column: "category_id", as: String.self)),
+                status: ProductStatus(rawValue: try row.decode(column: "status", as: String.self)) ?? .draft,
+                imageUrls: try JSONText.decode([String].self, from: row.decode(column: "image_urls", as: String.self)),
+                variants: variants[id] ?? [],
+                createdAt: try Timestamp.parse(row.decode(column: "created_at", as: String.self)),
+                updatedAt: try Timestamp.parse(row.decode(column: "updated_at", as: String.self))
+            )
+        }
+    }
+
+    private static func category(_ row: any SQLRow) throws -> Category {
+        Category(
+            id: try UUID(storage: row.decode(column: "id", as: String.self)),
+            slug: try row.decode(column: "slug", as: String.self),
+            name: try row.decode(column: "name", as: String.self),
+            parentId: try row.decode(column: "parent_id", as: String?.self).map { try UUID(storage: $0) }
+        )
+    }
+}

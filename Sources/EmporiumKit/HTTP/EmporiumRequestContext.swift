@@ -1,0 +1,20 @@
+public import Hummingbird
+
+/// The request context of every Emporium route: Hummingbird's core storage plus the request id.
+public struct EmporiumRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The request's `X-Request-Id`, kept from the client or generated; set by ``RequestIdMiddleware``.
+    public var requestID: String = ""
+
+    /// The largest request body accepted, in bytes; larger bodies get a 413 problem.
+    public static let maxBodySize = 1 << 20
+
+    public var maxUploadSize: Int { Self.maxBodySize }
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+    }
+}
+
+/// The router type every service registers its routes on.
+public typealias EmporiumRouter = Router<EmporiumRequestContext>

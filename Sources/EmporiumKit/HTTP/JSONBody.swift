@@ -1,0 +1,69 @@
+import Foundation
+import NIOFoundationCompat
+public import Hummingbird
+
+extension Request {
+    /// Decodes the JSON body as `type`, turning every failure into the right problem: 413 over the
+    /// size limit, 415 when the content type is not JSON, 400 for malformed JSON, and 400 naming the
+    /// field for a missing field or a value of the wrong type.
+    public func decodeJSON<Value: Decodable>(as type: Value.Type, context: EmporiumRequestContext) async throws -> Value {
+        if let contentType = headers[.contentType],
+            !contentType.lowercased().hasPrefix("application/json"),
+            !contentType.lowercased().hasPrefix("application/merge-patch+json")
+        {
+            throw ProblemDetails.unsupportedMediaType(contentType)
+        }
+        let buffer = try await body.collect(upTo: context.maxUploadSize)
+        do {
+            return try JSONDecoder().decode(type, from: Data(buffer: buffer))
+        } catch let error as DecodingError {
+            throw ProblemDetails(decodingError: error)
+        }
+    }
+}
+
+extension ProblemDetails {
+    /// The 400 problem for a JSON decoding failure, naming the field by its JSON path.
+    public init(decodingError error: DecodingError) {
+        switch error {
+        case .keyNotFound(let key, let context):
+            self = .invalidField(Self.path(context.codingPath + [key]), "is required")
+        case .valueNotFound(_, let context):
+            self = .invalidField(Self.path(context.codingPath), "must not be null")
+        case .typeMismatch(let type, let context):
+            self = .invalidField(Self.path(context.codingPath), "must be \(Self.jsonTypeName(type))")
+        case .dataCorrupted(let context) where !context.codingPath.isEmpty:
+            self = .invalidField(Self.path(context.codingPath), context.debugDescription)
+        case .dataCorrupted(let context):
+            let underlying = (context.underlyingError as? NSError)?.userInfo[NSDebugDescriptionErrorKey] as? String
+            self = .malformedBody(underlying ?? context.debugDescription)
+        @unknown default:
+            self = .malformedBody("The body could not be decoded.")
+        }
+    }
+
+    /// `variants[0].price.amount` from a coding path.
+    static func path(_ codingPath: [any CodingKey]) -> String {
+        var path = ""
+        for key in codingPath {
+            if let index = key.intValue {
+                path += "[\(index)]"
+            } else {
+                path += path.isEmpty ? key.stringValue : ".\(key.stringValue)"
+            }
+        }
+        return path.isEmpty ? "body" : path
+    }
+
+    static func jsonTypeName(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a string"
+        case is Bool.Type: "a boolean"
+        case is Int.Type, is Int64.Type, is Int32.Type, is UInt.Type: "an integer"
+        case is Double.Type, is Float.Type: "a number"
+        case is [Any].Type: "an array"
+        default:
+            String(describing: type).hasPrefix("Array") ? "an array" : "an object"
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+public import Hummingbird
+import Logging
+import NIOCore
+
+/// Turns every error thrown below it into an RFC 9457 `application/problem+json` response.
+///
+/// - ``ProblemDetails`` are written as they are, with `instance` and `requestId` filled in.
+/// - Hummingbird's 404 becomes 405 (with `Allow`) when the path exists with other methods.
+/// - A body over the limit is 413; undecodable JSON is 400 naming the field.
+/// - Anything else is a 500 whose detail hides internals; the error itself is logged.
+public struct ProblemMiddleware: RouterMiddleware {
+    public typealias Context = EmporiumRequestContext
+    private let routes: RouteTable
+
+    public init(routes: RouteTable) {
+        self.routes = routes
+    }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch {
+            var extraHeaders: HTTPFields = [:]
+            var problem = problem(for: error, request: request, context: context, extraHeaders: &extraHeaders)
+            problem.instance = request.uri.path
+            problem.requestId = context.requestID.isEmpty ? nil : context.requestID
+            return problem.response(headers: extraHeaders)
+        }
+    }
+
+    private func problem(for error: any Error, request: Request, context: Context, extraHeaders: inout HTTPFields) -> ProblemDetails {
+        switch error {
+        case let problem as ProblemDetails:
+            return problem
+        case let error as DecodingError:
+            return ProblemDetails(decodingError: error)
+        case is NIOTooManyBytesError:
+            return .bodyTooLarge(limit: context.maxUploadSize)
+        case let error as HTTPError:
+            switch error.status {
+            case .notFound:
+                let allowed = routes.allowedMethods(forPath: request.uri.path)
+                if !allowed.isEmpty {
+                    extraHeaders[.allow] = allowed.joined(separator: ", ")
+                    return .methodNotAllowed(request.method.rawValue, allowed: allowed)
+                }
+                return .notFound(error.body ?? "No route matches \(request.method.rawValue) \(request.uri.path).")
+            case .contentTooLarge:
+                return .bodyTooLarge(limit: context.maxUploadSize)
+            default:
+                if let retryAfter = error.headers[.retryAfter] { extraHeaders[.retryAfter] = retryAfter }
+                return .status(error.status, detail: error.body)
+            }
+        default:
+            context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: error))"])
+            return .internalError()
+        }
+    }
+}

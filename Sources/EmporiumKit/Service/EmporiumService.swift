@@ -1,0 +1,56 @@
+public import Logging
+public import ServiceLifecycle
+public import Storage
+
+/// One Emporium service (catalog, orders, …) as the runtime composes it into a process.
+///
+/// A service is a value: the runtime creates it from a ``ServiceEnvironment``, applies its
+/// migrations, calls ``prepare()``, registers its routes and runs its background services. Which
+/// other services it needs, and whether it shares the process with them, is the runtime's business
+/// (its one dependency table); a service never asks.
+public protocol EmporiumService: Sendable {
+    /// The service's name, kebab-case, as used by `--services` (`catalog`).
+    var name: String { get }
+
+    /// The schema migrations of the service's own database, in order.
+    var migrations: [Migration] { get }
+
+    /// The OpenAPI 3.1 description of the service's public routes (see ``OpenAPIFragment``).
+    var openAPI: OpenAPIFragment { get }
+
+    /// Long-running work (relays, consumers, schedulers) started with the process and stopped,
+    /// gracefully, before its database.
+    var backgroundServices: [any Service] { get }
+
+    /// Checks beyond the database (which the runtime checks for every service) that must pass for
+    /// `/health/ready` to report ready.
+    var readinessChecks: [ReadinessCheck] { get }
+
+    /// Registers the service's routes.
+    func addRoutes(to router: ServiceRouter)
+
+    /// Runs once after migrations and before the process serves traffic (e.g. seeds demo data).
+    func prepare() async throws
+}
+
+extension EmporiumService {
+    public var backgroundServices: [any Service] { [] }
+    public var readinessChecks: [ReadinessCheck] { [] }
+    public func prepare() async throws {}
+}
+
+/// What the runtime hands a service when it creates it.
+public struct ServiceEnvironment: Sendable {
+    /// The service's own database.
+    public var database: any Database
+    /// Whether the service should fill an empty database with demo data (the embedded default).
+    public var seedsDemoData: Bool
+    /// The service's logger (labelled with its name).
+    public var logger: Logger
+
+    public init(database: any Database, seedsDemoData: Bool, logger: Logger) {
+        self.database = database
+        self.seedsDemoData = seedsDemoData
+        self.logger = logger
+    }
+}

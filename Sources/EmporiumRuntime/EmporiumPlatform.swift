@@ -1,0 +1,124 @@
+public import EmporiumKit
+import Foundation
+public import Hummingbird
+public import Logging
+import NIOCore
+public import ServiceLifecycle
+public import Storage
+import Tracing
+
+/// The Hummingbird application type every Emporium process runs.
+public typealias EmporiumApplication = Application<RouterResponder<EmporiumRequestContext>>
+
+/// Composes the selected services into one process: their databases, migrations, routes,
+/// middleware, health, metrics and OpenAPI document, in one Hummingbird application.
+///
+/// This is the only code that knows which services share the process. Production (`emporium serve`)
+/// and tests build the process through ``build(settings:table:logger:metrics:onServerRunning:)``.
+public struct EmporiumPlatform: Sendable {
+    /// The HTTP application; a `Service` that also runs the databases and background services.
+    public let application: EmporiumApplication
+    /// The services running in this process, in dependency order.
+    public let services: [any EmporiumService]
+    /// Every route registered, for 405 answers and the OpenAPI completeness check.
+    public let routes: RouteTable
+    /// The OpenAPI document of this process.
+    public let openAPI: OpenAPIDocument
+    /// The Prometheus registry `/metrics` exposes.
+    public let metrics: MetricsRegistry
+    /// Each service's database, by service name.
+    public let databases: [String: any Database]
+
+    /// Builds the process for `settings`. Nothing listens and no migration runs until
+    /// ``application`` runs; databases are opened (SQLite files created) here.
+    /// - Parameters:
+    ///   - settings: The validated configuration.
+    ///   - table: The services this build knows (tests may pass their own).
+    ///   - logger: The process logger.
+    ///   - metrics: The registry for this process's metrics.
+    ///   - onServerRunning: Called with the bound port once the server listens.
+    public static func build(
+        settings: RuntimeSettings,
+        table: ServiceTable = .standard,
+        logger: Logger,
+        metrics: MetricsRegistry = MetricsRegistry(),
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) async throws -> EmporiumPlatform {
+        let modules = try table.resolve(settings.services)
+        var services: [any EmporiumService] = []
+        var databases: [String: any Database] = [:]
+        var lifecycle: [any Service] = []
+        var checks: [ReadinessCheck] = []
+        do {
+            for module in modules {
+                let url = try settings.databaseURL(for: module.name)
+                var serviceLogger = logger
+                serviceLogger[metadataKey: "service"] = .string(module.name)
+                let database = try await DatabaseFactory.open(
+                    url, maximumConnections: settings.maxDatabaseConnections, logger: serviceLogger
+                )
+                databases[module.name] = database
+                let seeds: Bool
+                if case .sqlite = url { seeds = settings.seedDemoData ?? true } else { seeds = settings.seedDemoData ?? false }
+                let service = try await module.make(ServiceEnvironment(database: database, seedsDemoData: seeds, logger: serviceLogger))
+                services.append(service)
+                lifecycle.append(DatabaseService(database: database))
+                checks.append(ReadinessCheck(name: "\(module.name).database") { try await database.ping() })
+                checks += service.readinessChecks
+                logger.info("service configured", metadata: ["service": "\(module.name)", "database": "\(url)"])
+            }
+        } catch {
+            // Nothing will run these databases: close what was opened before failing.
+            for database in databases.values { await database.close() }
+            throw error
+        }
+        for service in services { lifecycle += service.backgroundServices }
+
+        let routes = RouteTable()
+        let router = EmporiumRouter(context: EmporiumRequestContext.self)
+        router.add(middleware: RequestIdMiddleware())
+        router.add(middleware: TraceContextMiddleware(tracer: TraceContextTracer()))
+        router.add(middleware: RequestLogMiddleware())
+        router.add(middleware: HTTPMetricsMiddleware(factory: metrics.factory))
+        router.add(middleware: ProblemMiddleware(routes: routes))
+        let serviceRouter = ServiceRouter(router: router, table: routes)
+        let openAPI = OpenAPIDocument(
+            title: "Emporium",
+            version: EmporiumVersion.current,
+            fragments: [PlatformController.openAPI] + services.map(\.openAPI)
+        )
+        HealthController(checks: checks).addRoutes(to: serviceRouter)
+        PlatformController(metrics: metrics, openAPI: { openAPI }).addRoutes(to: serviceRouter)
+        for service in services { service.addRoutes(to: serviceRouter) }
+
+        var application = Application(
+            router: router,
+            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: nil),
+            services: lifecycle,
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+            logger: logger
+        )
+        let preparing = services.compactMap { service in databases[service.name].map { (service, $0) } }
+        application.beforeServerStarts {
+            for (service, database) in preparing {
+                try await Migrator(database: database, service: service.name, logger: logger).migrate(service.migrations)
+                try await service.prepare()
+            }
+        }
+        return EmporiumPlatform(
+            application: application, services: services, routes: routes,
+            openAPI: openAPI, metrics: metrics, databases: databases
+        )
+    }
+}
+
+/// Runs a database's pool as a `Service` of the process, so it closes after the HTTP server stops.
+struct DatabaseService: Service {
+    let database: any Database
+    func run() async throws { try await database.run() }
+}
+
+/// The version of this build, shown in the OpenAPI document.
+public enum EmporiumVersion {
+    public static let current = "0.1.0"
+}

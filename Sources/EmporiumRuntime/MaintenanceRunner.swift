@@ -1,0 +1,52 @@
+public import EmporiumKit
+public import Logging
+public import Storage
+
+/// Runs one-off work (`emporium migrate`, `emporium seed`) against the selected services'
+/// databases without serving HTTP: opens each database, keeps its pool running for the duration,
+/// and closes it afterwards.
+public struct MaintenanceRunner: Sendable {
+    private let settings: RuntimeSettings
+    private let table: ServiceTable
+    private let logger: Logger
+
+    public init(settings: RuntimeSettings, table: ServiceTable = .standard, logger: Logger) {
+        self.settings = settings
+        self.table = table
+        self.logger = logger
+    }
+
+    /// Opens the databases of the selected services and runs `body` with each service and its
+    /// database, in dependency order.
+    public func withServices<Result: Sendable>(
+        _ body: @Sendable ([(service: any EmporiumService, database: any Database)]) async throws -> Result
+    ) async throws -> Result {
+        var opened: [(service: any EmporiumService, database: any Database)] = []
+        for module in try table.resolve(settings.services) {
+            let url = try settings.databaseURL(for: module.name)
+            let database = try await DatabaseFactory.open(url, maximumConnections: 2, logger: logger)
+            let environment = ServiceEnvironment(database: database, seedsDemoData: false, logger: logger)
+            opened.append((try await module.make(environment), database))
+        }
+        let services = opened
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            for (_, database) in services {
+                group.addTask { try await database.run() }
+            }
+            defer { group.cancelAll() }
+            return try await body(services)
+        }
+    }
+
+    /// Applies every pending migration of the selected services; returns the versions applied per service.
+    public func migrate() async throws -> [String: [Int]] {
+        let logger = self.logger
+        return try await withServices { services in
+            var applied: [String: [Int]] = [:]
+            for (service, database) in services {
+                applied[service.name] = try await Migrator(database: database, service: service.name, logger: logger).migrate(service.migrations)
+            }
+            return applied
+        }
+    }
+}

@@ -1,0 +1,143 @@
+public import Configuration
+import Foundation
+public import Logging
+public import Storage
+
+/// Everything a process needs to start, read from configuration and validated up front.
+///
+/// Sources, highest precedence first: command-line flags, `EMPORIUM_*` environment variables, the
+/// `--config` JSON file, built-in defaults. Every key is documented in `docs/configuration.md`.
+public struct RuntimeSettings: Sendable {
+    /// The services this process runs (`all` or a comma-separated list).
+    public var services: String
+    /// The address the HTTP server binds.
+    public var host: String
+    /// The HTTP port; 0 picks a free one.
+    public var port: Int
+    /// Where embedded SQLite files (and later keys) live.
+    public var dataDirectory: String
+    /// The lowest log level written.
+    public var logLevel: Logger.Level
+    /// `json` (one object per line, for Loki) or `text`.
+    public var logFormat: LogFormat
+    /// The largest PostgreSQL pool of one service.
+    public var maxDatabaseConnections: Int
+    /// Whether an empty embedded database is filled with demo data; nil: only when embedded.
+    public var seedDemoData: Bool?
+    /// Explicit database URLs: by service name, and `""` for the shared `database.url`.
+    var databaseURLs: [String: String]
+
+    /// Log line formats.
+    public enum LogFormat: String, Sendable {
+        case json
+        case text
+    }
+
+    /// Built-in defaults.
+    public static let defaults: [String: String] = [
+        "services": "all",
+        "http.host": "127.0.0.1",
+        "http.port": "8080",
+        "data.dir": "./.emporium",
+        "log.level": "info",
+        "log.format": "json",
+        "database.maxConnections": "10",
+    ]
+
+    /// Reads and validates the settings.
+    /// - Throws: ``ConfigurationError`` naming the key of the first invalid value.
+    public init(config: ConfigReader, serviceNames: [String]) throws(ConfigurationError) {
+        let settings = SettingsReader(config: config)
+        services = try settings.string("services")
+        host = try settings.string("http.host")
+        port = try settings.int("http.port", in: 0...65535)
+        dataDirectory = try settings.string("data.dir")
+        guard let level = Logger.Level(rawValue: try settings.string("log.level")) else {
+            throw ConfigurationError(key: "log.level", reason: "must be one of trace, debug, info, notice, warning, error, critical")
+        }
+        logLevel = level
+        guard let format = LogFormat(rawValue: try settings.string("log.format")) else {
+            throw ConfigurationError(key: "log.format", reason: "must be json or text")
+        }
+        logFormat = format
+        maxDatabaseConnections = try settings.int("database.maxConnections", in: 1...1000)
+        seedDemoData = try settings.optionalBool("seed.demo")
+        var urls: [String: String] = [:]
+        if let shared = settings.optionalString("database.url") { urls[""] = shared }
+        for name in serviceNames {
+            if let url = settings.optionalString("\(name).database.url") { urls[name] = url }
+        }
+        databaseURLs = urls
+    }
+
+    /// The database of `service`: its own URL, else the shared one, else an SQLite file
+    /// `<data dir>/<service>.sqlite`.
+    public func databaseURL(for service: String) throws(ConfigurationError) -> DatabaseURL {
+        if let raw = databaseURLs[service] ?? databaseURLs[""] {
+            do {
+                return try DatabaseURL(parsing: raw)
+            } catch {
+                throw ConfigurationError(key: databaseURLs[service] != nil ? "\(service).database.url" : "database.url", reason: error.reason)
+            }
+        }
+        let path = URL(fileURLWithPath: dataDirectory).appendingPathComponent("\(service).sqlite").path
+        return .sqlite(path: path)
+    }
+}
+
+/// A configuration value that is missing or invalid.
+public struct ConfigurationError: Error, Equatable, CustomStringConvertible {
+    /// The key, as written in a config file (`http.port`); its environment variable is derived.
+    public var key: String
+    public var reason: String
+
+    public var description: String {
+        "configuration '\(key)' (environment \(Self.environmentName(of: key))): \(reason)"
+    }
+
+    /// `EMPORIUM_HTTP_PORT` for `http.port`, `EMPORIUM_DATABASE_MAX_CONNECTIONS` for `database.maxConnections`.
+    public static func environmentName(of key: String) -> String {
+        var name = "EMPORIUM"
+        for component in key.split(separator: ".") {
+            name += "_"
+            for character in component {
+                if character.isUppercase { name += "_" }
+                name += character.isLetter || character.isNumber ? character.uppercased() : "_"
+            }
+        }
+        return name
+    }
+}
+
+/// Typed reads over a `ConfigReader` that reject malformed values instead of ignoring them.
+struct SettingsReader {
+    let config: ConfigReader
+
+    func optionalString(_ key: String) -> String? {
+        config.string(forKey: ConfigKey(key)).flatMap { $0.isEmpty ? nil : $0 }
+            ?? config.int(forKey: ConfigKey(key)).map(String.init)
+    }
+
+    func string(_ key: String) throws(ConfigurationError) -> String {
+        guard let value = optionalString(key) else { throw ConfigurationError(key: key, reason: "is required") }
+        return value
+    }
+
+    func int(_ key: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
+        let raw = try string(key)
+        guard let value = Int(raw), range.contains(value) else {
+            throw ConfigurationError(key: key, reason: "'\(raw)' is not an integer from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
+    }
+
+    func optionalBool(_ key: String) throws(ConfigurationError) -> Bool? {
+        if let value = config.bool(forKey: ConfigKey(key)) { return value }
+        guard let raw = config.string(forKey: ConfigKey(key)) else { return nil }
+        switch raw.lowercased() {
+        case "true", "1", "yes": return true
+        case "false", "0", "no": return false
+        default: throw ConfigurationError(key: key, reason: "'\(raw)' is not true or false")
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import Catalog
+import Foundation
+public import EmporiumKit
+
+/// The services this build knows, with their dependencies: the one place that lists them.
+///
+/// `all` selects every service. Adding a service means adding its module here and nowhere else.
+public struct ServiceTable: Sendable {
+    /// The modules, in the order `--list-services` prints them.
+    public let modules: [ServiceModule]
+
+    public init(modules: [ServiceModule]) {
+        self.modules = modules
+    }
+
+    /// Every service of Emporium.
+    public static let standard = ServiceTable(modules: [
+        ServiceModule(name: "catalog", summary: "products, variants and categories (/v1/products, /v1/categories)") {
+            CatalogService(environment: $0)
+        }
+    ])
+
+    /// The name that selects every service.
+    public static let allTarget = "all"
+
+    /// The modules named in `selection` ("all" or a comma-separated list) plus their dependencies,
+    /// ordered so that each comes after what it depends on.
+    /// - Throws: ``ServiceSelectionError`` for an unknown name, an empty list or a dependency cycle.
+    public func resolve(_ selection: String) throws(ServiceSelectionError) -> [ServiceModule] {
+        let names = selection.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard !names.isEmpty else { throw .empty(valid: validNames) }
+        var wanted: [String] = []
+        for name in names {
+            if name == Self.allTarget {
+                wanted += modules.map(\.name)
+            } else if modules.contains(where: { $0.name == name }) {
+                wanted.append(name)
+            } else {
+                throw .unknown(name, valid: validNames)
+            }
+        }
+        var ordered: [ServiceModule] = []
+        var visiting: [String] = []
+        func visit(_ name: String) throws(ServiceSelectionError) {
+            if ordered.contains(where: { $0.name == name }) { return }
+            if let start = visiting.firstIndex(of: name) {
+                throw .cycle(visiting[start...] + [name])
+            }
+            guard let module = modules.first(where: { $0.name == name }) else {
+                throw .unknown(name, valid: validNames)
+            }
+            visiting.append(name)
+            for dependency in module.dependencies { try visit(dependency) }
+            visiting.removeLast()
+            ordered.append(module)
+        }
+        for name in wanted { try visit(name) }
+        return ordered
+    }
+
+    /// The names `--services` accepts.
+    public var validNames: [String] { [Self.allTarget] + modules.map(\.name) }
+}
+
+/// Why a `--services` selection was refused.
+public enum ServiceSelectionError: Error, Equatable, CustomStringConvertible {
+    case unknown(String, valid: [String])
+    case empty(valid: [String])
+    case cycle([String])
+
+    public var description: String {
+        switch self {
+        case .unknown(let name, let valid):
+            "unknown service '\(name)'; valid services: \(valid.joined(separator: ", "))"
+        case .empty(let valid):
+            "no service selected; valid services: \(valid.joined(separator: ", "))"
+        case .cycle(let path):
+            "service dependencies form a cycle: \(path.joined(separator: " -> "))"
+        }
+    }
+}

@@ -1,0 +1,94 @@
+import Logging
+import NIOCore
+import PostgresKit
+import PostgresNIO
+import SQLKit
+import ServiceLifecycle
+
+/// A pooled PostgreSQL database (postgres-nio's `PostgresClient`) seen through sql-kit.
+public final class PostgresSQLDatabase: Database {
+    public let kind = DatabaseKind.postgres
+    public let location: DatabaseURL
+    private let client: PostgresClient
+    private let logger: Logger
+
+    /// Creates the pool; no connection is made until ``run()`` is running and a query is made.
+    /// - Parameters:
+    ///   - endpoint: The server and credentials.
+    ///   - maximumConnections: The pool's upper bound of open connections.
+    ///   - logger: Where connection problems are logged.
+    public init(endpoint: DatabaseURL.PostgresEndpoint, maximumConnections: Int = 20, logger: Logger) {
+        var configuration = PostgresClient.Configuration(
+            host: endpoint.host,
+            port: endpoint.port,
+            username: endpoint.username,
+            password: endpoint.password,
+            database: endpoint.database,
+            tls: .disable
+        )
+        configuration.options.maximumConnections = maximumConnections
+        configuration.options.connectTimeout = .seconds(5)
+        self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.location = .postgres(endpoint)
+        self.logger = logger
+    }
+
+    public func withConnection<Result: Sendable>(
+        _ body: (any SQLDatabase) async throws -> Result
+    ) async throws -> Result {
+        try await client.withConnection { connection in
+            try await body(connection.sql(queryLogLevel: nil, logger: logger))
+        }
+    }
+
+    public func transaction<Result: Sendable>(
+        _ body: (any SQLDatabase) async throws -> Result
+    ) async throws -> Result {
+        try await withConnection { sql in
+            try await SQLTransaction.run(on: sql, kind: .postgres, body)
+        }
+    }
+
+    public func withExclusiveLock<Result: Sendable>(
+        _ lockName: String,
+        _ body: (any SQLDatabase) async throws -> Result
+    ) async throws -> Result {
+        let key = AdvisoryLockKey(lockName).value
+        return try await withConnection { sql in
+            // Session-level advisory lock: held by this connection until unlocked, released by the
+            // server if the process dies, so a crashed migrator never blocks the next one.
+            try await sql.raw("SELECT pg_advisory_lock(\(bind: key))").run()
+            do {
+                let result = try await body(sql)
+                try await sql.raw("SELECT pg_advisory_unlock(\(bind: key))").run()
+                return result
+            } catch {
+                try? await sql.raw("SELECT pg_advisory_unlock(\(bind: key))").run()
+                throw error
+            }
+        }
+    }
+
+    /// Nothing to do: the pool opens connections only while ``run()`` runs, and closes them when it ends.
+    public func close() async {}
+
+    public func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            await self.client.run()
+        }
+    }
+}
+
+/// A stable 64-bit key for `pg_advisory_lock`, derived from a name with FNV-1a.
+struct AdvisoryLockKey {
+    let value: Int64
+
+    init(_ name: String) {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in name.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100_0000_01b3
+        }
+        value = Int64(bitPattern: hash)
+    }
+}

@@ -1,0 +1,106 @@
+import Configuration
+import EmporiumKit
+import EmporiumRuntime
+import Foundation
+import Logging
+import Storage
+import Testing
+
+@Suite struct ServiceTableTests {
+    static func module(_ name: String, _ dependencies: [String] = []) -> ServiceModule {
+        ServiceModule(name: name, dependencies: dependencies, summary: name) { _ in
+            struct Unused: Error {}
+            throw Unused()
+        }
+    }
+
+    let table = ServiceTable(modules: [
+        module("orders", ["inventory", "payments"]), module("inventory"), module("payments"), module("catalog"),
+    ])
+
+    @Test func allSelectsEveryServiceAfterItsDependencies() throws {
+        let names = try table.resolve("all").map(\.name)
+        #expect(Set(names) == ["orders", "inventory", "payments", "catalog"])
+        #expect(names.firstIndex(of: "inventory")! < names.firstIndex(of: "orders")!)
+        #expect(names.firstIndex(of: "payments")! < names.firstIndex(of: "orders")!)
+    }
+
+    @Test func aSubsetBringsItsDependencies() throws {
+        #expect(try table.resolve("orders").map(\.name) == ["inventory", "payments", "orders"])
+        #expect(try table.resolve(" catalog , catalog").map(\.name) == ["catalog"])
+    }
+
+    @Test func unknownNamesAreRefusedWithTheValidOnes() {
+        #expect(throws: ServiceSelectionError.unknown("nosuch", valid: ["all", "orders", "inventory", "payments", "catalog"])) {
+            try table.resolve("catalog,nosuch")
+        }
+        #expect(throws: ServiceSelectionError.self) { try table.resolve(" , ") }
+    }
+
+    @Test func cyclesAreRefused() {
+        let cyclic = ServiceTable(modules: [Self.module("a", ["b"]), Self.module("b", ["a"])])
+        #expect(throws: ServiceSelectionError.cycle(["a", "b", "a"])) { try cyclic.resolve("a") }
+    }
+}
+
+@Suite struct RuntimeSettingsTests {
+    func settings(flags: [String: String] = [:], environment: [String: String] = [:], file: String? = nil) async throws -> RuntimeSettings {
+        let config = try await ConfigurationLoader.reader(flags: flags, environment: environment, file: file)
+        return try RuntimeSettings(config: config, serviceNames: ["catalog", "orders"])
+    }
+
+    @Test func defaults() async throws {
+        let settings = try await settings()
+        #expect(settings.port == 8080)
+        #expect(settings.host == "127.0.0.1")
+        #expect(settings.services == "all")
+        #expect(settings.logLevel == .info)
+        #expect(try settings.databaseURL(for: "catalog") == .sqlite(path: URL(fileURLWithPath: "./.emporium/catalog.sqlite").path))
+    }
+
+    @Test func flagsBeatEnvironmentBeatsFileBeatsDefaults() async throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("emporium-\(UUID().uuidString).json")
+        try Data(#"{"http": {"port": 7000, "host": "0.0.0.0"}, "log": {"level": "debug"}, "data": {"dir": "/from/file"}}"#.utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let settings = try await settings(
+            flags: ["http.port": "9000"],
+            environment: ["EMPORIUM_HTTP_PORT": "8000", "EMPORIUM_LOG_LEVEL": "warning", "HTTP_PORT": "1"],
+            file: file.path
+        )
+        #expect(settings.port == 9000)
+        #expect(settings.logLevel == .warning)
+        #expect(settings.host == "0.0.0.0")
+        #expect(settings.dataDirectory == "/from/file")
+    }
+
+    @Test func databasePerServiceThenSharedThenSQLite() async throws {
+        let settings = try await settings(environment: [
+            "EMPORIUM_DATABASE_URL": "postgres://u@shared:5432/shop",
+            "EMPORIUM_CATALOG_DATABASE_URL": "postgres://u@catalog-db:5432/catalog",
+        ])
+        #expect(try settings.databaseURL(for: "catalog") == .postgres(.init(host: "catalog-db", username: "u", database: "catalog")))
+        #expect(try settings.databaseURL(for: "orders") == .postgres(.init(host: "shared", username: "u", database: "shop")))
+    }
+
+    @Test func invalidValuesNameTheirKey() async throws {
+        await #expect {
+            try await settings(environment: ["EMPORIUM_HTTP_PORT": "eighty"])
+        } throws: { error in
+            String(describing: error).contains("EMPORIUM_HTTP_PORT")
+        }
+        await #expect(throws: ConfigurationError.self) { try await settings(environment: ["EMPORIUM_LOG_LEVEL": "loud"]) }
+        await #expect(throws: ConfigurationError.self) { try await settings(flags: ["http.port": "70000"]) }
+        let bad = try await settings(environment: ["EMPORIUM_CATALOG_DATABASE_URL": "mysql://x/y"])
+        #expect {
+            try bad.databaseURL(for: "catalog")
+        } throws: { error in
+            (error as? ConfigurationError)?.key == "catalog.database.url"
+        }
+    }
+
+    @Test func environmentNames() {
+        #expect(ConfigurationError.environmentName(of: "http.port") == "EMPORIUM_HTTP_PORT")
+        #expect(ConfigurationError.environmentName(of: "database.maxConnections") == "EMPORIUM_DATABASE_MAX_CONNECTIONS")
+        #expect(ConfigurationError.environmentName(of: "catalog.database.url") == "EMPORIUM_CATALOG_DATABASE_URL")
+    }
+}
