@@ -11,6 +11,7 @@ public final class PostgresSQLDatabase: Database {
     public let location: DatabaseURL
     private let client: PostgresClient
     private let logger: Logger
+    private let running = StartSignal()
 
     /// Creates the pool; no connection is made until ``run()`` is running and a query is made.
     /// - Parameters:
@@ -36,7 +37,8 @@ public final class PostgresSQLDatabase: Database {
     public func withConnection<Result: Sendable>(
         _ body: (any SQLDatabase) async throws -> Result
     ) async throws -> Result {
-        try await client.withConnection { connection in
+        await running.wait()
+        return try await client.withConnection { connection in
             try await body(connection.sql(queryLogLevel: nil, logger: logger))
         }
     }
@@ -74,6 +76,8 @@ public final class PostgresSQLDatabase: Database {
 
     public func run() async throws {
         try await cancelWhenGracefulShutdown {
+            // The client accepts leases once run() has begun: release waiting queries as it starts.
+            self.running.raise()
             await self.client.run()
         }
     }
