@@ -232,8 +232,9 @@ struct RedisConnectionTests {
             let connection = try await RedisConnection.connect(configuration: try TestRedis.configuration())
             let admin = try await RedisConnection.connect(configuration: try TestRedis.configuration())
             let id = try #require(try await connection.send(command: "CLIENT", args: ["ID"]).int)
-            // Blocks for one second on the server, then replies null.
-            let blocked = Task { try await connection.send(RESPCommand("BLPOP", .string(list), 1), timeout: .seconds(30)) }
+            // Blocks for eight seconds on the server, then replies null: long enough that the
+            // cancellation below lands while it is still blocked, even on a loaded machine.
+            let blocked = Task { try await connection.send(RESPCommand("BLPOP", .string(list), 8), timeout: .seconds(30)) }
             let waiting = await poll {
                 let info = (try? await admin.send(command: "CLIENT", args: ["LIST", "ID", .integer(id)]).string) ?? ""
                 return info.contains("cmd=blpop") ? true : nil
@@ -243,7 +244,7 @@ struct RedisConnectionTests {
             blocked.cancel()
             await #expect(throws: CancellationError.self) { try await blocked.value }
             // Queued behind the BLPOP: gets its own reply, not BLPOP's null.
-            #expect(try await connection.send(command: "ECHO", args: ["mine"]).string == "mine")
+            #expect(try await connection.send(RESPCommand("ECHO", "mine"), timeout: .seconds(30)).string == "mine")
             #expect(connection.isOpen)
             await connection.close()
         }
