@@ -8,7 +8,7 @@ import Testing
 struct FakeBrokerTests {
     private func connect(port: Int, heartbeat: Duration = .seconds(60), frameMax: UInt32 = 131_072) async throws -> AMQPConnection {
         let configuration = AMQPConfiguration(
-            host: "127.0.0.1", port: port, heartbeat: heartbeat, frameMax: frameMax, connectTimeout: .seconds(5),
+            host: "127.0.0.1", port: port, heartbeat: heartbeat, frameMax: frameMax, connectTimeout: .seconds(20),
             operationTimeout: .seconds(120), reconnect: .disabled)
         return try await withTimeout("connect to the fake broker") {
             try await AMQPConnection.connect(configuration: configuration, logger: testLogger)
@@ -81,7 +81,8 @@ struct FakeBrokerTests {
         let broker = FakeBroker(script: .init(closeAfterStartOk: true))
         let port = try await broker.start()
         defer { Task { await broker.stop() } }
-        let configuration = AMQPConfiguration(host: "127.0.0.1", port: port, user: "svc", connectTimeout: .seconds(5))
+        // A generous handshake timeout: on a loaded machine the scripted peer can be slow to answer.
+        let configuration = AMQPConfiguration(host: "127.0.0.1", port: port, user: "svc", connectTimeout: .seconds(20))
         let error = await #expect(throws: AMQPError.self) {
             try await withTimeout("connect") {
                 try await AMQPConnection.connect(configuration: configuration, logger: testLogger)
