@@ -82,10 +82,11 @@ enum CatalogAPIContract {
                 let id = try #require(response.json["id"] as? String)
                 #expect(response.headers[.location] == "/v1/products/\(id)")
                 #expect(response.json["status"] as? String == "active")
-                return id
+                return (id, response.json["createdAt"] as? String)
             }
-            try await client.execute(uri: "/v1/products/\(id)", method: .get) { response in
+            try await client.execute(uri: "/v1/products/\(id.0)", method: .get) { response in
                 #expect(response.status == .ok)
+                #expect(response.json["createdAt"] as? String == id.1, "the created answer and a read agree")
                 #expect(response.json["name"] as? String == "Trail Runner")
                 let variant = (response.json["variants"] as? [[String: Any]])?.first
                 #expect((variant?["price"] as? [String: Any])?["amount"] as? Int == 12999)

@@ -1,6 +1,7 @@
 import EmporiumKit
 import Foundation
 import Hummingbird
+import Storage
 
 /// A product as the API shows it (ids in lower case, times in ISO 8601 UTC).
 struct ProductResource: Codable, Sendable, ResponseEncodable {
@@ -22,8 +23,8 @@ struct ProductResource: Codable, Sendable, ResponseEncodable {
         status = product.status.rawValue
         imageUrls = product.imageUrls
         variants = product.variants
-        createdAt = product.createdAt.ISO8601Format(.iso8601WithTimeZone(includingFractionalSeconds: true))
-        updatedAt = product.updatedAt.ISO8601Format(.iso8601WithTimeZone(includingFractionalSeconds: true))
+        createdAt = Timestamp.format(product.createdAt)
+        updatedAt = Timestamp.format(product.updatedAt)
     }
 }
 

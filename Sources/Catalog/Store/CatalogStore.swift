@@ -63,6 +63,8 @@ public struct CatalogStore: Sendable {
     /// - Throws: a 400 problem naming `categoryId` when the category does not exist, a 409 naming
     ///   the SKU when a variant's SKU is taken; nothing is written in either case.
     public func create(_ input: ValidatedProduct, id: UUID = .v7(), now: Date = .now) async throws -> Product {
+        // Times are stored with millisecond precision: answer with exactly what a later read returns.
+        let now = try Timestamp.parse(Timestamp.format(now))
         let product = Product(
             id: id, name: input.name, description: input.description, categoryId: input.categoryId,
             status: input.status, imageUrls: input.imageUrls, variants: input.variants,
