@@ -142,17 +142,35 @@ struct RedisRestartTests {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// Client-side TCP sockets of this machine connected to `port` on loopback and not yet fully
-    /// closed (anything but TIME_WAIT), from /proc/net/tcp. Only this test talks to that server.
+    /// Inodes of the sockets this process holds open (from the `socket:[inode]` links in
+    /// /proc/self/fd).
+    private static func socketInodesOfThisProcess() -> Set<Substring> {
+        let directory = "/proc/self/fd"
+        guard let descriptors = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
+        var inodes = Set<Substring>()
+        for descriptor in descriptors {
+            guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "\(directory)/\(descriptor)"),
+                target.hasPrefix("socket:[")
+            else { continue }
+            inodes.insert(Substring(target.dropFirst("socket:[".count).dropLast()))
+        }
+        return inodes
+    }
+
+    /// TCP sockets held by this process, connected to `port` on loopback and not yet fully
+    /// closed (anything but TIME_WAIT), from /proc/net/tcp. Sockets of other processes (the
+    /// `redis-cli` of the restart script, say) are not counted: they are not ours to leak.
     private static func sockets(connectedToPort port: Int) throws -> [Substring] {
         let table = try Self.readProcFile("/proc/net/tcp")
+        let ours = Self.socketInodesOfThisProcess()
         let portHex = String(format: ":%04X", port)
         return table.split(separator: "\n").dropFirst().filter { line in
             let fields = line.split(separator: " ")
-            guard fields.count > 3 else { return false }
+            guard fields.count > 9 else { return false }
             let remote = fields[2]
             let state = fields[3]
-            return remote.hasSuffix(portHex) && state != "06"
+            let inode = fields[9]
+            return remote.hasSuffix(portHex) && state != "06" && ours.contains(inode)
         }
     }
     #endif
