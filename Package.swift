@@ -36,6 +36,7 @@ let package = Package(
             name: "Emporium",
             dependencies: [
                 "EmporiumRuntime",
+                "RESP",
                 "EmporiumKit",
                 "Catalog",
                 "Storage",
@@ -56,6 +57,8 @@ let package = Package(
                 "EmporiumKit",
                 "Storage",
                 "Catalog",
+                "Caching",
+                "RESP",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -69,6 +72,9 @@ let package = Package(
             dependencies: [
                 "EmporiumKit",
                 "Storage",
+                "Caching",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "SQLKit", package: "sql-kit"),
             ],
@@ -79,6 +85,7 @@ let package = Package(
             name: "EmporiumKit",
             dependencies: [
                 "Storage",
+                "Caching",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -105,6 +112,17 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "Caching",
+            dependencies: [
+                "RESP",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
         ),
@@ -178,6 +196,16 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "CachingTests",
+            dependencies: [
+                "Caching",
+                "RESP",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "CatalogTests",
             dependencies: ["Catalog", "EmporiumKit"],
             swiftSettings: strictSettings
@@ -185,7 +213,7 @@ let package = Package(
         .testTarget(
             name: "EmporiumRuntimeTests",
             dependencies: [
-                "EmporiumRuntime", "EmporiumKit", "Catalog", "Storage", "EmporiumTestSupport", "Emporium",
+                "EmporiumRuntime", "EmporiumKit", "Catalog", "Storage", "EmporiumTestSupport", "Emporium", "Caching", "RESP",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "SQLKit", package: "sql-kit"),

@@ -1,3 +1,4 @@
+import Caching
 import EmporiumKit
 import Logging
 import Storage
@@ -9,15 +10,20 @@ public struct CatalogService: EmporiumService {
     public let openAPI = CatalogOpenAPI.fragment
 
     private let store: CatalogStore
+    private let productCache: ProductReadCache
     private let environment: ServiceEnvironment
 
     public init(environment: ServiceEnvironment) {
         self.environment = environment
         self.store = CatalogStore(database: environment.database)
+        self.productCache = ProductReadCache(
+            cache: environment.caching.makeTwoLevelCache(name: "product", logger: environment.logger),
+            store: store
+        )
     }
 
     public func addRoutes(to router: ServiceRouter) {
-        ProductsController(store: store).addRoutes(to: router)
+        ProductsController(store: store, productCache: productCache).addRoutes(to: router)
     }
 
     /// Seeds the demo catalog into an empty embedded database.

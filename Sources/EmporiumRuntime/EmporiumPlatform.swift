@@ -1,8 +1,10 @@
+public import Caching
 public import EmporiumKit
 import Foundation
 public import Hummingbird
 public import Logging
 import NIOCore
+import RESP
 public import ServiceLifecycle
 public import Storage
 import Tracing
@@ -28,6 +30,9 @@ public struct EmporiumPlatform: Sendable {
     public let metrics: MetricsRegistry
     /// Each service's database, by service name.
     public let databases: [String: any Database]
+    /// Where caches and rate limiters keep shared state (unscoped): Redis when `redis.url` is
+    /// set, else this process.
+    public let caching: CacheBackend
 
     /// Builds the process for `settings`. Nothing listens and no migration runs until
     /// ``application`` runs; databases are opened (SQLite files created) here.
@@ -49,6 +54,19 @@ public struct EmporiumPlatform: Sendable {
         var databases: [String: any Database] = [:]
         var lifecycle: [any Service] = []
         var checks: [ReadinessCheck] = []
+        // One Redis client for the whole process, checked now so that a wrong address or
+        // password stops the start-up; it closes after everything that may use it.
+        let redis: RedisClient?
+        if let configuration = settings.redis {
+            redis = try await connectRedis(configuration, logger: logger)
+        } else {
+            redis = nil
+        }
+        let caching = redis.map { CacheBackend.redis($0) } ?? .inMemory
+        if let redis {
+            lifecycle.append(redis)
+            checks.append(ReadinessCheck(name: "redis") { _ = try await redis.send(command: "PING", timeout: .seconds(2)) })
+        }
         do {
             for module in modules {
                 let url = try settings.databaseURL(for: module.name)
@@ -60,7 +78,12 @@ public struct EmporiumPlatform: Sendable {
                 databases[module.name] = database
                 let seeds: Bool
                 if case .sqlite = url { seeds = settings.seedDemoData ?? true } else { seeds = settings.seedDemoData ?? false }
-                let service = try await module.make(ServiceEnvironment(database: database, seedsDemoData: seeds, logger: serviceLogger))
+                let service = try await module.make(
+                    ServiceEnvironment(
+                        database: database, seedsDemoData: seeds, logger: serviceLogger,
+                        caching: caching.scoped(to: module.name)
+                    )
+                )
                 services.append(service)
                 lifecycle.append(DatabaseService(database: database))
                 checks.append(ReadinessCheck(name: "\(module.name).database") { try await database.ping() })
@@ -68,8 +91,9 @@ public struct EmporiumPlatform: Sendable {
                 logger.info("service configured", metadata: ["service": "\(module.name)", "database": "\(url)"])
             }
         } catch {
-            // Nothing will run these databases: close what was opened before failing.
+            // Nothing will run these databases (or Redis): close what was opened before failing.
             for database in databases.values { await database.close() }
+            await redis?.close()
             throw error
         }
         for service in services { lifecycle += service.backgroundServices }
@@ -107,8 +131,36 @@ public struct EmporiumPlatform: Sendable {
         }
         return EmporiumPlatform(
             application: application, services: services, routes: routes,
-            openAPI: openAPI, metrics: metrics, databases: databases
+            openAPI: openAPI, metrics: metrics, databases: databases, caching: caching
         )
+    }
+
+    /// A client for `redis.url` that has answered a `PING` (so it connected and authenticated).
+    /// - Throws: ``ConfigurationError`` for `redis.url`, naming the server (password hidden) and
+    ///   what went wrong.
+    private static func connectRedis(_ configuration: RedisConfiguration, logger: Logger) async throws -> RedisClient {
+        var configuration = configuration
+        if configuration.clientName == nil { configuration.clientName = "emporium" }
+        let redis = RedisClient(configuration: configuration, logger: logger)
+        do {
+            _ = try await redis.send(command: "PING", timeout: configuration.connectTimeout)
+        } catch {
+            await redis.close()
+            throw ConfigurationError(key: "redis.url", reason: "Redis at \(configuration.redactedURL) is not usable: \(error)")
+        }
+        logger.info("redis configured", metadata: ["redis": "\(configuration.redactedURL)"])
+        return redis
+    }
+}
+
+extension RedisConfiguration {
+    /// The server as a URL with the password replaced by `***`, for logs and errors.
+    var redactedURL: String {
+        var credentials = username ?? ""
+        if password != nil { credentials += ":***" }
+        if !credentials.isEmpty { credentials += "@" }
+        let hostPart = host.contains(":") ? "[\(host)]" : host
+        return "redis://\(credentials)\(hostPart):\(port)/\(database)"
     }
 }
 

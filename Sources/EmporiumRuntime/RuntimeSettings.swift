@@ -1,6 +1,7 @@
 public import Configuration
 import Foundation
 public import Logging
+public import RESP
 public import Storage
 
 /// Everything a process needs to start, read from configuration and validated up front.
@@ -24,6 +25,8 @@ public struct RuntimeSettings: Sendable {
     public var maxDatabaseConnections: Int
     /// Whether an empty embedded database is filled with demo data; nil: only when embedded.
     public var seedDemoData: Bool?
+    /// The Redis server for caches and rate limits (`redis.url`); nil keeps them in memory.
+    public var redis: RedisConfiguration?
     /// Explicit database URLs: by service name, and `""` for the shared `database.url`.
     var databaseURLs: [String: String]
 
@@ -68,6 +71,13 @@ public struct RuntimeSettings: Sendable {
             if let url = settings.optionalString("\(name).database.url") { urls[name] = url }
         }
         databaseURLs = urls
+        if let raw = settings.optionalString("redis.url") {
+            do {
+                redis = try RedisConfiguration(url: raw)
+            } catch {
+                throw ConfigurationError(key: "redis.url", reason: error.description)
+            }
+        }
     }
 
     /// The database of `service`: its own URL, else the shared one, else an SQLite file

@@ -23,11 +23,13 @@ enum TestPlatform {
         _ kind: DatabaseKind,
         logger: Logger = TestDatabases.logger,
         table: ServiceTable = .standard,
+        extra: [String: String] = [:],
         _ test: @Sendable (any TestClientProtocol, EmporiumPlatform) async throws -> Result
     ) async throws -> Result {
         let (url, cleanup) = try await TestDatabases.makeURL(kind)
         do {
-            let platform = try await EmporiumPlatform.build(settings: try await settings(database: url), table: table, logger: logger)
+            let settings = try await settings(database: url, extra: extra)
+            let platform = try await EmporiumPlatform.build(settings: settings, table: table, logger: logger)
             let result = try await platform.application.test(.router) { client in
                 try await test(client, platform)
             }

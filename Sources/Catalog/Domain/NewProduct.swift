@@ -51,24 +51,13 @@ public enum ProductRules {
         var errors: [ProblemDetails.FieldError] = []
         func fail(_ field: String, _ detail: String) { errors.append(.init(field: field, detail: detail)) }
 
-        let name = input.name.trimmingCharacters(in: .whitespacesAndNewlines)
-        if name.isEmpty { fail("name", "must not be empty") }
-        if name.count > maxNameLength { fail("name", "must be at most \(maxNameLength) characters") }
-
-        let description = (input.description ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        if description.count > maxDescriptionLength { fail("description", "must be at most \(maxDescriptionLength) characters") }
+        let name = validName(input.name, fail)
+        let description = validDescription(input.description ?? "", fail)
 
         let categoryId = UUID(uuidString: input.categoryId)
         if categoryId == nil { fail("categoryId", "must be a UUID") }
 
-        var status = ProductStatus.draft
-        if let raw = input.status {
-            if let parsed = ProductStatus(rawValue: raw) {
-                status = parsed
-            } else {
-                fail("status", "must be one of \(ProductStatus.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-        }
+        let status = input.status.map { validStatus($0, fail) } ?? .draft
 
         let imageUrls = input.imageUrls ?? []
         if imageUrls.count > maxImages { fail("imageUrls", "must hold at most \(maxImages) URLs") }
@@ -106,6 +95,28 @@ public enum ProductRules {
             name: name, description: description, categoryId: categoryId, status: status,
             imageUrls: imageUrls, variants: variants
         )
+    }
+
+    /// The name trimmed; reports an empty or too long one.
+    static func validName(_ raw: String, _ fail: (String, String) -> Void) -> String {
+        let name = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        if name.isEmpty { fail("name", "must not be empty") }
+        if name.count > maxNameLength { fail("name", "must be at most \(maxNameLength) characters") }
+        return name
+    }
+
+    /// The description trimmed; reports a too long one.
+    static func validDescription(_ raw: String, _ fail: (String, String) -> Void) -> String {
+        let description = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        if description.count > maxDescriptionLength { fail("description", "must be at most \(maxDescriptionLength) characters") }
+        return description
+    }
+
+    /// The status named `raw`; reports an unknown one (and returns `draft` for it).
+    static func validStatus(_ raw: String, _ fail: (String, String) -> Void) -> ProductStatus {
+        if let status = ProductStatus(rawValue: raw) { return status }
+        fail("status", "must be one of \(ProductStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+        return .draft
     }
 
     static func isValidSKU(_ sku: String) -> Bool {

@@ -40,6 +40,16 @@ enum CatalogOpenAPI {
                       "400": {"$ref": "#/components/responses/BadRequest"},
                       "404": {"description": "No such active product.", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
                     }
+                  },
+                  "patch": {
+                    "tags": ["catalog"], "operationId": "updateProduct", "summary": "Change a product's name, description or status (absent fields stay).",
+                    "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}],
+                    "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ProductChanges"}}}},
+                    "responses": {
+                      "200": {"description": "The product as changed.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Product"}}}},
+                      "400": {"$ref": "#/components/responses/BadRequest"},
+                      "404": {"description": "No such product.", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+                    }
                   }
                 },
                 "/v1/categories": {
@@ -69,6 +79,9 @@ enum CatalogOpenAPI {
                     "categoryId": {"type": "string", "format": "uuid"}, "status": {"type": "string", "enum": ["draft", "active", "archived"]},
                     "imageUrls": {"type": "array", "maxItems": 20, "items": {"type": "string", "format": "uri"}},
                     "variants": {"type": "array", "minItems": 1, "maxItems": 100, "items": {"$ref": "#/components/schemas/Variant"}}}},
+                  "ProductChanges": {"type": "object", "minProperties": 1, "properties": {
+                    "name": {"type": "string", "minLength": 1, "maxLength": 200}, "description": {"type": "string", "maxLength": 5000},
+                    "status": {"type": "string", "enum": ["draft", "active", "archived"]}}},
                   "ProductPage": {"type": "object", "required": ["items"], "properties": {
                     "items": {"type": "array", "items": {"$ref": "#/components/schemas/Product"}},
                     "nextCursor": {"type": "string", "description": "Absent on the last page."}}},

@@ -3,14 +3,17 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 
-/// `/v1/products` and `/v1/categories`: thin handlers over ``CatalogStore`` and ``ProductRules``.
+/// `/v1/products` and `/v1/categories`: thin handlers over ``CatalogStore``, ``ProductRules``
+/// and ``ProductReadCache``.
 struct ProductsController: Sendable {
     let store: CatalogStore
+    let productCache: ProductReadCache
 
     func addRoutes(to router: ServiceRouter) {
         router.get("/v1/products", use: list)
         router.post("/v1/products", use: create)
         router.get("/v1/products/{id}", use: show)
+        router.patch("/v1/products/{id}", use: update)
         router.get("/v1/categories", use: categories)
     }
 
@@ -24,15 +27,24 @@ struct ProductsController: Sendable {
         )
     }
 
-    /// One active product.
-    @Sendable func show(_ request: Request, context: EmporiumRequestContext) async throws -> ProductResource {
-        let raw = context.parameters.get("id") ?? ""
-        guard let id = UUID(uuidString: raw) else {
-            throw ProblemDetails.invalidParameter("id", "must be a UUID")
-        }
-        guard let product = try await store.product(id: id), product.status == .active else {
+    /// One active product, read through the cache.
+    @Sendable func show(_ request: Request, context: EmporiumRequestContext) async throws -> Response {
+        let id = try Self.productID(context)
+        guard let body = try await productCache.activeProductBody(id: id, encoder: context.responseEncoder) else {
             throw ProblemDetails.notFound("No product has id \(id.lowercased).")
         }
+        return .encodedJSON(body)
+    }
+
+    /// Changes a product's name, description or status; its cached body is dropped once the
+    /// change is committed.
+    @Sendable func update(_ request: Request, context: EmporiumRequestContext) async throws -> ProductResource {
+        let id = try Self.productID(context)
+        let changes = try ProductRules.validate(try await request.decodeJSON(as: ProductChanges.self, context: context))
+        guard let product = try await store.update(id: id, changes) else {
+            throw ProblemDetails.notFound("No product has id \(id.lowercased).")
+        }
+        await productCache.invalidate(id)
         return ProductResource(product)
     }
 
@@ -45,6 +57,13 @@ struct ProductsController: Sendable {
             headers: [.location: "/v1/products/\(product.id.lowercased)"],
             response: ProductResource(product)
         )
+    }
+
+    private static func productID(_ context: EmporiumRequestContext) throws -> UUID {
+        guard let id = UUID(uuidString: context.parameters.get("id") ?? "") else {
+            throw ProblemDetails.invalidParameter("id", "must be a UUID")
+        }
+        return id
     }
 
     /// Every category, as a flat list with parent ids.

@@ -91,6 +91,27 @@ public struct CatalogStore: Sendable {
         return product
     }
 
+    /// Applies `changes` to the product `id` in one transaction, bumping its version.
+    /// - Returns: the product as stored afterwards, or nil when no product has that id.
+    public func update(id: UUID, _ changes: ValidatedProductChanges, now: Date = .now) async throws -> Product? {
+        try await database.transaction { sql in
+            let rows = try await sql.raw(
+                "SELECT \(unsafeRaw: Self.productColumns) FROM products WHERE id = \(bind: id.lowercased)"
+            ).all()
+            guard let current = try await Self.assemble(rows, sql).first else { return nil }
+            let product = changes.applied(to: current, now: now)
+            try await sql.raw(
+                """
+                UPDATE products SET name = \(bind: product.name), description = \(bind: product.description),
+                    status = \(bind: product.status.rawValue), version = version + 1,
+                    updated_at = \(bind: Timestamp.format(product.updatedAt))
+                WHERE id = \(bind: id.lowercased)
+                """
+            ).run()
+            return product
+        }
+    }
+
     /// Inserts categories and products as they are, in one transaction, if the catalog has no
     /// category yet (used by seeding; two processes seeding at once insert once).
     /// - Returns: whether anything was inserted.

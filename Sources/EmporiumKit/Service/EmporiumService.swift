@@ -1,3 +1,4 @@
+public import Caching
 public import Logging
 public import ServiceLifecycle
 public import Storage
@@ -47,10 +48,14 @@ public struct ServiceEnvironment: Sendable {
     public var seedsDemoData: Bool
     /// The service's logger (labelled with its name).
     public var logger: Logger
+    /// Where the service's caches and rate limiters keep shared state (Redis when `redis.url`
+    /// is set, else this process), already scoped to the service's key namespace.
+    public var caching: CacheBackend
 
-    public init(database: any Database, seedsDemoData: Bool, logger: Logger) {
+    public init(database: any Database, seedsDemoData: Bool, logger: Logger, caching: CacheBackend = .inMemory) {
         self.database = database
         self.seedsDemoData = seedsDemoData
         self.logger = logger
+        self.caching = caching
     }
 }

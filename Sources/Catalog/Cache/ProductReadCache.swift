@@ -1,0 +1,53 @@
+import Caching
+import EmporiumKit
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import NIOFoundationCompat
+
+/// The encoded bodies of `GET /v1/products/{id}`, read through a ``TwoLevelCache`` (L1 in this
+/// process, L2 in Redis when configured).
+///
+/// Bodies are cached as the exact bytes the endpoint sends, so a hit costs no database query and
+/// no JSON encoding. Only active products are cached (a miss for a draft, archived or unknown
+/// product is not remembered, so creating or activating one needs no invalidation to show).
+/// Writers call ``invalidate(_:)`` after their transaction commits.
+struct ProductReadCache: Sendable {
+    /// How long a body lives in Redis; L1 keeps it for at most the cache's short L1 TTL.
+    static let ttl: Duration = .seconds(300)
+
+    let cache: TwoLevelCache
+    let store: CatalogStore
+
+    /// The JSON body of the active product `id` encoded with `encoder`, or nil when there is no
+    /// such active product.
+    func activeProductBody(id: UUID, encoder: JSONEncoder) async throws -> ByteBuffer? {
+        try await cache.value(forKey: Self.key(id), ttl: Self.ttl) {
+            guard let product = try await store.product(id: id), product.status == .active else { return nil }
+            return ByteBuffer(data: try encoder.encode(ProductResource(product)))
+        }
+    }
+
+    /// Forgets the cached body of `id`, in this process and in Redis.
+    func invalidate(_ id: UUID) async {
+        await cache.invalidate(key: Self.key(id))
+    }
+
+    /// The cache key of a product: its id in lower case.
+    static func key(_ id: UUID) -> String {
+        id.lowercased
+    }
+}
+
+extension Response {
+    /// A 200 response carrying already encoded JSON, with the headers Hummingbird's JSON encoder
+    /// would have set.
+    static func encodedJSON(_ body: ByteBuffer) -> Response {
+        Response(
+            status: .ok,
+            headers: [.contentType: "application/json; charset=utf-8", .contentLength: String(body.readableBytes)],
+            body: .init(byteBuffer: body)
+        )
+    }
+}
