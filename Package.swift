@@ -38,6 +38,7 @@ let package = Package(
                 "EmporiumRuntime",
                 "EmporiumKit",
                 "Catalog",
+                "Messaging",
                 "Storage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -54,6 +55,8 @@ let package = Package(
             name: "EmporiumRuntime",
             dependencies: [
                 "EmporiumKit",
+                "Messaging",
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
                 "Storage",
                 "Catalog",
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -68,6 +71,7 @@ let package = Package(
             name: "Catalog",
             dependencies: [
                 "EmporiumKit",
+                "Messaging",
                 "Storage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "SQLKit", package: "sql-kit"),
@@ -79,6 +83,7 @@ let package = Package(
             name: "EmporiumKit",
             dependencies: [
                 "Storage",
+                "Messaging",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -86,6 +91,21 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Instrumentation", package: "swift-distributed-tracing"),
+                .product(name: "W3CTraceContext", package: "swift-w3c-trace-context"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "Messaging",
+            dependencies: [
+                "Storage", "AMQP",
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "W3CTraceContext", package: "swift-w3c-trace-context"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
@@ -148,7 +168,7 @@ let package = Package(
         .testTarget(
             name: "EmporiumKitTests",
             dependencies: [
-                "EmporiumKit", "EmporiumTestSupport",
+                "EmporiumKit", "EmporiumTestSupport", "Storage",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -179,7 +199,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CatalogTests",
-            dependencies: ["Catalog", "EmporiumKit"],
+            dependencies: ["Catalog", "EmporiumKit", "Storage"],
             swiftSettings: strictSettings
         ),
         .testTarget(

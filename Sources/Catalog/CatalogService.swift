@@ -13,7 +13,7 @@ public struct CatalogService: EmporiumService {
 
     public init(environment: ServiceEnvironment) {
         self.environment = environment
-        self.store = CatalogStore(database: environment.database)
+        self.store = CatalogStore(database: environment.database, outbox: environment.outbox)
     }
 
     public func addRoutes(to router: ServiceRouter) {

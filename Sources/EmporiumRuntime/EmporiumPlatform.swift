@@ -2,6 +2,7 @@ public import EmporiumKit
 import Foundation
 public import Hummingbird
 public import Logging
+import Messaging
 import NIOCore
 public import ServiceLifecycle
 public import Storage
@@ -28,6 +29,8 @@ public struct EmporiumPlatform: Sendable {
     public let metrics: MetricsRegistry
     /// Each service's database, by service name.
     public let databases: [String: any Database]
+    /// The event transport of this process.
+    public let transport: any EventTransport
 
     /// Builds the process for `settings`. Nothing listens and no migration runs until
     /// ``application`` runs; databases are opened (SQLite files created) here.
@@ -45,8 +48,10 @@ public struct EmporiumPlatform: Sendable {
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws -> EmporiumPlatform {
         let modules = try table.resolve(settings.services)
+        let tracer = TraceContextTracer()
         var services: [any EmporiumService] = []
         var databases: [String: any Database] = [:]
+        var nudges: [String: OutboxRelay.Nudge] = [:]
         var lifecycle: [any Service] = []
         var checks: [ReadinessCheck] = []
         do {
@@ -60,7 +65,12 @@ public struct EmporiumPlatform: Sendable {
                 databases[module.name] = database
                 let seeds: Bool
                 if case .sqlite = url { seeds = settings.seedDemoData ?? true } else { seeds = settings.seedDemoData ?? false }
-                let service = try await module.make(ServiceEnvironment(database: database, seedsDemoData: seeds, logger: serviceLogger))
+                let nudge = OutboxRelay.Nudge()
+                nudges[module.name] = nudge
+                let outbox = Outbox(service: module.name, relayNudge: nudge) { tracer.currentTraceparent() }
+                let service = try await module.make(
+                    ServiceEnvironment(database: database, seedsDemoData: seeds, logger: serviceLogger, outbox: outbox, metrics: metrics.factory)
+                )
                 services.append(service)
                 lifecycle.append(DatabaseService(database: database))
                 checks.append(ReadinessCheck(name: "\(module.name).database") { try await database.ping() })
@@ -72,12 +82,34 @@ public struct EmporiumPlatform: Sendable {
             for database in databases.values { await database.close() }
             throw error
         }
+
+        // Events: one transport per process; per service, a relay for its outbox and, when it
+        // subscribes to events, a consumer. Both start once migrations are done.
+        let transport = try makeTransport(settings: settings, services: services, logger: logger)
+        let migrated = StartSignal()
+        lifecycle.append(TransportService(transport: transport))
+        checks.append(ReadinessCheck(name: "broker") { try await transport.checkReady() })
+        for service in services {
+            guard let database = databases[service.name], let nudge = nudges[service.name] else { continue }
+            var serviceLogger = logger
+            serviceLogger[metadataKey: "service"] = .string(service.name)
+            lifecycle.append(AfterSignal(signal: migrated, service: OutboxRelay(
+                service: service.name, database: database, transport: transport, nudge: nudge,
+                metrics: metrics.factory, logger: serviceLogger
+            )))
+            if !service.eventSubscriptions.isEmpty {
+                lifecycle.append(AfterSignal(signal: migrated, service: EventConsumer(
+                    consumer: service.name, database: database, transport: transport,
+                    subscriptions: service.eventSubscriptions, logger: serviceLogger
+                )))
+            }
+        }
         for service in services { lifecycle += service.backgroundServices }
 
         let routes = RouteTable()
         let router = EmporiumRouter(context: EmporiumRequestContext.self)
         router.add(middleware: RequestIdMiddleware())
-        router.add(middleware: TraceContextMiddleware(tracer: TraceContextTracer()))
+        router.add(middleware: TraceContextMiddleware(tracer: tracer))
         router.add(middleware: RequestLogMiddleware())
         router.add(middleware: HTTPMetricsMiddleware(factory: metrics.factory))
         router.add(middleware: ProblemMiddleware(routes: routes))
@@ -101,14 +133,48 @@ public struct EmporiumPlatform: Sendable {
         let preparing = services.compactMap { service in databases[service.name].map { (service, $0) } }
         application.beforeServerStarts {
             for (service, database) in preparing {
+                try await Migrator(database: database, service: MessagingSchema.history(of: service.name), logger: logger)
+                    .migrate(MessagingSchema.migrations)
                 try await Migrator(database: database, service: service.name, logger: logger).migrate(service.migrations)
                 try await service.prepare()
             }
+            migrated.raise()
         }
         return EmporiumPlatform(
             application: application, services: services, routes: routes,
-            openAPI: openAPI, metrics: metrics, databases: databases
+            openAPI: openAPI, metrics: metrics, databases: databases, transport: transport
         )
+    }
+
+    /// RabbitMQ when `broker.url` is set, else the in-process bus expecting every subscribing service.
+    static func makeTransport(settings: RuntimeSettings, services: [any EmporiumService], logger: Logger) throws -> any EventTransport {
+        var logger = logger
+        logger[metadataKey: "component"] = "events"
+        if let url = settings.brokerURL {
+            do {
+                return try RabbitMQTransport(url: url, maxDeliveries: settings.maxDeliveries, logger: logger)
+            } catch {
+                throw ConfigurationError(key: "broker.url", reason: "\(error)")
+            }
+        }
+        let consumers = Set(services.filter { !$0.eventSubscriptions.isEmpty }.map(\.name))
+        return InProcessTransport(expectedConsumers: consumers, maxDeliveries: settings.maxDeliveries, logger: logger)
+    }
+}
+
+/// Runs the event transport's connection as a `Service` of the process.
+struct TransportService: Service {
+    let transport: any EventTransport
+    func run() async throws { try await transport.run() }
+}
+
+/// Starts `service` only once `signal` is raised (e.g. after migrations).
+struct AfterSignal<Wrapped: Service>: Service {
+    let signal: StartSignal
+    let service: Wrapped
+    func run() async throws {
+        await signal.wait()
+        try await service.run()
     }
 }
 

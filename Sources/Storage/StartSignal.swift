@@ -2,10 +2,12 @@ import Synchronization
 
 /// A one-way signal: tasks wait until it is raised, then pass straight through.
 ///
-/// A PostgreSQL pool raises it when its `run()` starts, so queries made by start-up work that
-/// races the pool (migrations run beside it in the same `ServiceGroup`) wait for it instead of
-/// leasing from a pool that is not running yet.
-final class StartSignal: Sendable {
+/// A PostgreSQL pool raises one when its `run()` starts, so queries made by start-up work that
+/// races the pool wait for it; the runtime raises one when migrations are done, so relays and
+/// consumers start on a migrated schema.
+public final class StartSignal: Sendable {
+    public init() {}
+
     private struct State {
         var raised = false
         var waiters: [CheckedContinuation<Void, Never>] = []
@@ -13,7 +15,7 @@ final class StartSignal: Sendable {
     private let state = Mutex(State())
 
     /// Lets every current and future waiter through.
-    func raise() {
+    public func raise() {
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             state.raised = true
             defer { state.waiters.removeAll() }
@@ -23,7 +25,7 @@ final class StartSignal: Sendable {
     }
 
     /// Returns once the signal is raised.
-    func wait() async {
+    public func wait() async {
         if state.withLock({ $0.raised }) { return }
         await withCheckedContinuation { continuation in
             let raised = state.withLock { state -> Bool in

@@ -1,5 +1,6 @@
 import EmporiumKit
 import Foundation
+import Storage
 import Hummingbird
 
 /// A product as the API shows it (ids in lower case, times in ISO 8601 UTC).

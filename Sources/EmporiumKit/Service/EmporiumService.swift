@@ -1,4 +1,6 @@
 public import Logging
+public import Messaging
+public import Metrics
 public import ServiceLifecycle
 public import Storage
 
@@ -26,6 +28,10 @@ public protocol EmporiumService: Sendable {
     /// `/health/ready` to report ready.
     var readinessChecks: [ReadinessCheck] { get }
 
+    /// The events this service consumes and how it applies them (each in a transaction with its
+    /// inbox, so redeliveries have no second effect).
+    var eventSubscriptions: [EventSubscription] { get }
+
     /// Registers the service's routes.
     func addRoutes(to router: ServiceRouter)
 
@@ -36,6 +42,7 @@ public protocol EmporiumService: Sendable {
 extension EmporiumService {
     public var backgroundServices: [any Service] { [] }
     public var readinessChecks: [ReadinessCheck] { [] }
+    public var eventSubscriptions: [EventSubscription] { [] }
     public func prepare() async throws {}
 }
 
@@ -47,10 +54,16 @@ public struct ServiceEnvironment: Sendable {
     public var seedsDemoData: Bool
     /// The service's logger (labelled with its name).
     public var logger: Logger
+    /// Where the service records the events it publishes, inside its own transactions.
+    public var outbox: Outbox
+    /// Where the service's metrics go.
+    public var metrics: any MetricsFactory
 
-    public init(database: any Database, seedsDemoData: Bool, logger: Logger) {
+    public init(database: any Database, seedsDemoData: Bool, logger: Logger, outbox: Outbox, metrics: any MetricsFactory) {
         self.database = database
         self.seedsDemoData = seedsDemoData
         self.logger = logger
+        self.outbox = outbox
+        self.metrics = metrics
     }
 }
