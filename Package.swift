@@ -39,6 +39,7 @@ let package = Package(
                 "RESP",
                 "EmporiumKit",
                 "Catalog",
+                "Messaging",
                 "Storage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -55,6 +56,8 @@ let package = Package(
             name: "EmporiumRuntime",
             dependencies: [
                 "EmporiumKit",
+                "Messaging",
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
                 "Storage",
                 "Catalog",
                 "Caching",
@@ -71,6 +74,7 @@ let package = Package(
             name: "Catalog",
             dependencies: [
                 "EmporiumKit",
+                "Messaging",
                 "Storage",
                 "Caching",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -86,6 +90,7 @@ let package = Package(
             dependencies: [
                 "Storage",
                 "Caching",
+                "Messaging",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -93,6 +98,21 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Instrumentation", package: "swift-distributed-tracing"),
+                .product(name: "W3CTraceContext", package: "swift-w3c-trace-context"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "Messaging",
+            dependencies: [
+                "Storage", "AMQP",
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "W3CTraceContext", package: "swift-w3c-trace-context"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
@@ -166,7 +186,7 @@ let package = Package(
         .testTarget(
             name: "EmporiumKitTests",
             dependencies: [
-                "EmporiumKit", "EmporiumTestSupport",
+                "EmporiumKit", "EmporiumTestSupport", "Storage",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -207,7 +227,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CatalogTests",
-            dependencies: ["Catalog", "EmporiumKit"],
+            dependencies: ["Catalog", "EmporiumKit", "Storage"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -15,7 +15,7 @@ public struct CatalogService: EmporiumService {
 
     public init(environment: ServiceEnvironment) {
         self.environment = environment
-        self.store = CatalogStore(database: environment.database)
+        self.store = CatalogStore(database: environment.database, outbox: environment.outbox)
         self.productCache = ProductReadCache(
             cache: environment.caching.makeTwoLevelCache(name: "product", logger: environment.logger),
             store: store

@@ -3,6 +3,7 @@ import Catalog
 import EmporiumKit
 import EmporiumRuntime
 import Foundation
+import Messaging
 import Storage
 
 /// `emporium seed`: fills an empty catalog with the deterministic demo data.
@@ -27,8 +28,10 @@ struct SeedCommand: AsyncParsableCommand {
         let runner = MaintenanceRunner(settings: settings, logger: logger)
         let seeded = try await runner.withServices { services in
             guard let (service, database) = services.first(where: { $0.service.name == "catalog" }) else { return false }
+            try await Migrator(database: database, service: MessagingSchema.history(of: "catalog"), logger: logger)
+                .migrate(MessagingSchema.migrations)
             try await Migrator(database: database, service: service.name, logger: logger).migrate(service.migrations)
-            return try await CatalogSeeder(store: CatalogStore(database: database), logger: logger)
+            return try await CatalogSeeder(store: CatalogStore(database: database, outbox: Outbox(service: "catalog")), logger: logger)
                 .seedIfEmpty(productCount: products) { written, total in
                     FileHandle.standardError.write(Data("seeded \(written)/\(total) products\n".utf8))
                 }

@@ -3,6 +3,7 @@ public import EmporiumKit
 import Foundation
 public import Hummingbird
 public import Logging
+import Messaging
 import NIOCore
 import RESP
 public import ServiceLifecycle
@@ -33,6 +34,8 @@ public struct EmporiumPlatform: Sendable {
     /// Where caches and rate limiters keep shared state (unscoped): Redis when `redis.url` is
     /// set, else this process.
     public let caching: CacheBackend
+    /// The event transport of this process.
+    public let transport: any EventTransport
 
     /// Builds the process for `settings`. Nothing listens and no migration runs until
     /// ``application`` runs; databases are opened (SQLite files created) here.
@@ -50,8 +53,10 @@ public struct EmporiumPlatform: Sendable {
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws -> EmporiumPlatform {
         let modules = try table.resolve(settings.services)
+        let tracer = TraceContextTracer()
         var services: [any EmporiumService] = []
         var databases: [String: any Database] = [:]
+        var nudges: [String: OutboxRelay.Nudge] = [:]
         var lifecycle: [any Service] = []
         var checks: [ReadinessCheck] = []
         // One Redis client for the whole process, checked now so that a wrong address or
@@ -78,10 +83,13 @@ public struct EmporiumPlatform: Sendable {
                 databases[module.name] = database
                 let seeds: Bool
                 if case .sqlite = url { seeds = settings.seedDemoData ?? true } else { seeds = settings.seedDemoData ?? false }
+                let nudge = OutboxRelay.Nudge()
+                nudges[module.name] = nudge
+                let outbox = Outbox(service: module.name, relayNudge: nudge) { tracer.currentTraceparent() }
                 let service = try await module.make(
                     ServiceEnvironment(
                         database: database, seedsDemoData: seeds, logger: serviceLogger,
-                        caching: caching.scoped(to: module.name)
+                        caching: caching.scoped(to: module.name), outbox: outbox, metrics: metrics.factory
                     )
                 )
                 services.append(service)
@@ -96,12 +104,34 @@ public struct EmporiumPlatform: Sendable {
             await redis?.close()
             throw error
         }
+
+        // Events: one transport per process; per service, a relay for its outbox and, when it
+        // subscribes to events, a consumer. Both start once migrations are done.
+        let transport = try makeTransport(settings: settings, services: services, logger: logger)
+        let migrated = StartSignal()
+        lifecycle.append(TransportService(transport: transport))
+        checks.append(ReadinessCheck(name: "broker") { try await transport.checkReady() })
+        for service in services {
+            guard let database = databases[service.name], let nudge = nudges[service.name] else { continue }
+            var serviceLogger = logger
+            serviceLogger[metadataKey: "service"] = .string(service.name)
+            lifecycle.append(AfterSignal(signal: migrated, service: OutboxRelay(
+                service: service.name, database: database, transport: transport, nudge: nudge,
+                metrics: metrics.factory, logger: serviceLogger
+            )))
+            if !service.eventSubscriptions.isEmpty {
+                lifecycle.append(AfterSignal(signal: migrated, service: EventConsumer(
+                    consumer: service.name, database: database, transport: transport,
+                    subscriptions: service.eventSubscriptions, logger: serviceLogger
+                )))
+            }
+        }
         for service in services { lifecycle += service.backgroundServices }
 
         let routes = RouteTable()
         let router = EmporiumRouter(context: EmporiumRequestContext.self)
         router.add(middleware: RequestIdMiddleware())
-        router.add(middleware: TraceContextMiddleware(tracer: TraceContextTracer()))
+        router.add(middleware: TraceContextMiddleware(tracer: tracer))
         router.add(middleware: RequestLogMiddleware())
         router.add(middleware: HTTPMetricsMiddleware(factory: metrics.factory))
         router.add(middleware: ProblemMiddleware(routes: routes))
@@ -125,13 +155,16 @@ public struct EmporiumPlatform: Sendable {
         let preparing = services.compactMap { service in databases[service.name].map { (service, $0) } }
         application.beforeServerStarts {
             for (service, database) in preparing {
+                try await Migrator(database: database, service: MessagingSchema.history(of: service.name), logger: logger)
+                    .migrate(MessagingSchema.migrations)
                 try await Migrator(database: database, service: service.name, logger: logger).migrate(service.migrations)
                 try await service.prepare()
             }
+            migrated.raise()
         }
         return EmporiumPlatform(
             application: application, services: services, routes: routes,
-            openAPI: openAPI, metrics: metrics, databases: databases, caching: caching
+            openAPI: openAPI, metrics: metrics, databases: databases, caching: caching, transport: transport
         )
     }
 

@@ -1,5 +1,7 @@
 public import EmporiumKit
 public import Logging
+import Messaging
+import Metrics
 public import Storage
 
 /// Runs one-off work (`emporium migrate`, `emporium seed`) against the selected services'
@@ -25,7 +27,10 @@ public struct MaintenanceRunner: Sendable {
         for module in try table.resolve(settings.services) {
             let url = try settings.databaseURL(for: module.name)
             let database = try await DatabaseFactory.open(url, maximumConnections: 2, logger: logger)
-            let environment = ServiceEnvironment(database: database, seedsDemoData: false, logger: logger)
+            let environment = ServiceEnvironment(
+                database: database, seedsDemoData: false, logger: logger,
+                outbox: Outbox(service: module.name), metrics: NOOPMetricsHandler.instance
+            )
             opened.append((try await module.make(environment), database))
         }
         let services = opened
@@ -44,6 +49,8 @@ public struct MaintenanceRunner: Sendable {
         return try await withServices { services in
             var applied: [String: [Int]] = [:]
             for (service, database) in services {
+                try await Migrator(database: database, service: MessagingSchema.history(of: service.name), logger: logger)
+                    .migrate(MessagingSchema.migrations)
                 applied[service.name] = try await Migrator(database: database, service: service.name, logger: logger).migrate(service.migrations)
             }
             return applied

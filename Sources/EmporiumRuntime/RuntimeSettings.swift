@@ -27,6 +27,10 @@ public struct RuntimeSettings: Sendable {
     public var seedDemoData: Bool?
     /// The Redis server for caches and rate limits (`redis.url`); nil keeps them in memory.
     public var redis: RedisConfiguration?
+    /// The event broker (`amqp://…`); nil: the in-process bus.
+    public var brokerURL: String?
+    /// Deliveries of an event to a consumer before it is dead-lettered.
+    public var maxDeliveries: Int
     /// Explicit database URLs: by service name, and `""` for the shared `database.url`.
     var databaseURLs: [String: String]
 
@@ -45,6 +49,7 @@ public struct RuntimeSettings: Sendable {
         "log.level": "info",
         "log.format": "json",
         "database.maxConnections": "10",
+        "broker.maxDeliveries": "5",
     ]
 
     /// Reads and validates the settings.
@@ -65,6 +70,11 @@ public struct RuntimeSettings: Sendable {
         logFormat = format
         maxDatabaseConnections = try settings.int("database.maxConnections", in: 1...1000)
         seedDemoData = try settings.optionalBool("seed.demo")
+        brokerURL = settings.optionalString("broker.url")
+        if let brokerURL, !(brokerURL.hasPrefix("amqp://")) {
+            throw ConfigurationError(key: "broker.url", reason: "must be an amqp://user:password@host:port/vhost URL")
+        }
+        maxDeliveries = try settings.int("broker.maxDeliveries", in: 1...1000)
         var urls: [String: String] = [:]
         if let shared = settings.optionalString("database.url") { urls[""] = shared }
         for name in serviceNames {

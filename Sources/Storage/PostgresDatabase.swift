@@ -38,6 +38,7 @@ public final class PostgresSQLDatabase: Database {
         _ body: (any SQLDatabase) async throws -> Result
     ) async throws -> Result {
         await running.wait()
+        guard running.isRaised else { throw CancellationError() }
         return try await client.withConnection { connection in
             try await body(connection.sql(queryLogLevel: nil, logger: logger))
         }
@@ -83,11 +84,12 @@ public final class PostgresSQLDatabase: Database {
     }
 }
 
-/// A stable 64-bit key for `pg_advisory_lock`, derived from a name with FNV-1a.
-struct AdvisoryLockKey {
-    let value: Int64
+/// A stable 64-bit key for PostgreSQL's advisory locks, derived from a name with FNV-1a (the
+/// same in every process, unlike `hashValue`).
+public struct AdvisoryLockKey: Sendable {
+    public let value: Int64
 
-    init(_ name: String) {
+    public init(_ name: String) {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in name.utf8 {
             hash ^= UInt64(byte)

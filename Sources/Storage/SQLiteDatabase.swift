@@ -39,7 +39,7 @@ public final class SQLiteSQLDatabase: Database {
             storage = .memory
         }
         let writer = try await Self.open(storage, readOnly: false, threadPool: threadPool, logger: logger)
-        self.writer = AsyncResourcePool([writer])
+        self.writer = AsyncResourcePool([writer], dispose: Self.closeConnection)
         if path == nil {
             // A private in-memory database exists only on its own connection: reads share the writer.
             self.readers = self.writer
@@ -48,7 +48,7 @@ public final class SQLiteSQLDatabase: Database {
             for _ in 0..<max(1, readerCount) {
                 readers.append(try await Self.open(storage, readOnly: true, threadPool: threadPool, logger: logger))
             }
-            self.readers = AsyncResourcePool(readers)
+            self.readers = AsyncResourcePool(readers, dispose: Self.closeConnection)
         }
     }
 
@@ -105,11 +105,7 @@ public final class SQLiteSQLDatabase: Database {
     /// connections. (SQLite needs no background work; `run()` exists so the database closes after
     /// the HTTP server has stopped, like a PostgreSQL pool.)
     public func run() async throws {
-        try? await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                try await Task.sleep(for: .seconds(3600))
-            }
-        }
+        await Lifecycle.waitForShutdown()
         await close()
     }
 
@@ -120,9 +116,13 @@ public final class SQLiteSQLDatabase: Database {
             connections += await readers.drain()
         }
         for connection in connections {
-            // The future-based close is not cut short when the calling task is being cancelled
-            // (as it is at shutdown); an unclosed connection would leak its file handle.
-            try? await connection.close().get()
+            await Self.closeConnection(connection)
         }
+    }
+
+    /// Closes a connection. The future-based close is not cut short when the calling task is being
+    /// cancelled (as it is at shutdown); an unclosed connection would leak its file handle.
+    @Sendable private static func closeConnection(_ connection: SQLiteConnection) async {
+        try? await connection.close().get()
     }
 }

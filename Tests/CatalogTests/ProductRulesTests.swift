@@ -1,6 +1,7 @@
 import Catalog
 import EmporiumKit
 import Foundation
+import Storage
 import Testing
 
 @Suite struct ProductRulesTests {

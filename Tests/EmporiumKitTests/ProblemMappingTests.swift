@@ -1,5 +1,6 @@
 import EmporiumKit
 import Hummingbird
+import Storage
 import Foundation
 import Testing
 

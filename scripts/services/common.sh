@@ -1,12 +1,29 @@
 # Shared helpers for the scripts/services/*.sh files (sourced, not run).
 
-# Prints a free TCP port on 127.0.0.1.
+# Prints a free TCP port on 127.0.0.1, not one of the ports given as arguments.
+# Ports come from below the kernel's ephemeral range (ip_local_port_range), so an outgoing
+# connection cannot be holding the port when the server binds it; a port that any socket of
+# the machine uses (listening or connected, from /proc/net/tcp) is skipped.
 free_port() {
-  if command -v python3 >/dev/null 2>&1; then
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-  else
-    echo $(( 20000 + RANDOM % 20000 ))
+  local low=20000 high=32767 ephemeral_start candidate port taken used
+  if read -r ephemeral_start _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null && [ "$ephemeral_start" -gt 21000 ]; then
+    high=$((ephemeral_start - 1))
   fi
+  for _ in $(seq 1 200); do
+    candidate=$((low + RANDOM % (high - low + 1)))
+    taken=0
+    for port in "$@"; do [ "$port" = "$candidate" ] && taken=1; done
+    [ "$taken" = 1 ] && continue
+    used=$(printf ':%04X ' "$candidate")
+    if [ -r /proc/net/tcp ] && cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk '{print $2}' | grep -q "${used% }\$"; then
+      continue
+    fi
+    (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null && continue
+    echo "$candidate"
+    return 0
+  done
+  echo "no free port found" >&2
+  return 1
 }
 
 # Installs Debian packages when a command is missing: apt_install_if_missing COMMAND PACKAGE...

@@ -15,26 +15,7 @@
 
 _emporium_rabbitmq_bin=/usr/lib/rabbitmq/bin
 
-# Prints one free TCP port on 127.0.0.1 that is not in the list of ports given as arguments.
-_emporium_rabbitmq_free_port() {
-    local port candidate taken
-    for _ in $(seq 1 200); do
-        candidate=$((20000 + RANDOM % 20000))
-        taken=0
-        for port in "$@"; do
-            [ "$port" = "$candidate" ] && taken=1
-        done
-        [ "$taken" = 1 ] && continue
-        # A successful connect means something listens there.
-        if (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then
-            continue
-        fi
-        echo "$candidate"
-        return 0
-    done
-    echo "rabbitmq.sh: no free port found" >&2
-    return 1
-}
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 rabbitmq_start() {
     local dir="${1:-}"
@@ -56,9 +37,9 @@ rabbitmq_start() {
     mkdir -p "$dir/home" "$dir/mnesia" "$dir/log" || return 1
 
     local node_port dist_port epmd_port
-    node_port="$(_emporium_rabbitmq_free_port)" || return 1
-    dist_port="$(_emporium_rabbitmq_free_port "$node_port")" || return 1
-    epmd_port="$(_emporium_rabbitmq_free_port "$node_port" "$dist_port")" || return 1
+    node_port="$(free_port)" || return 1
+    dist_port="$(free_port "$node_port")" || return 1
+    epmd_port="$(free_port "$node_port" "$dist_port")" || return 1
 
     # The Erlang cookie lives in HOME and must be shared by the server and rabbitmqctl.
     if [ ! -f "$dir/home/.erlang.cookie" ]; then

@@ -16,22 +16,7 @@
 # The restartable server is separate so that restarting it does not disturb tests running in
 # parallel against the main one. Installs redis-server with apt-get when it is missing.
 
-_emporium_redis_port_in_use() {
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
-_emporium_redis_free_port() {
-    local port attempt
-    for attempt in $(seq 1 200); do
-        port=$((20000 + RANDOM % 40000))
-        if ! _emporium_redis_port_in_use "$port"; then
-            echo "$port"
-            return 0
-        fi
-    done
-    echo "redis.sh: no free port found" >&2
-    return 1
-}
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 # _emporium_redis_launch NAME PORT PASSWORD [extra redis-server arguments...]
 # Writes NAME/start.sh and NAME/stop.sh under the data folder (the restart script reuses them)
@@ -90,6 +75,23 @@ _emporium_redis_launch() {
     "$dir/start.sh"
 }
 
+# _emporium_redis_launch_on_free_port NAME PASSWORD [arguments...]: launches on a free port,
+# trying another port (up to three) when the server does not come up; sets _emporium_redis_port.
+_emporium_redis_launch_on_free_port() {
+    local name="$1" attempt port
+    for attempt in 1 2 3; do
+        port=$(free_port) || return 1
+        if _emporium_redis_launch "$name" "$port" "${@:2}"; then
+            _emporium_redis_port=$port
+            return 0
+        fi
+        echo "redis.sh: server $name did not start on port $port (attempt $attempt); its log:" >&2
+        tail -n 5 "$EMPORIUM_TEST_REDIS_DIR/$name/redis.log" >&2 2>/dev/null || true
+        "$EMPORIUM_TEST_REDIS_DIR/$name/stop.sh" >/dev/null 2>&1 || true
+    done
+    return 1
+}
+
 redis_start() {
     local root="${1:?usage: redis_start TMPDIR}"
     if ! command -v redis-server >/dev/null 2>&1; then
@@ -101,15 +103,15 @@ redis_start() {
     EMPORIUM_TEST_REDIS_DIR="$(cd "$root" && pwd)"
 
     local main_port auth_port restart_port
-    main_port=$(_emporium_redis_free_port) || return 1
-    _emporium_redis_launch main "$main_port" "" || return 1
-    auth_port=$(_emporium_redis_free_port) || return 1
+    _emporium_redis_launch_on_free_port main "" || return 1
+    main_port=$_emporium_redis_port
     local password="pw-$RANDOM$RANDOM" acl_user="emporium" acl_password="acl-$RANDOM$RANDOM"
-    _emporium_redis_launch auth "$auth_port" "$password" --requirepass "$password" || return 1
+    _emporium_redis_launch_on_free_port auth "$password" --requirepass "$password" || return 1
+    auth_port=$_emporium_redis_port
     redis-cli -p "$auth_port" --no-auth-warning -a "$password" \
         ACL SETUSER "$acl_user" on ">$acl_password" '~*' '&*' '+@all' >/dev/null || return 1
-    restart_port=$(_emporium_redis_free_port) || return 1
-    _emporium_redis_launch restart "$restart_port" "" || return 1
+    _emporium_redis_launch_on_free_port restart "" || return 1
+    restart_port=$_emporium_redis_port
 
     local restart_script="$EMPORIUM_TEST_REDIS_DIR/restart-redis.sh"
     {

@@ -50,16 +50,48 @@ extension AMQPChannel {
         guard self.gate.confirmsEnabled else {
             try self.gate.publish(
                 exchange: exchange, routingKey: routingKey, mandatory: mandatory, properties: properties, body: body,
-                continuation: nil)
+                waiter: nil)
             return
         }
         try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
             do {
                 try self.gate.publish(
                     exchange: exchange, routingKey: routingKey, mandatory: mandatory, properties: properties, body: body,
-                    continuation: continuation)
+                    waiter: .single(continuation))
             } catch {
                 continuation.resume(throwing: error)
+            }
+        }
+    }
+
+    /// Publishes `messages` in their order and, in confirm mode, returns once the broker has
+    /// confirmed all of them (one wait for the whole batch, however many messages).
+    ///
+    /// Unlike publishing from several tasks at once, the order on the wire is the order of
+    /// `messages`, so a queue receives them in that order.
+    /// - Throws: the first failure (`.publishNacked`, `.connectionLost`, `.channelClosed`); the
+    ///   messages before it may have reached the broker, so publish the batch again.
+    public nonisolated func publish(batch messages: [AMQPMessage]) async throws {
+        guard !messages.isEmpty else { return }
+        guard self.gate.confirmsEnabled else {
+            for message in messages {
+                try self.gate.publish(
+                    exchange: message.exchange, routingKey: message.routingKey, mandatory: message.mandatory,
+                    properties: message.properties, body: message.body, waiter: nil)
+            }
+            return
+        }
+        try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
+            let batch = BatchConfirm(count: messages.count, continuation: continuation)
+            for message in messages {
+                do {
+                    try self.gate.publish(
+                        exchange: message.exchange, routingKey: message.routingKey, mandatory: message.mandatory,
+                        properties: message.properties, body: message.body, waiter: .batch(batch))
+                } catch {
+                    batch.fail(error)
+                    return
+                }
             }
         }
     }
@@ -74,5 +106,28 @@ extension AMQPChannel {
     ) async throws {
         try await self.publish(
             ByteBuffer(string: body), exchange: exchange, routingKey: routingKey, mandatory: mandatory, properties: properties)
+    }
+}
+
+/// A message to publish with ``AMQPChannel/publish(batch:)``.
+public struct AMQPMessage: Sendable {
+    /// The body.
+    public var body: ByteBuffer
+    /// The exchange; "" is the default exchange.
+    public var exchange: String
+    /// The routing key (at most 255 bytes).
+    public var routingKey: String
+    /// Ask the broker to return the message if no queue takes it.
+    public var mandatory: Bool
+    /// The message properties.
+    public var properties: AMQPProperties
+
+    /// Creates a message.
+    public init(body: ByteBuffer, exchange: String = "", routingKey: String, mandatory: Bool = false, properties: AMQPProperties = AMQPProperties()) {
+        self.body = body
+        self.exchange = exchange
+        self.routingKey = routingKey
+        self.mandatory = mandatory
+        self.properties = properties
     }
 }

@@ -7,9 +7,7 @@ import Synchronization
 final class ChannelGate: Sendable {
     struct PendingConfirm {
         var tag: UInt64
-        // Unsafe rather than checked: no canary allocation per publish. The gate resumes
-        // each one exactly once: it is removed from `unconfirmed` under the lock first.
-        var continuation: UnsafeContinuation<Void, any Error>
+        var waiter: ConfirmWaiter
     }
 
     private struct State {
@@ -53,7 +51,7 @@ final class ChannelGate: Sendable {
             while let entry = state.unconfirmed.popFirst() { failed.append(entry) }
             return failed
         }
-        for entry in failed { entry.continuation.resume(throwing: error) }
+        for entry in failed { entry.waiter.fail(error) }
     }
 
     /// Starts a new connection epoch: delivery tags and confirm numbering restart.
@@ -122,7 +120,7 @@ final class ChannelGate: Sendable {
         mandatory: Bool,
         properties: AMQPProperties,
         body: ByteBuffer,
-        continuation: UnsafeContinuation<Void, any Error>?
+        waiter: ConfirmWaiter?
     ) throws(AMQPError) {
         let channelID = self.channelID
         let registered = try self.state.withLock { (state: inout State) throws(AMQPError) -> Bool in
@@ -143,11 +141,11 @@ final class ChannelGate: Sendable {
             // even if its caller did not wait for a confirm (it raced with enabling them).
             let tag = state.nextTag
             state.nextTag += 1
-            guard let continuation else { return false }
-            state.unconfirmed.append(PendingConfirm(tag: tag, continuation: continuation))
+            guard let waiter else { return false }
+            state.unconfirmed.append(PendingConfirm(tag: tag, waiter: waiter))
             return true
         }
-        if !registered { continuation?.resume() }
+        if !registered { waiter?.succeed() }
     }
 
     /// Resolves publishes up to `tag` (with `multiple`) or exactly `tag`.
@@ -167,9 +165,9 @@ final class ChannelGate: Sendable {
         }
         for entry in resolved {
             if ack {
-                entry.continuation.resume()
+                entry.waiter.succeed()
             } else {
-                entry.continuation.resume(throwing: AMQPError.publishNacked(deliveryTag: entry.tag))
+                entry.waiter.fail(AMQPError.publishNacked(deliveryTag: entry.tag))
             }
         }
     }
@@ -190,5 +188,60 @@ final class ChannelGate: Sendable {
         }
         guard low != buffer.endIndex, buffer[low].tag == tag else { return nil }
         return low
+    }
+}
+
+/// Who waits for a publish's confirm: one publisher, or a batch that resumes once all of its
+/// messages are confirmed (or at its first failure).
+enum ConfirmWaiter: Sendable {
+    // Unsafe rather than checked: no canary allocation per publish. The gate resolves each
+    // pending confirm exactly once: it is removed from `unconfirmed` under the lock first.
+    case single(UnsafeContinuation<Void, any Error>)
+    case batch(BatchConfirm)
+
+    func succeed() {
+        switch self {
+        case .single(let continuation): continuation.resume()
+        case .batch(let batch): batch.succeedOne()
+        }
+    }
+
+    func fail(_ error: any Error) {
+        switch self {
+        case .single(let continuation): continuation.resume(throwing: error)
+        case .batch(let batch): batch.fail(error)
+        }
+    }
+}
+
+/// The confirms of one batch of publishes: resumes its caller once, when the last is confirmed
+/// or at the first failure.
+final class BatchConfirm: Sendable {
+    private struct State {
+        var remaining: Int
+        var continuation: UnsafeContinuation<Void, any Error>?
+    }
+    private let state: Mutex<State>
+
+    init(count: Int, continuation: UnsafeContinuation<Void, any Error>) {
+        self.state = Mutex(State(remaining: count, continuation: continuation))
+    }
+
+    func succeedOne() {
+        let done = state.withLock { state -> UnsafeContinuation<Void, any Error>? in
+            state.remaining -= 1
+            guard state.remaining == 0 else { return nil }
+            defer { state.continuation = nil }
+            return state.continuation
+        }
+        done?.resume()
+    }
+
+    func fail(_ error: any Error) {
+        let waiting = state.withLock { state -> UnsafeContinuation<Void, any Error>? in
+            defer { state.continuation = nil }
+            return state.continuation
+        }
+        waiting?.resume(throwing: error)
     }
 }

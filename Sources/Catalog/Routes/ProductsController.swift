@@ -1,5 +1,6 @@
 import EmporiumKit
 import Foundation
+import Storage
 import HTTPTypes
 import Hummingbird
 

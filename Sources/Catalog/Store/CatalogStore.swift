@@ -1,5 +1,6 @@
 import EmporiumKit
 import Foundation
+import Messaging
 import SQLKit
 import Storage
 
@@ -9,9 +10,14 @@ import Storage
 /// correctly on both engines. Variant attributes and image URLs are JSON text.
 public struct CatalogStore: Sendable {
     private let database: any Database
+    private let outbox: Outbox
 
-    public init(database: any Database) {
+    /// - Parameters:
+    ///   - database: The catalog's database.
+    ///   - outbox: Where product events are recorded, in the same transaction as the change.
+    public init(database: any Database, outbox: Outbox) {
         self.database = database
+        self.outbox = outbox
     }
 
     // MARK: Reads
@@ -59,7 +65,7 @@ public struct CatalogStore: Sendable {
 
     // MARK: Writes
 
-    /// Stores a new product and its variants in one transaction.
+    /// Stores a new product and its variants, and records `catalog.product.created`, in one transaction.
     /// - Throws: a 400 problem naming `categoryId` when the category does not exist, a 409 naming
     ///   the SKU when a variant's SKU is taken; nothing is written in either case.
     public func create(_ input: ValidatedProduct, id: UUID = .v7(), now: Date = .now) async throws -> Product {
@@ -83,6 +89,9 @@ public struct CatalogStore: Sendable {
                     throw Self.skuConflict(sku, index: index)
                 }
                 try await Self.insert([product], sql)
+                try await outbox.record(
+                    type: CatalogEvents.productCreated, subject: product.id.lowercased, data: ProductEventData(product), in: sql
+                )
             }
         } catch where isUniqueViolation(error) {
             // Another request took one of the SKUs between our check and our insert (PostgreSQL).
@@ -91,7 +100,8 @@ public struct CatalogStore: Sendable {
         return product
     }
 
-    /// Applies `changes` to the product `id` in one transaction, bumping its version.
+    /// Applies `changes` to the product `id` and records `catalog.product.updated`, in one
+    /// transaction, bumping its version.
     /// - Returns: the product as stored afterwards, or nil when no product has that id.
     public func update(id: UUID, _ changes: ValidatedProductChanges, now: Date = .now) async throws -> Product? {
         try await database.transaction { sql in
@@ -108,6 +118,9 @@ public struct CatalogStore: Sendable {
                 WHERE id = \(bind: id.lowercased)
                 """
             ).run()
+            try await outbox.record(
+                type: CatalogEvents.productUpdated, subject: product.id.lowercased, data: ProductEventData(product), in: sql
+            )
             return product
         }
     }

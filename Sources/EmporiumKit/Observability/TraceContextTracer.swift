@@ -35,6 +35,12 @@ public struct TraceContextTracer: Tracer {
 
     public func forceFlush() {}
 
+    /// The `traceparent` of the current task's span, for carriers that are not HTTP headers
+    /// (an event recorded in the outbox).
+    public func currentTraceparent() -> String? {
+        InstrumentationContext.current?.traceContext?.traceParentHeaderValue
+    }
+
     public func extract<Carrier, Extract: Extractor>(
         _ carrier: Carrier,
         into context: inout InstrumentationContext,

@@ -1,4 +1,5 @@
 import Foundation
+public import Storage
 
 /// A service's part of the process's OpenAPI 3.1 document: its `paths`, `components` and `tags`.
 ///

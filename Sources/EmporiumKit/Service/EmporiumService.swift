@@ -1,5 +1,7 @@
 public import Caching
 public import Logging
+public import Messaging
+public import Metrics
 public import ServiceLifecycle
 public import Storage
 
@@ -27,6 +29,10 @@ public protocol EmporiumService: Sendable {
     /// `/health/ready` to report ready.
     var readinessChecks: [ReadinessCheck] { get }
 
+    /// The events this service consumes and how it applies them (each in a transaction with its
+    /// inbox, so redeliveries have no second effect).
+    var eventSubscriptions: [EventSubscription] { get }
+
     /// Registers the service's routes.
     func addRoutes(to router: ServiceRouter)
 
@@ -37,6 +43,7 @@ public protocol EmporiumService: Sendable {
 extension EmporiumService {
     public var backgroundServices: [any Service] { [] }
     public var readinessChecks: [ReadinessCheck] { [] }
+    public var eventSubscriptions: [EventSubscription] { [] }
     public func prepare() async throws {}
 }
 
@@ -51,11 +58,20 @@ public struct ServiceEnvironment: Sendable {
     /// Where the service's caches and rate limiters keep shared state (Redis when `redis.url`
     /// is set, else this process), already scoped to the service's key namespace.
     public var caching: CacheBackend
+    /// Where the service records the events it publishes, inside its own transactions.
+    public var outbox: Outbox
+    /// Where the service's metrics go.
+    public var metrics: any MetricsFactory
 
-    public init(database: any Database, seedsDemoData: Bool, logger: Logger, caching: CacheBackend = .inMemory) {
+    public init(
+        database: any Database, seedsDemoData: Bool, logger: Logger,
+        caching: CacheBackend = .inMemory, outbox: Outbox, metrics: any MetricsFactory
+    ) {
         self.database = database
         self.seedsDemoData = seedsDemoData
         self.logger = logger
         self.caching = caching
+        self.outbox = outbox
+        self.metrics = metrics
     }
 }

@@ -46,7 +46,7 @@ struct PublishPathTests {
                 do {
                     try gate.publish(
                         exchange: "ex", routingKey: "rk", mandatory: false, properties: .persistent,
-                        body: ByteBuffer(string: text), continuation: continuation)
+                        body: ByteBuffer(string: text), waiter: .single(continuation))
                 } catch {
                     continuation.resume(throwing: error)
                 }
@@ -117,7 +117,7 @@ struct PublishPathTests {
         let refused = #expect(throws: AMQPError.self) {
             try gate.publish(
                 exchange: "", routingKey: "q", mandatory: false, properties: AMQPProperties(), body: ByteBuffer(),
-                continuation: nil)
+                waiter: nil)
         }
         #expect(refused?.replyCode == 404)
     }
@@ -131,7 +131,7 @@ struct PublishPathTests {
         let gate = ChannelGate(channelID: 1, sink: sink, broker: "test:5672")
         gate.open()
         let body = ByteBuffer(repeating: 0xAB, count: 10_000)
-        try gate.publish(exchange: "", routingKey: "q", mandatory: false, properties: AMQPProperties(), body: body, continuation: nil)
+        try gate.publish(exchange: "", routingKey: "q", mandatory: false, properties: AMQPProperties(), body: body, waiter: nil)
         let frames = try written(channel)
         #expect(frames.map(\.type) == [.method, .header, .body, .body, .body])
         #expect(frames.filter { $0.type == .body }.map(\.payload.readableBytes) == [4088, 4088, 1824])

@@ -1,0 +1,43 @@
+public import SQLKit
+
+/// Moves events from producers' outboxes to consumers: in-process, RabbitMQ (and later Kafka).
+///
+/// Delivery is at least once; consumers make redeliveries harmless with their inbox.
+public protocol EventTransport: Sendable {
+    /// Where events go, safe to log (`in-process`, `amqp://guest@127.0.0.1:5672/`).
+    var description: String { get }
+
+    /// Hands `events` to the transport, returning only when it holds them durably (broker
+    /// confirms; in-process: every consumer has handled or dead-lettered them).
+    /// - Throws: when the transport cannot take them now; the relay retries later.
+    func publish(_ events: [CloudEvent]) async throws
+
+    /// Delivers events whose type is in `types` to `handler` until the task is cancelled or
+    /// shutdown is requested. A handler that throws gets the event again, up to the transport's
+    /// delivery limit; then the event is dead-lettered. An undecodable message is dead-lettered at once.
+    func consume(
+        consumer: String,
+        types: Set<String>,
+        handler: @escaping @Sendable (CloudEvent) async throws -> Void
+    ) async throws
+
+    /// Throws, naming the broker and the reason, when events cannot be published now.
+    func checkReady() async throws
+
+    /// Runs the transport's connection until shutdown (a no-op for the in-process bus).
+    func run() async throws
+}
+
+/// A consumer's event handler: runs inside the consumer's database transaction, with the inbox.
+public struct EventSubscription: Sendable {
+    /// The event types handled.
+    public var types: Set<String>
+    /// Applies the event; throws to have it redelivered.
+    public var handle: @Sendable (CloudEvent, any SQLDatabase) async throws -> Void
+
+    public init(types: Set<String>, handle: @escaping @Sendable (CloudEvent, any SQLDatabase) async throws -> Void) {
+        self.types = types
+        self.handle = handle
+    }
+}
+

@@ -1,0 +1,97 @@
+import Logging
+import ServiceLifecycle
+import Storage
+import Synchronization
+
+/// The embedded event bus: delivers events to consumers in the same process.
+///
+/// `publish` returns once every subscribed consumer has handled each event (or dead-lettered it
+/// after the delivery limit), so the relay marks an event sent only when its effects are committed:
+/// a crash before that leaves it in the outbox, to be delivered again after restart.
+public final class InProcessTransport: EventTransport {
+    public let description = "in-process"
+    private let expectedConsumers: Set<String>
+    private let maxDeliveries: Int
+    private let logger: Logger
+
+    private struct Subscriber {
+        var types: Set<String>
+        var handler: @Sendable (CloudEvent) async throws -> Void
+    }
+    private struct State {
+        var subscribers: [String: Subscriber] = [:]
+        var deadLetters: [String: [CloudEvent]] = [:]
+    }
+    private let state = Mutex(State())
+    /// Raised once every expected consumer has subscribed.
+    private let consumersReady = StartSignal()
+
+    /// - Parameters:
+    ///   - expectedConsumers: Consumers that will subscribe; `publish` waits until all have, so no
+    ///     event is delivered to nobody while the process starts.
+    ///   - maxDeliveries: Attempts per consumer before an event is dead-lettered.
+    public init(expectedConsumers: Set<String>, maxDeliveries: Int = 5, logger: Logger) {
+        self.expectedConsumers = expectedConsumers
+        self.maxDeliveries = maxDeliveries
+        self.logger = logger
+    }
+
+    public func publish(_ events: [CloudEvent]) async throws {
+        try await waitForConsumers()
+        let subscribers = state.withLock { $0.subscribers }
+        for event in events {
+            for (consumer, subscriber) in subscribers.sorted(by: { $0.key < $1.key }) where subscriber.types.contains(event.type) {
+                try await deliver(event, to: consumer, subscriber.handler)
+            }
+        }
+    }
+
+    private func deliver(_ event: CloudEvent, to consumer: String, _ handler: @Sendable (CloudEvent) async throws -> Void) async throws {
+        for attempt in 1...maxDeliveries {
+            try Task.checkCancellation()
+            do {
+                try await handler(event)
+                return
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                logger.warning(
+                    "event handler failed",
+                    metadata: ["consumer": "\(consumer)", "event_id": "\(event.id)", "type": "\(event.type)", "attempt": "\(attempt)", "error": "\(error)"]
+                )
+            }
+        }
+        logger.error("event dead-lettered", metadata: ["consumer": "\(consumer)", "event_id": "\(event.id)", "type": "\(event.type)"])
+        state.withLock { $0.deadLetters[consumer, default: []].append(event) }
+    }
+
+    public func consume(consumer: String, types: Set<String>, handler: @escaping @Sendable (CloudEvent) async throws -> Void) async throws {
+        let allSubscribed = state.withLock { state -> Bool in
+            state.subscribers[consumer] = Subscriber(types: types, handler: handler)
+            return expectedConsumers.isSubset(of: state.subscribers.keys)
+        }
+        if allSubscribed { consumersReady.raise() }
+        // Stay subscribed until shutdown; deliveries happen on the publisher's task.
+        await Lifecycle.waitForShutdown()
+    }
+
+    /// Events a consumer gave up on, oldest first.
+    public func deadLetters(of consumer: String) -> [CloudEvent] {
+        state.withLock { $0.deadLetters[consumer] ?? [] }
+    }
+
+    public func checkReady() async throws {}
+
+    /// Nothing to connect: waits for shutdown (a service that returns early would stop the process).
+    public func run() async throws {
+        await Lifecycle.waitForShutdown()
+    }
+
+    /// Waits until every expected consumer has subscribed (at once when none is expected).
+    /// - Throws: `CancellationError` when cancelled first.
+    private func waitForConsumers() async throws {
+        if expectedConsumers.isEmpty { return }
+        await consumersReady.wait()
+        guard consumersReady.isRaised else { throw CancellationError() }
+    }
+}

@@ -1,0 +1,44 @@
+import SQLKit
+import Storage
+
+/// The outbox and inbox tables, in every service database that publishes or consumes events.
+///
+/// They are migrated under the history `<service>.messaging`, separate from the service's own
+/// migrations, so every service gets the same tables without renumbering its own. Services that
+/// share one database (one `database.url` for all) share the tables: outbox rows carry their
+/// service, inbox rows their consumer, and the statements create only what is missing.
+public enum MessagingSchema {
+    public static let migrations: [Migration] = [
+        Migration(version: 1, name: "create outbox and inbox") { sql, kind in
+            let sequence = kind == .postgres ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT"
+            try await sql.raw(
+                """
+                CREATE TABLE IF NOT EXISTS emporium_outbox (
+                    sequence \(unsafeRaw: sequence),
+                    service TEXT NOT NULL,
+                    event_id TEXT NOT NULL UNIQUE,
+                    type TEXT NOT NULL,
+                    payload TEXT NOT NULL,
+                    created_at TEXT NOT NULL,
+                    sent_at TEXT
+                )
+                """
+            ).run()
+            try await sql.raw("CREATE INDEX IF NOT EXISTS emporium_outbox_unsent ON emporium_outbox (service, sequence) WHERE sent_at IS NULL").run()
+            try await sql.raw(
+                """
+                CREATE TABLE IF NOT EXISTS emporium_inbox (
+                    consumer TEXT NOT NULL,
+                    event_id TEXT NOT NULL,
+                    type TEXT NOT NULL,
+                    handled_at TEXT NOT NULL,
+                    PRIMARY KEY (consumer, event_id)
+                )
+                """
+            ).run()
+        }
+    ]
+
+    /// The migration history name of `service`'s messaging tables.
+    public static func history(of service: String) -> String { "\(service).messaging" }
+}

@@ -1,0 +1,200 @@
+import Foundation
+import Logging
+import Metrics
+import SQLKit
+import ServiceLifecycle
+import Storage
+import Synchronization
+
+/// Publishes a service's outbox through the transport, in commit order, marking events sent once
+/// the transport confirms them. While the transport is down the outbox keeps filling and the relay
+/// retries with backoff; nothing is lost.
+///
+/// On PostgreSQL each batch runs under a transaction-scoped advisory lock, so when several
+/// instances of a service run, one relays at a time and order is kept.
+public struct OutboxRelay: Service {
+    /// Wakes the relay when an event is written, so it need not wait for its next poll.
+    public final class Nudge: Sendable {
+        private struct State {
+            var pending = false
+            var waiter: (id: Int, continuation: CheckedContinuation<Void, Never>)?
+            var nextID = 0
+        }
+        private let state = Mutex(State())
+
+        public init() {}
+
+        /// Asks the relay to look at the outbox now.
+        public func nudge() {
+            let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+                guard let waiter = state.waiter else {
+                    state.pending = true
+                    return nil
+                }
+                state.waiter = nil
+                return waiter.continuation
+            }
+            waiter?.resume()
+        }
+
+        /// Returns at the next nudge (at once if one came since the last wait), after `timeout`,
+        /// or when the task is cancelled, whichever comes first.
+        func wait(upTo timeout: Duration) async {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { try? await Task.sleep(for: timeout) }
+                group.addTask { await self.nextNudge() }
+                await group.next()
+                group.cancelAll()
+            }
+        }
+
+        /// One waiter at a time (the relay); cancellation resumes it.
+        private func nextNudge() async {
+            let id = state.withLock { state in
+                defer { state.nextID += 1 }
+                return state.nextID
+            }
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { continuation in
+                    let ready = state.withLock { state -> Bool in
+                        if state.pending {
+                            state.pending = false
+                            return true
+                        }
+                        if Task.isCancelled { return true }
+                        state.waiter = (id, continuation)
+                        return false
+                    }
+                    if ready { continuation.resume() }
+                }
+            } onCancel: {
+                let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+                    guard let waiter = state.waiter, waiter.id == id else { return nil }
+                    state.waiter = nil
+                    return waiter.continuation
+                }
+                waiter?.resume()
+            }
+        }
+    }
+
+    private let service: String
+    private let database: any Database
+    private let transport: any EventTransport
+    private let nudge: Nudge
+    private let logger: Logger
+    private let batchSize: Int
+    private let pollInterval: Duration
+    private let published: Counter
+    private let failures: Counter
+    private let pending: Gauge
+
+    public init(
+        service: String,
+        database: any Database,
+        transport: any EventTransport,
+        nudge: Nudge,
+        metrics: any MetricsFactory,
+        logger: Logger,
+        batchSize: Int = 256,
+        pollInterval: Duration = .milliseconds(200)
+    ) {
+        self.service = service
+        self.database = database
+        self.transport = transport
+        self.nudge = nudge
+        self.logger = logger
+        self.batchSize = batchSize
+        self.pollInterval = pollInterval
+        let dimensions = [("service", service)]
+        self.published = Counter(label: "emporium_outbox_published_total", dimensions: dimensions, factory: metrics)
+        self.failures = Counter(label: "emporium_outbox_publish_failures_total", dimensions: dimensions, factory: metrics)
+        self.pending = Gauge(label: "emporium_outbox_pending", dimensions: dimensions, factory: metrics)
+    }
+
+    public func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            var backoff = Backoff()
+            while !Task.isCancelled {
+                do {
+                    let sent = try await relayBatch()
+                    backoff.reset()
+                    if sent == batchSize { continue }  // more may be waiting
+                    // Idle: wait for a nudge or the next poll, whichever comes first.
+                    await nudge.wait(upTo: pollInterval)
+                    try Task.checkCancellation()
+                } catch is CancellationError {
+                    return
+                } catch {
+                    failures.increment()
+                    let delay = backoff.next()
+                    if backoff.attempt == 1 || backoff.attempt % 10 == 0 {
+                        logger.error(
+                            "outbox relay cannot publish; retrying",
+                            metadata: ["service": "\(service)", "transport": "\(transport.description)", "error": "\(error)", "retry_in": "\(delay)"]
+                        )
+                    }
+                    try await Task.sleep(for: delay)
+                }
+            }
+        }
+    }
+
+    /// Publishes the oldest unsent events, up to a batch; returns how many were sent.
+    func relayBatch() async throws -> Int {
+        switch database.kind {
+        case .postgres:
+            return try await database.transaction { sql in
+                let key = AdvisoryLockKey("\(service).outbox-relay").value
+                let locked = try await sql.raw("SELECT pg_try_advisory_xact_lock(\(bind: key)) AS locked").first()?
+                    .decode(column: "locked", as: Bool.self) ?? false
+                guard locked else { return 0 }  // another instance is relaying
+                let batch = try await unsent(sql)
+                guard !batch.isEmpty else { return 0 }
+                try await transport.publish(batch.map(\.event))
+                try await markSent(batch.map(\.sequence), sql)
+                published.increment(by: batch.count)
+                return batch.count
+            }
+        case .sqlite:
+            // Read on a reader connection, publish, then mark in a short write transaction: the
+            // single SQLite writer is never held while the broker confirms.
+            let batch = try await database.withConnection { sql in try await unsent(sql) }
+            guard !batch.isEmpty else { return 0 }
+            try await transport.publish(batch.map(\.event))
+            try await database.transaction { sql in try await markSent(batch.map(\.sequence), sql) }
+            published.increment(by: batch.count)
+            return batch.count
+        }
+    }
+
+    private func unsent(_ sql: any SQLDatabase) async throws -> [(sequence: Int64, event: CloudEvent)] {
+        let rows = try await sql.raw(
+            "SELECT sequence, payload FROM emporium_outbox WHERE service = \(bind: service) AND sent_at IS NULL ORDER BY sequence LIMIT \(bind: batchSize)"
+        ).all()
+        pending.record(rows.count)
+        return try rows.map { row in
+            let payload = try row.decode(column: "payload", as: String.self)
+            return (try row.decode(column: "sequence", as: Int64.self), try CloudEvent.decode(Data(payload.utf8)))
+        }
+    }
+
+    private func markSent(_ sequences: [Int64], _ sql: any SQLDatabase) async throws {
+        try await sql.raw(
+            "UPDATE emporium_outbox SET sent_at = \(bind: Timestamp.format(.now)) WHERE sequence IN (\(binds: sequences))"
+        ).run()
+    }
+}
+
+/// Exponential backoff with jitter, from 100 ms up to 5 s.
+struct Backoff {
+    private(set) var attempt = 0
+
+    mutating func next() -> Duration {
+        attempt += 1
+        let base = min(5_000.0, 100.0 * pow(2.0, Double(min(attempt - 1, 10))))
+        return .milliseconds(Int(base * Double.random(in: 0.8...1.2)))
+    }
+
+    mutating func reset() { attempt = 0 }
+}

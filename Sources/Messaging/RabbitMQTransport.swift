@@ -1,0 +1,209 @@
+import AMQP
+import Foundation
+import Logging
+import NIOCore
+import NIOFoundationCompat
+import Storage
+import ServiceLifecycle
+import Synchronization
+
+/// Events through RabbitMQ: one durable topic exchange `emporium.events`, routing key = event
+/// type, one durable quorum queue per consuming service (`emporium.<service>`) with a dead-letter
+/// queue after ``maxDeliveries`` failed deliveries. Publishes are persistent and confirmed.
+///
+/// The process starts whether or not the broker answers: ``run()`` keeps trying to connect with
+/// backoff (logging why, naming the broker), `/health/ready` reports the broker as down meanwhile,
+/// and the outboxes keep filling. Once connected, the AMQP client reconnects by itself and
+/// re-declares the topology.
+public final class RabbitMQTransport: EventTransport {
+    /// The exchange every event is published to.
+    public static let exchange = "emporium.events"
+
+    public let description: String
+    private let configuration: AMQPConfiguration
+    private let maxDeliveries: Int
+    private let prefetch: UInt16
+    private let logger: Logger
+
+    private struct State {
+        var connection: AMQPConnection?
+        var publisher: AMQPChannel?
+        var lastError: (any Error)?
+    }
+    private let state = Mutex(State())
+    /// Raised at the first successful connection.
+    private let connected = StartSignal()
+
+    /// - Parameters:
+    ///   - url: `amqp://user:password@host:port/vhost`.
+    ///   - maxDeliveries: Deliveries of a message before it goes to the consumer's dead-letter queue.
+    ///   - prefetch: Unacknowledged deliveries a consumer may hold.
+    /// - Throws: `AMQPError.invalidURL` for a malformed URL.
+    public init(url: String, maxDeliveries: Int = 5, prefetch: UInt16 = 64, logger: Logger) throws {
+        var configuration = try AMQPConfiguration(url: url)
+        configuration.connectionName = "emporium"
+        self.configuration = configuration
+        self.description = "amqp://\(configuration.user)@\(configuration.brokerAddress)"
+        self.maxDeliveries = maxDeliveries
+        self.prefetch = prefetch
+        var logger = logger
+        logger[metadataKey: "broker"] = .string(configuration.brokerAddress)
+        self.logger = logger
+    }
+
+    // MARK: Connection
+
+    public func run() async throws {
+        var backoff = Backoff()
+        while !Task.isCancelled {
+            do {
+                let connection = try await AMQPConnection.connect(configuration: configuration, logger: logger)
+                try await Self.declareExchange(on: connection)
+                logger.notice("connected to the event broker")
+                state.withLock { state in
+                    state.connection = connection
+                    state.lastError = nil
+                }
+                connected.raise()
+                await Lifecycle.waitForShutdown()
+                await connection.close()
+                return
+            } catch {
+                state.withLock { $0.lastError = error }
+                let delay = backoff.next()
+                if backoff.attempt == 1 || backoff.attempt % 20 == 0 {
+                    logger.error("cannot connect to the event broker; retrying", metadata: ["error": "\(error)", "retry_in": "\(delay)"])
+                }
+                try? await Task.sleep(for: delay)
+            }
+        }
+    }
+
+    /// The connection once established (waits for the first successful connect).
+    /// - Throws: `CancellationError` when cancelled before.
+    private func connection() async throws -> AMQPConnection {
+        await connected.wait()
+        guard let connection = state.withLock({ $0.connection }) else { throw CancellationError() }
+        return connection
+    }
+
+    public func checkReady() async throws {
+        let (connection, lastError) = state.withLock { ($0.connection, $0.lastError) }
+        guard let connection else {
+            throw BrokerUnavailableError(broker: configuration.brokerAddress, reason: lastError.map { "\($0)" } ?? "not connected yet")
+        }
+        guard await connection.isConnected else {
+            throw BrokerUnavailableError(broker: configuration.brokerAddress, reason: "connection lost; reconnecting")
+        }
+    }
+
+    private static func declareExchange(on connection: AMQPConnection) async throws {
+        let channel = try await connection.openChannel()
+        try await channel.declareExchange(exchange, type: .topic, durable: true)
+        try await channel.close()
+    }
+
+    // MARK: Publishing
+
+    public func publish(_ events: [CloudEvent]) async throws {
+        guard !events.isEmpty else { return }
+        let channel = try await publisherChannel()
+        do {
+            // One batch, written in order (the broker keeps a queue's order), confirmed together.
+            try await channel.publish(batch: try events.map(Self.message))
+        } catch {
+            // A channel the broker closed (or a lost connection) is replaced on the next publish.
+            state.withLock { if $0.publisher === channel { $0.publisher = nil } }
+            throw error
+        }
+    }
+
+    /// The AMQP message of an event: persistent, routed by its type, the CloudEvent as JSON.
+    static func message(_ event: CloudEvent) throws -> AMQPMessage {
+        var properties = AMQPProperties()
+        properties.contentType = "application/cloudevents+json"
+        properties.deliveryMode = .persistent
+        properties.messageID = event.id
+        properties.type = event.type
+        properties.timestamp = Date.now
+        properties.appID = event.source
+        return AMQPMessage(body: ByteBuffer(data: try event.encoded()), exchange: exchange, routingKey: event.type, properties: properties)
+    }
+
+    private func publisherChannel() async throws -> AMQPChannel {
+        if let channel = state.withLock({ $0.publisher }), await channel.isOpen { return channel }
+        guard let connection = state.withLock({ $0.connection }) else {
+            try await checkReady()
+            throw BrokerUnavailableError(broker: configuration.brokerAddress, reason: "not connected")
+        }
+        let channel = try await connection.openChannel()
+        try await channel.enablePublisherConfirms()
+        state.withLock { $0.publisher = channel }
+        return channel
+    }
+
+    // MARK: Consuming
+
+    /// The queue of `consumer`'s events.
+    public static func queue(of consumer: String) -> String { "emporium.\(consumer)" }
+
+    public func consume(consumer: String, types: Set<String>, handler: @escaping @Sendable (CloudEvent) async throws -> Void) async throws {
+        try? await cancelWhenGracefulShutdown {
+            var backoff = Backoff()
+            while !Task.isCancelled {
+                do {
+                    let connection = try await self.connection()
+                    let channel = try await connection.openChannel()
+                    let topology = AMQPDeadLetterTopology(
+                        queue: Self.queue(of: consumer),
+                        maxDeliveries: self.maxDeliveries,
+                        bindings: types.sorted().map { .init(exchange: Self.exchange, routingKey: $0) }
+                    )
+                    try await topology.declare(on: channel)
+                    try await channel.setPrefetch(count: self.prefetch)
+                    let deliveries = try await channel.consume(queue: topology.queue)
+                    backoff.reset()
+                    for try await delivery in deliveries {
+                        try await self.handle(delivery, consumer: consumer, handler)
+                    }
+                } catch is CancellationError {
+                    return
+                } catch {
+                    let delay = backoff.next()
+                    self.logger.error("event consumer stopped; restarting", metadata: ["consumer": "\(consumer)", "error": "\(error)", "retry_in": "\(delay)"])
+                    try await Task.sleep(for: delay)
+                }
+            }
+        }
+    }
+
+    private func handle(_ delivery: AMQPDelivery, consumer: String, _ handler: @Sendable (CloudEvent) async throws -> Void) async throws {
+        let event: CloudEvent
+        do {
+            event = try CloudEvent.decode(Data(buffer: delivery.body))
+        } catch {
+            logger.error("undecodable message dead-lettered", metadata: ["consumer": "\(consumer)", "routing_key": "\(delivery.routingKey)", "error": "\(error)"])
+            try await delivery.nack(requeue: false)
+            return
+        }
+        do {
+            try await handler(event)
+        } catch {
+            logger.warning(
+                "event handler failed; the broker will redeliver",
+                metadata: ["consumer": "\(consumer)", "event_id": "\(event.id)", "type": "\(event.type)",
+                           "delivery": "\(delivery.deliveryCount.map { $0 + 1 } ?? 1)", "error": "\(error)"]
+            )
+            try await delivery.nack(requeue: true)
+            return
+        }
+        try await delivery.ack()
+    }
+}
+
+/// The broker cannot take events now.
+public struct BrokerUnavailableError: Error, CustomStringConvertible {
+    public var broker: String
+    public var reason: String
+    public var description: String { "event broker \(broker) is unavailable: \(reason)" }
+}
