@@ -147,6 +147,9 @@ public final class RabbitMQTransport: EventTransport {
     /// The queue of `consumer`'s events.
     public static func queue(of consumer: String) -> String { "emporium.\(consumer)" }
 
+    /// The dead-letter queue of `consumer`: events it gave up on, for an operator to inspect.
+    public static func deadLetterQueue(of consumer: String) -> String { "\(queue(of: consumer)).dlq" }
+
     public func consume(consumer: String, types: Set<String>, handler: @escaping @Sendable (CloudEvent) async throws -> Void) async throws {
         try? await cancelWhenGracefulShutdown {
             var backoff = Backoff()
@@ -154,26 +157,46 @@ public final class RabbitMQTransport: EventTransport {
                 do {
                     let connection = try await self.connection()
                     let channel = try await connection.openChannel()
-                    let topology = AMQPDeadLetterTopology(
-                        queue: Self.queue(of: consumer),
-                        maxDeliveries: self.maxDeliveries,
-                        bindings: types.sorted().map { .init(exchange: Self.exchange, routingKey: $0) }
-                    )
-                    try await topology.declare(on: channel)
-                    try await channel.setPrefetch(count: self.prefetch)
-                    let deliveries = try await channel.consume(queue: topology.queue)
-                    backoff.reset()
-                    for try await delivery in deliveries {
-                        try await self.handle(delivery, consumer: consumer, handler)
+                    do {
+                        try await self.consume(on: channel, consumer: consumer, types: types, resetting: &backoff, handler)
+                    } catch {
+                        // Closing the channel hands its unacknowledged deliveries back to the queue.
+                        try? await channel.close()
+                        throw error
                     }
+                    try? await channel.close()
                 } catch is CancellationError {
                     return
                 } catch {
+                    if Task.isCancelled { return }
                     let delay = backoff.next()
                     self.logger.error("event consumer stopped; restarting", metadata: ["consumer": "\(consumer)", "error": "\(error)", "retry_in": "\(delay)"])
                     try await Task.sleep(for: delay)
                 }
             }
+        }
+    }
+
+    /// Declares `consumer`'s queues and handles its deliveries until the stream ends.
+    private func consume(
+        on channel: AMQPChannel,
+        consumer: String,
+        types: Set<String>,
+        resetting backoff: inout Backoff,
+        _ handler: @escaping @Sendable (CloudEvent) async throws -> Void
+    ) async throws {
+        let topology = AMQPDeadLetterTopology(
+            queue: Self.queue(of: consumer),
+            maxDeliveries: maxDeliveries,
+            deadLetterQueue: Self.deadLetterQueue(of: consumer),
+            bindings: types.sorted().map { .init(exchange: Self.exchange, routingKey: $0) }
+        )
+        try await topology.declare(on: channel)
+        try await channel.setPrefetch(count: prefetch)
+        let deliveries = try await channel.consume(queue: topology.queue)
+        backoff.reset()
+        for try await delivery in deliveries {
+            try await handle(delivery, consumer: consumer, handler)
         }
     }
 
@@ -194,6 +217,10 @@ public final class RabbitMQTransport: EventTransport {
                 metadata: ["consumer": "\(consumer)", "event_id": "\(event.id)", "type": "\(event.type)",
                            "delivery": "\(delivery.deliveryCount.map { $0 + 1 } ?? 1)", "error": "\(error)"]
             )
+            // A short pause before handing it back, so a passing failure (a database restart)
+            // does not use up every delivery within milliseconds.
+            let attempt = delivery.deliveryCount ?? 0
+            try await Task.sleep(for: .milliseconds(min(2_000, 50 << min(attempt, 6))))
             try await delivery.nack(requeue: true)
             return
         }

@@ -1,11 +1,18 @@
 import Foundation
+import Synchronization
 
 extension UUID {
-    /// A version 7 UUID (RFC 9562): 48 bits of Unix milliseconds, then random bits. IDs made later
-    /// sort later, so they index well and serve as stable pagination keys.
+    /// A version 7 UUID (RFC 9562): 48 bits of Unix milliseconds, a 12-bit counter, then random
+    /// bits. Within this process an ID made later sorts later, even within one millisecond (the
+    /// counter, RFC 9562 §6.2 method 1, starts at a random value each millisecond), so IDs index
+    /// well and serve as stable pagination keys.
     public static func v7(at date: Date = .now) -> UUID {
         var generator = SystemRandomNumberGenerator()
-        return v7(milliseconds: UInt64(date.timeIntervalSince1970 * 1000), using: &generator)
+        let (milliseconds, counter) = UUIDv7Clock.shared.next(milliseconds: UInt64(max(0, date.timeIntervalSince1970 * 1000)), using: &generator)
+        var uuid = v7(milliseconds: milliseconds, using: &generator).uuid
+        uuid.6 = 0x70 | UInt8(counter >> 8)
+        uuid.7 = UInt8(truncatingIfNeeded: counter)
+        return UUID(uuid: uuid)
     }
 
     /// A version 7 UUID from a given time and random source (deterministic with a seeded generator).
@@ -28,4 +35,24 @@ extension UUID {
 
     /// The lower-case canonical form, as stored and served.
     public var lowercased: String { uuidString.lowercased() }
+}
+
+/// The last (millisecond, counter) pair handed out, so IDs of this process increase.
+private final class UUIDv7Clock: Sendable {
+    static let shared = UUIDv7Clock()
+    private let last = Mutex<(milliseconds: UInt64, counter: UInt16)>((0, 0))
+
+    func next(milliseconds now: UInt64, using generator: inout some RandomNumberGenerator) -> (UInt64, UInt16) {
+        let fresh = UInt16.random(in: 0..<0x800, using: &generator)  // half the range: room to count up
+        return last.withLock { last in
+            if now > last.milliseconds {
+                last = (now, fresh)
+            } else if last.counter < 0xFFF {
+                last.counter += 1  // same millisecond (or the clock went back): count on
+            } else {
+                last = (last.milliseconds + 1, fresh)  // counter exhausted: borrow the next millisecond
+            }
+            return (last.milliseconds, last.counter)
+        }
+    }
 }

@@ -1,4 +1,5 @@
 import AMQP
+import EmporiumTestSupport
 import NIOCore
 import Testing
 

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import EmporiumTestSupport
 import Testing
 
 @testable import AMQP

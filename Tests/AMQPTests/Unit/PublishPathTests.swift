@@ -1,5 +1,6 @@
 import NIOCore
 import NIOEmbedded
+import EmporiumTestSupport
 import Testing
 
 @testable import AMQP

@@ -1,0 +1,120 @@
+import EmporiumTestSupport
+import Foundation
+import Messaging
+import SQLKit
+import Storage
+import Synchronization
+import Testing
+
+@Suite("Outbox, relay and inbox (in-process bus)")
+struct OutboxAndInboxTests {
+    @Test("an event exists only if the transaction that recorded it commits", arguments: EventTestDatabase.kinds)
+    func outboxFollowsTheTransaction(kind: DatabaseKind) async throws {
+        try await TestDatabases.withDatabase(kind) { database throws in
+            let fixture = EventFixture("txn")
+            try await fixture.migrate(database)
+            await #expect(throws: TestFailure.self) {
+                try await database.transaction { sql in
+                    try await fixture.outbox.record(type: fixture.type, subject: "rolled-back", data: ["x": 1], in: sql)
+                    throw TestFailure("the business write failed")
+                }
+            }
+            #expect(try await fixture.unsent(database) == 0)
+            try await fixture.record(0..<3, perTransaction: 3, in: database)
+            #expect(try await fixture.unsent(database) == 3)
+        }
+    }
+
+    @Test("every event is handled once, in commit order, and marked sent", arguments: EventTestDatabase.kinds)
+    func inProcessDelivery(kind: DatabaseKind) async throws {
+        try await TestDatabases.withDatabase(kind) { database throws in
+            let fixture = EventFixture("order")
+            try await fixture.migrate(database)
+            let transport = InProcessTransport(expectedConsumers: [fixture.consumer], logger: quietLogger)
+            let relay = fixture.relay(database, transport)
+            let consumer = fixture.eventConsumer(database, transport)
+            try await whileRunning([transport.run, relay.run, consumer.run]) {
+                try await fixture.record(0..<300, perTransaction: 7, in: database)
+                #expect(try await eventually { try await fixture.effectCounts(database).rows >= 300 })
+            }
+            #expect(try await fixture.effects(database) == (0..<300).map(String.init))
+            #expect(try await fixture.effectCounts(database) == (300, 300))
+            #expect(try await fixture.unsent(database) == 0)
+        }
+    }
+
+    @Test("a redelivered event has no second effect", arguments: EventTestDatabase.kinds)
+    func inboxMakesRedeliveryHarmless(kind: DatabaseKind) async throws {
+        try await TestDatabases.withDatabase(kind) { database throws in
+            let fixture = EventFixture("dedupe")
+            try await fixture.migrate(database)
+            let consumer = fixture.eventConsumer(database, InProcessTransport(expectedConsumers: [], logger: quietLogger))
+            let event = CloudEvent(source: "/emporium/producer", type: fixture.type, subject: "once", data: .object([:]))
+            #expect(try await consumer.handle(event) == true)
+            #expect(try await consumer.handle(event) == false)
+            #expect(try await fixture.effectCounts(database) == (1, 1))
+        }
+    }
+
+    @Test("a handler that fails rolls back its writes and its inbox claim, so the retry can succeed")
+    func failedHandlerLeavesNoTrace() async throws {
+        try await TestDatabases.withDatabase(.sqlite) { database throws in
+            let fixture = EventFixture("rollback")
+            try await fixture.migrate(database)
+            let failures = FailureBudget(2)
+            let consumer = fixture.eventConsumer(database, InProcessTransport(expectedConsumers: [], logger: quietLogger)) { _ in
+                failures.take()
+            }
+            let event = CloudEvent(source: "/emporium/producer", type: fixture.type, subject: "retry", data: .object([:]))
+            await #expect(throws: TestFailure.self) { try await consumer.handle(event) }
+            await #expect(throws: TestFailure.self) { try await consumer.handle(event) }
+            #expect(try await fixture.effectCounts(database) == (0, 0))
+            #expect(try await consumer.handle(event) == true)
+            #expect(try await fixture.effectCounts(database) == (1, 1))
+        }
+    }
+
+    @Test("a poison event is dead-lettered after the delivery limit; the events after it flow")
+    func poisonIsDeadLettered() async throws {
+        try await TestDatabases.withDatabase(.sqlite) { database throws in
+            let fixture = EventFixture("poison")
+            try await fixture.migrate(database)
+            let attempts = Attempts()
+            let transport = InProcessTransport(expectedConsumers: [fixture.consumer], maxDeliveries: 3, logger: quietLogger)
+            let relay = fixture.relay(database, transport)
+            let consumer = fixture.eventConsumer(database, transport) { event in
+                guard event.subject == "5" else { return false }
+                attempts.add()
+                return true
+            }
+            try await whileRunning([transport.run, relay.run, consumer.run]) {
+                try await fixture.record(0..<20, in: database)
+                #expect(try await eventually { try await fixture.effectCounts(database).rows >= 19 })
+            }
+            #expect(try await fixture.effects(database) == (0..<20).filter { $0 != 5 }.map(String.init))
+            #expect(attempts.count == 3)
+            #expect(transport.deadLetters(of: fixture.consumer).map(\.subject) == ["5"])
+            #expect(try await fixture.unsent(database) == 0)
+        }
+    }
+}
+
+/// Fails the first `n` calls.
+final class FailureBudget: Sendable {
+    private let remaining: Mutex<Int>
+    init(_ n: Int) { remaining = Mutex(n) }
+    func take() -> Bool {
+        remaining.withLock { value in
+            guard value > 0 else { return false }
+            value -= 1
+            return true
+        }
+    }
+}
+
+/// Counts calls from any task.
+final class Attempts: Sendable {
+    private let value = Mutex(0)
+    func add() { value.withLock { $0 += 1 } }
+    var count: Int { value.withLock { $0 } }
+}
