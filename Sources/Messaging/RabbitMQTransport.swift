@@ -54,29 +54,44 @@ public final class RabbitMQTransport: EventTransport {
     // MARK: Connection
 
     public func run() async throws {
-        var backoff = Backoff()
-        while !Task.isCancelled {
-            do {
-                let connection = try await AMQPConnection.connect(configuration: configuration, logger: logger)
-                try await Self.declareExchange(on: connection)
-                logger.notice("connected to the event broker")
-                state.withLock { state in
-                    state.connection = connection
-                    state.lastError = nil
+        // Until the first connection, graceful shutdown ends the connect loop; afterwards the
+        // AMQP client reconnects by itself and the connection stays until shutdown.
+        let connection: AMQPConnection? = try? await cancelWhenGracefulShutdown {
+            var backoff = Backoff()
+            while !Task.isCancelled {
+                do {
+                    return try await self.connectOnce()
+                } catch {
+                    self.state.withLock { $0.lastError = error }
+                    let delay = backoff.next()
+                    if backoff.attempt == 1 || backoff.attempt % 20 == 0 {
+                        self.logger.error("cannot connect to the event broker; retrying", metadata: ["error": "\(error)", "retry_in": "\(delay)"])
+                    }
+                    try? await Task.sleep(for: delay)
                 }
-                connected.raise()
-                await Lifecycle.waitForShutdown()
-                await connection.close()
-                return
-            } catch {
-                state.withLock { $0.lastError = error }
-                let delay = backoff.next()
-                if backoff.attempt == 1 || backoff.attempt % 20 == 0 {
-                    logger.error("cannot connect to the event broker; retrying", metadata: ["error": "\(error)", "retry_in": "\(delay)"])
-                }
-                try? await Task.sleep(for: delay)
             }
+            return nil
         }
+        guard let connection else { return }
+        await Lifecycle.waitForShutdown()
+        await connection.close()
+    }
+
+    private func connectOnce() async throws -> AMQPConnection {
+        let connection = try await AMQPConnection.connect(configuration: configuration, logger: logger)
+        do {
+            try await Self.declareExchange(on: connection)
+        } catch {
+            await connection.close()
+            throw error
+        }
+        logger.notice("connected to the event broker")
+        state.withLock { state in
+            state.connection = connection
+            state.lastError = nil
+        }
+        connected.raise()
+        return connection
     }
 
     /// The connection once established (waits for the first successful connect).

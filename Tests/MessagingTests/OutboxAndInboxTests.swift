@@ -35,7 +35,7 @@ struct OutboxAndInboxTests {
             let consumer = fixture.eventConsumer(database, transport)
             try await whileRunning([transport.run, relay.run, consumer.run]) {
                 try await fixture.record(0..<300, perTransaction: 7, in: database)
-                #expect(try await eventually { try await fixture.effectCounts(database).rows >= 300 })
+                #expect(try await eventually { try await fixture.drained(database, effects: 300) })
             }
             #expect(try await fixture.effects(database) == (0..<300).map(String.init))
             #expect(try await fixture.effectCounts(database) == (300, 300))
@@ -89,7 +89,8 @@ struct OutboxAndInboxTests {
             }
             try await whileRunning([transport.run, relay.run, consumer.run]) {
                 try await fixture.record(0..<20, in: database)
-                #expect(try await eventually { try await fixture.effectCounts(database).rows >= 19 })
+                // Effects commit before the relay marks the batch sent: wait for both.
+                #expect(try await eventually { try await fixture.drained(database, effects: 19) })
             }
             #expect(try await fixture.effects(database) == (0..<20).filter { $0 != 5 }.map(String.init))
             #expect(attempts.count == 3)

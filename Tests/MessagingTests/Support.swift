@@ -126,6 +126,13 @@ struct EventFixture: Sendable {
         }
     }
 
+    /// Whether the consumer has written `effects` rows and the relay has marked every event sent.
+    func drained(_ database: any Database, effects: Int) async throws -> Bool {
+        let rows = try await effectCounts(database).rows
+        let unsent = try await unsent(database)
+        return rows >= effects && unsent == 0
+    }
+
     /// Events of the producer not yet marked sent.
     func unsent(_ database: any Database) async throws -> Int {
         try await database.withConnection { sql in

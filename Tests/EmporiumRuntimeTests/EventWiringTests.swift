@@ -1,0 +1,129 @@
+import AMQP
+import EmporiumKit
+import EmporiumRuntime
+import EmporiumTestSupport
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Messaging
+import NIOCore
+import NIOFoundationCompat
+import SQLKit
+import Storage
+import Testing
+
+/// The event backbone as the running platform uses it: catalog writes go through the outbox to
+/// the transport, and readiness reports the broker.
+@Suite("Platform events")
+struct EventWiringTests {
+    static let amqpURL = ProcessInfo.processInfo.environment["EMPORIUM_TEST_AMQP_URL"]
+
+    /// Creates a product through the API; returns its id.
+    static func createProduct(_ client: any TestClientProtocol) async throws -> String {
+        let category = try await CatalogAPIContract.firstCategory(client)
+        let sku = "EVT-\(String(UInt32.random(in: 0...UInt32.max), radix: 36).uppercased())"
+        return try await client.execute(
+            uri: "/v1/products", method: .post, headers: [.contentType: "application/json"],
+            body: ByteBuffer(string: CatalogAPIContract.validProduct(sku: sku, categoryId: category))
+        ) { response in
+            #expect(response.status == .created)
+            return response.json["id"] as? String ?? ""
+        }
+    }
+
+    /// Outbox rows of the catalog: (type, subject, sent).
+    static func outbox(_ platform: EmporiumPlatform) async throws -> [(type: String, subject: String, sent: Bool)] {
+        let database = try #require(platform.databases["catalog"])
+        return try await database.withConnection { sql in
+            try await sql.raw("SELECT type, payload, sent_at FROM emporium_outbox WHERE service = 'catalog' ORDER BY sequence").all().map { row in
+                let payload = try row.decode(column: "payload", as: String.self)
+                let event = try CloudEvent.decode(Data(payload.utf8))
+                return (try row.decode(column: "type", as: String.self), event.subject ?? "", try row.decodeNil(column: "sent_at") == false)
+            }
+        }
+    }
+
+    @Test("embedded: a created and an updated product go through the outbox and are marked sent")
+    func embeddedOutbox() async throws {
+        try await TestPlatform.withClient(.sqlite, extra: ["seed.demo": "true"]) { client, platform throws in
+            let id = try await Self.createProduct(client)
+            try await client.execute(
+                uri: "/v1/products/\(id)", method: .patch, headers: [.contentType: "application/json"],
+                body: ByteBuffer(string: #"{"name":"Event Boot II"}"#)
+            ) { response in
+                #expect(response.status == .ok)
+            }
+            var rows: [(type: String, subject: String, sent: Bool)] = []
+            for _ in 0..<200 {
+                rows = try await Self.outbox(platform)
+                if rows.count == 2 && rows.filter(\.sent).count == 2 { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(rows.map(\.type) == ["catalog.product.created", "catalog.product.updated"])
+            #expect(rows.map(\.subject) == [id, id])
+            #expect(rows.filter(\.sent).count == 2, "the relay published both")
+        }
+    }
+
+    @Test("an unreachable broker: readiness is 503 naming the broker, writes still succeed and their events wait in the outbox")
+    func unreachableBroker() async throws {
+        try await TestPlatform.withClient(.sqlite, extra: ["broker.url": "amqp://guest:guest@127.0.0.1:1/"]) { client, platform throws in
+            var broker: [String: Any]?
+            for _ in 0..<100 {
+                broker = try await client.execute(uri: "/health/ready", method: .get) { response in
+                    #expect(response.status == .serviceUnavailable)
+                    return (response.json["checks"] as? [String: [String: Any]])?["broker"]
+                }
+                if (broker?["error"] as? String)?.contains("not connected yet") == false { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(broker?["status"] as? String == "down")
+            #expect((broker?["error"] as? String)?.contains("127.0.0.1:1") == true, "\(String(describing: broker))")
+            let id = try await Self.createProduct(client)
+            try await Task.sleep(for: .milliseconds(300))
+            let rows = try await Self.outbox(platform)
+            #expect(rows.map(\.subject) == [id])
+            #expect(rows.filter(\.sent).isEmpty)
+        }
+    }
+
+    @Test("with RabbitMQ: readiness reports the broker up and a created product reaches a queue bound to its event type",
+          .enabled(if: amqpURL != nil, "needs RabbitMQ (EMPORIUM_TEST_AMQP_URL)"))
+    func catalogPublishesThroughRabbitMQ() async throws {
+        let url = try #require(Self.amqpURL)
+        try await BrokerGate.shared.shared {
+            // A listener of our own, bound before the product is created.
+            let connection = try await AMQPConnection.connect(url: url)
+            let channel = try await connection.openChannel()
+            let queue = "test.catalog-events.\(UInt32.random(in: 0...UInt32.max))"
+            try await channel.declareExchange(RabbitMQTransport.exchange, type: .topic, durable: true)
+            try await channel.declareQueue(queue, durable: false, exclusive: true)
+            try await channel.bindQueue(queue, exchange: RabbitMQTransport.exchange, routingKey: "catalog.product.*")
+            defer { Task { await connection.close() } }
+
+            try await TestPlatform.withClient(.sqlite, extra: ["broker.url": url]) { client, _ throws in
+                var status: HTTPResponse.Status = .serviceUnavailable
+                for _ in 0..<200 where status != .ok {
+                    status = try await client.execute(uri: "/health/ready", method: .get) { $0.status }
+                    if status != .ok { try await Task.sleep(for: .milliseconds(50)) }
+                }
+                #expect(status == .ok)
+                let id = try await Self.createProduct(client)
+                var received: AMQPDelivery?
+                for _ in 0..<600 where received == nil {
+                    received = try await channel.get(queue: queue)
+                    if received == nil { try await Task.sleep(for: .milliseconds(50)) }
+                }
+                let delivery = try #require(received, "the ProductCreated event reached the queue")
+                let event = try CloudEvent.decode(Data(buffer: delivery.body))
+                #expect(delivery.routingKey == "catalog.product.created")
+                #expect(event.type == "catalog.product.created")
+                #expect(event.source == "/emporium/catalog")
+                #expect(event.subject == id)
+                #expect(event.data["name"] == .string("Trail Runner"))
+                #expect(delivery.properties.deliveryMode == .persistent)
+                try await delivery.ack()
+            }
+        }
+    }
+}
