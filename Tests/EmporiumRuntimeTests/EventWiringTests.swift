@@ -43,7 +43,7 @@ struct EventWiringTests {
         }
     }
 
-    @Test("embedded: a created and an updated product go through the outbox and are marked sent")
+    @Test("embedded: created, updated and deleted products go through the outbox and are marked sent")
     func embeddedOutbox() async throws {
         try await TestPlatform.withClient(.sqlite, extra: ["seed.demo": "true"]) { client, platform throws in
             let id = try await Self.createProduct(client)
@@ -53,15 +53,24 @@ struct EventWiringTests {
             ) { response in
                 #expect(response.status == .ok)
             }
+            try await client.execute(uri: "/v1/products/\(id)", method: .delete) { response in
+                #expect(response.status == .noContent)
+            }
+            try await client.execute(uri: "/v1/products/\(id)", method: .get) { response in
+                #expect(response.status == .notFound)
+            }
+            try await client.execute(uri: "/v1/products/\(id)", method: .delete) { response in
+                #expect(response.status == .notFound, "a second delete finds nothing and records nothing")
+            }
             var rows: [(type: String, subject: String, sent: Bool)] = []
             for _ in 0..<200 {
                 rows = try await Self.outbox(platform)
-                if rows.count == 2 && rows.filter(\.sent).count == 2 { break }
+                if rows.count == 3 && rows.filter(\.sent).count == 3 { break }
                 try await Task.sleep(for: .milliseconds(50))
             }
-            #expect(rows.map(\.type) == ["catalog.product.created", "catalog.product.updated"])
-            #expect(rows.map(\.subject) == [id, id])
-            #expect(rows.filter(\.sent).count == 2, "the relay published both")
+            #expect(rows.map(\.type) == ["catalog.product.created", "catalog.product.updated", "catalog.product.deleted"])
+            #expect(rows.map(\.subject) == [id, id, id])
+            #expect(rows.filter(\.sent).count == 3, "the relay published all three")
         }
     }
 

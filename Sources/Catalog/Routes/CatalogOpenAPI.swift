@@ -50,6 +50,15 @@ enum CatalogOpenAPI {
                       "400": {"$ref": "#/components/responses/BadRequest"},
                       "404": {"description": "No such product.", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
                     }
+                  },
+                  "delete": {
+                    "tags": ["catalog"], "operationId": "deleteProduct", "summary": "Delete a product and its variants (publishes catalog.product.deleted).",
+                    "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}],
+                    "responses": {
+                      "204": {"description": "Deleted."},
+                      "400": {"$ref": "#/components/responses/BadRequest"},
+                      "404": {"description": "No such product.", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+                    }
                   }
                 },
                 "/v1/categories": {

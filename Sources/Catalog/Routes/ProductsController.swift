@@ -15,6 +15,7 @@ struct ProductsController: Sendable {
         router.post("/v1/products", use: create)
         router.get("/v1/products/{id}", use: show)
         router.patch("/v1/products/{id}", use: update)
+        router.delete("/v1/products/{id}", use: delete)
         router.get("/v1/categories", use: categories)
     }
 
@@ -58,6 +59,16 @@ struct ProductsController: Sendable {
             headers: [.location: "/v1/products/\(product.id.lowercased)"],
             response: ProductResource(product)
         )
+    }
+
+    /// Deletes a product; its cached body is dropped once the deletion is committed.
+    @Sendable func delete(_ request: Request, context: EmporiumRequestContext) async throws -> HTTPResponse.Status {
+        let id = try Self.productID(context)
+        guard try await store.delete(id: id) else {
+            throw ProblemDetails.notFound("No product has id \(id.lowercased).")
+        }
+        await productCache.invalidate(id)
+        return .noContent
     }
 
     private static func productID(_ context: EmporiumRequestContext) throws -> UUID {

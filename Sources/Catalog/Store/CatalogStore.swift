@@ -125,6 +125,21 @@ public struct CatalogStore: Sendable {
         }
     }
 
+    /// Deletes the product `id` and its variants and records `catalog.product.deleted`, in one
+    /// transaction.
+    /// - Returns: false when no product has that id (nothing is written).
+    public func delete(id: UUID) async throws -> Bool {
+        try await database.transaction { sql in
+            let key = id.lowercased
+            let found = try await sql.raw("SELECT id FROM products WHERE id = \(bind: key)").first() != nil
+            guard found else { return false }
+            try await sql.raw("DELETE FROM product_variants WHERE product_id = \(bind: key)").run()
+            try await sql.raw("DELETE FROM products WHERE id = \(bind: key)").run()
+            try await outbox.record(type: CatalogEvents.productDeleted, subject: key, data: ["id": key], in: sql)
+            return true
+        }
+    }
+
     /// Inserts categories and products as they are, in one transaction, if the catalog has no
     /// category yet (used by seeding; two processes seeding at once insert once).
     /// - Returns: whether anything was inserted.
