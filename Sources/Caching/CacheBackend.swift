@@ -16,6 +16,8 @@ public struct CacheBackend: Sendable {
     public let namespace: String
     /// How long one cache command may take in Redis before it counts as a miss.
     public var cacheCommandTimeout: Duration = .seconds(1)
+    /// How long two-level caches made by this backend keep an entry in process (`cache.l1TTL`).
+    public var l1TTL: Duration = .seconds(5)
 
     private init(store: Store, namespace: String) {
         self.store = store
@@ -40,6 +42,7 @@ public struct CacheBackend: Sendable {
     public func scoped(to component: String) -> CacheBackend {
         var scoped = CacheBackend(store: store, namespace: "\(namespace):\(component)")
         scoped.cacheCommandTimeout = cacheCommandTimeout
+        scoped.l1TTL = l1TTL
         return scoped
     }
 
@@ -47,9 +50,10 @@ public struct CacheBackend: Sendable {
     /// `<namespace>:<name>:` when the backend is shared.
     public func makeTwoLevelCache(
         name: String,
-        configuration: TwoLevelCache.Configuration = TwoLevelCache.Configuration(),
+        configuration: TwoLevelCache.Configuration? = nil,
         logger: Logger
     ) -> TwoLevelCache {
+        let configuration = configuration ?? TwoLevelCache.Configuration(l1TTL: l1TTL)
         let qualified = "\(namespace):\(name)"
         switch store {
         case .inMemory:

@@ -1,6 +1,7 @@
 import Caching
 import EmporiumKit
 import Logging
+import Messaging
 import Storage
 
 /// The catalog service: products, variants and categories (`/v1/products`, `/v1/categories`).
@@ -20,6 +21,12 @@ public struct CatalogService: EmporiumService {
             cache: environment.caching.makeTwoLevelCache(name: "product", logger: environment.logger),
             store: store
         )
+    }
+
+    /// Every instance drops its in-process copy of a product another instance changed or deleted
+    /// (that instance already cleared the shared level).
+    public var broadcastSubscriptions: [BroadcastSubscription] {
+        [productCache.invalidationSubscription]
     }
 
     public func addRoutes(to router: ServiceRouter) {

@@ -67,7 +67,8 @@ public struct EmporiumPlatform: Sendable {
         } else {
             redis = nil
         }
-        let caching = redis.map { CacheBackend.redis($0) } ?? .inMemory
+        var caching = redis.map { CacheBackend.redis($0) } ?? .inMemory
+        caching.l1TTL = settings.cacheL1TTL
         if let redis {
             lifecycle.append(redis)
             checks.append(ReadinessCheck(name: "redis") { _ = try await redis.send(command: "PING", timeout: .seconds(2)) })
@@ -119,6 +120,11 @@ public struct EmporiumPlatform: Sendable {
                 service: service.name, database: database, transport: transport, nudge: nudge,
                 metrics: metrics.factory, logger: serviceLogger
             )))
+            if !service.broadcastSubscriptions.isEmpty {
+                lifecycle.append(AfterSignal(signal: migrated, service: BroadcastConsumer(
+                    consumer: service.name, transport: transport, subscriptions: service.broadcastSubscriptions
+                )))
+            }
             if !service.eventSubscriptions.isEmpty {
                 lifecycle.append(AfterSignal(signal: migrated, service: EventConsumer(
                     consumer: service.name, database: database, transport: transport,

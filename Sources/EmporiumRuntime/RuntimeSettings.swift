@@ -31,6 +31,8 @@ public struct RuntimeSettings: Sendable {
     public var brokerURL: String?
     /// Deliveries of an event to a consumer before it is dead-lettered.
     public var maxDeliveries: Int
+    /// How long caches keep an entry in process (`cache.l1TTL`, seconds).
+    public var cacheL1TTL: Duration
     /// Explicit database URLs: by service name, and `""` for the shared `database.url`.
     var databaseURLs: [String: String]
 
@@ -50,6 +52,7 @@ public struct RuntimeSettings: Sendable {
         "log.format": "json",
         "database.maxConnections": "10",
         "broker.maxDeliveries": "5",
+        "cache.l1TTL": "5",
     ]
 
     /// Reads and validates the settings.
@@ -75,6 +78,7 @@ public struct RuntimeSettings: Sendable {
             throw ConfigurationError(key: "broker.url", reason: "must be an amqp://user:password@host:port/vhost URL")
         }
         maxDeliveries = try settings.int("broker.maxDeliveries", in: 1...1000)
+        cacheL1TTL = .seconds(try settings.int("cache.l1TTL", in: 1...86_400))
         var urls: [String: String] = [:]
         if let shared = settings.optionalString("database.url") { urls[""] = shared }
         for name in serviceNames {

@@ -43,3 +43,28 @@ public struct EventConsumer: Service {
         }
     }
 }
+
+/// Runs one service's broadcast subscriptions in this process (see
+/// ``EventTransport/consumeBroadcast(consumer:types:handler:)``).
+public struct BroadcastConsumer: Service {
+    /// The consuming service.
+    public let consumer: String
+    private let transport: any EventTransport
+    private let subscriptions: [BroadcastSubscription]
+
+    public init(consumer: String, transport: any EventTransport, subscriptions: [BroadcastSubscription]) {
+        self.consumer = consumer
+        self.transport = transport
+        self.subscriptions = subscriptions
+    }
+
+    public func run() async throws {
+        let types = subscriptions.reduce(into: Set<String>()) { $0.formUnion($1.types) }
+        let subscriptions = self.subscriptions
+        try await transport.consumeBroadcast(consumer: consumer, types: types) { event in
+            for subscription in subscriptions where subscription.types.contains(event.type) {
+                await subscription.handle(event)
+            }
+        }
+    }
+}

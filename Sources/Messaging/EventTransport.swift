@@ -21,6 +21,16 @@ public protocol EventTransport: Sendable {
         handler: @escaping @Sendable (CloudEvent) async throws -> Void
     ) async throws
 
+    /// Delivers events whose type is in `types` to `handler` in *this process*, whatever other
+    /// instances of `consumer` do: every instance gets every event. At most once, without an
+    /// inbox: for state held in process, such as caches. Events published while the process was
+    /// not subscribed are not delivered.
+    func consumeBroadcast(
+        consumer: String,
+        types: Set<String>,
+        handler: @escaping @Sendable (CloudEvent) async -> Void
+    ) async throws
+
     /// Throws, naming the broker and the reason, when events cannot be published now.
     func checkReady() async throws
 
@@ -41,3 +51,17 @@ public struct EventSubscription: Sendable {
     }
 }
 
+
+/// A handler of events that every instance of a service applies to its in-process state (cache
+/// invalidation): no transaction, no inbox, at most once.
+public struct BroadcastSubscription: Sendable {
+    /// The event types handled.
+    public var types: Set<String>
+    /// Applies the event; errors are the handler's to log.
+    public var handle: @Sendable (CloudEvent) async -> Void
+
+    public init(types: Set<String>, handle: @escaping @Sendable (CloudEvent) async -> Void) {
+        self.types = types
+        self.handle = handle
+    }
+}

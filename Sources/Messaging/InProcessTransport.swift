@@ -21,6 +21,7 @@ public final class InProcessTransport: EventTransport {
     private struct State {
         var subscribers: [String: Subscriber] = [:]
         var deadLetters: [String: [CloudEvent]] = [:]
+        var broadcasts: [String: (types: Set<String>, handler: @Sendable (CloudEvent) async -> Void)] = [:]
     }
     private let state = Mutex(State())
     /// Raised once every expected consumer has subscribed.
@@ -38,10 +39,13 @@ public final class InProcessTransport: EventTransport {
 
     public func publish(_ events: [CloudEvent]) async throws {
         try await waitForConsumers()
-        let subscribers = state.withLock { $0.subscribers }
+        let (subscribers, broadcasts) = state.withLock { ($0.subscribers, $0.broadcasts) }
         for event in events {
             for (consumer, subscriber) in subscribers.sorted(by: { $0.key < $1.key }) where subscriber.types.contains(event.type) {
                 try await deliver(event, to: consumer, subscriber.handler)
+            }
+            for (_, broadcast) in broadcasts.sorted(by: { $0.key < $1.key }) where broadcast.types.contains(event.type) {
+                await broadcast.handler(event)
             }
         }
     }
@@ -73,6 +77,12 @@ public final class InProcessTransport: EventTransport {
         if allSubscribed { consumersReady.raise() }
         // Stay subscribed until shutdown; deliveries happen on the publisher's task.
         await Lifecycle.waitForShutdown()
+    }
+
+    public func consumeBroadcast(consumer: String, types: Set<String>, handler: @escaping @Sendable (CloudEvent) async -> Void) async throws {
+        state.withLock { $0.broadcasts[consumer] = (types, handler) }
+        await Lifecycle.waitForShutdown()
+        _ = state.withLock { $0.broadcasts.removeValue(forKey: consumer) }
     }
 
     /// Events a consumer gave up on, oldest first.

@@ -192,6 +192,48 @@ public final class RabbitMQTransport: EventTransport {
         }
     }
 
+    public func consumeBroadcast(consumer: String, types: Set<String>, handler: @escaping @Sendable (CloudEvent) async -> Void) async throws {
+        try? await cancelWhenGracefulShutdown {
+            var backoff = Backoff()
+            while !Task.isCancelled {
+                do {
+                    let connection = try await self.connection()
+                    let channel = try await connection.openChannel()
+                    do {
+                        // A queue of this process only: exclusive to its connection, gone with it.
+                        let queue = "\(Self.queue(of: consumer)).instance.\(UUID.v7().lowercased)"
+                        try await channel.declareQueue(queue, durable: false, exclusive: true, autoDelete: true)
+                        for type in types.sorted() {
+                            try await channel.bindQueue(queue, exchange: Self.exchange, routingKey: type)
+                        }
+                        try await channel.setPrefetch(count: self.prefetch)
+                        let deliveries = try await channel.consume(queue: queue, exclusive: true)
+                        backoff.reset()
+                        for try await delivery in deliveries {
+                            if let event = try? CloudEvent.decode(Data(buffer: delivery.body)) {
+                                await handler(event)
+                            } else {
+                                self.logger.error("undecodable broadcast message dropped", metadata: ["consumer": "\(consumer)", "routing_key": "\(delivery.routingKey)"])
+                            }
+                            try await delivery.ack()
+                        }
+                    } catch {
+                        try? await channel.close()
+                        throw error
+                    }
+                    try? await channel.close()
+                } catch is CancellationError {
+                    return
+                } catch {
+                    if Task.isCancelled { return }
+                    let delay = backoff.next()
+                    self.logger.error("broadcast consumer stopped; restarting", metadata: ["consumer": "\(consumer)", "error": "\(error)", "retry_in": "\(delay)"])
+                    try await Task.sleep(for: delay)
+                }
+            }
+        }
+    }
+
     /// Declares `consumer`'s queues and handles its deliveries until the stream ends.
     private func consume(
         on channel: AMQPChannel,

@@ -136,3 +136,60 @@ struct EventWiringTests {
         }
     }
 }
+
+/// Two instances of the catalog on one database and one broker, as two pods would run.
+@Suite("Cache invalidation across instances")
+struct CrossInstanceCacheTests {
+    @Test("a product changed or deleted through one instance is no longer served from the other's cache",
+          .enabled(if: EventWiringTests.amqpURL != nil, "needs RabbitMQ (EMPORIUM_TEST_AMQP_URL)"))
+    func productEventsInvalidateOtherInstances() async throws {
+        let amqp = try #require(EventWiringTests.amqpURL)
+        try await BrokerGate.shared.shared {
+            let (url, cleanup) = try await TestDatabases.makeURL(TestDatabases.postgresEnabled ? .postgres : .sqlite)
+            defer { Task { await cleanup() } }
+            // The in-process level keeps entries for five minutes: within this test only an
+            // event can take a stale product out of it.
+            let extra = ["broker.url": amqp, "cache.l1TTL": "300", "seed.demo": "true"]
+            let first = try await EmporiumPlatform.build(settings: try await TestPlatform.settings(database: url, extra: extra), logger: TestDatabases.logger)
+            let second = try await EmporiumPlatform.build(settings: try await TestPlatform.settings(database: url, extra: extra), logger: TestDatabases.logger)
+            try await first.application.test(.router) { reader throws in
+                try await second.application.test(.router) { writer throws in
+                    for client in [reader, writer] {
+                        var status: HTTPResponse.Status = .serviceUnavailable
+                        for _ in 0..<200 where status != .ok {
+                            status = try await client.execute(uri: "/health/ready", method: .get) { $0.status }
+                            if status != .ok { try await Task.sleep(for: .milliseconds(50)) }
+                        }
+                        #expect(status == .ok)
+                    }
+                    let id = try await EventWiringTests.createProduct(writer)
+                    let name = { @Sendable () async throws -> String? in
+                        try await reader.execute(uri: "/v1/products/\(id)", method: .get) { response in
+                            response.status == .ok ? response.json["name"] as? String : nil
+                        }
+                    }
+                    #expect(try await name() == "Trail Runner")  // now in the reader's cache
+
+                    try await writer.execute(
+                        uri: "/v1/products/\(id)", method: .patch, headers: [.contentType: "application/json"],
+                        body: ByteBuffer(string: #"{"name":"Trail Runner II"}"#)
+                    ) { #expect($0.status == .ok) }
+                    var seen = try await name()
+                    for _ in 0..<600 where seen != "Trail Runner II" {
+                        try await Task.sleep(for: .milliseconds(50))
+                        seen = try await name()
+                    }
+                    #expect(seen == "Trail Runner II", "the update event cleared the reader's cached copy")
+
+                    try await writer.execute(uri: "/v1/products/\(id)", method: .delete) { #expect($0.status == .noContent) }
+                    var gone = false
+                    for _ in 0..<600 where !gone {
+                        gone = try await name() == nil
+                        if !gone { try await Task.sleep(for: .milliseconds(50)) }
+                    }
+                    #expect(gone, "the delete event cleared the reader's cached copy")
+                }
+            }
+        }
+    }
+}

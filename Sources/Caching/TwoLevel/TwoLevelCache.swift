@@ -148,6 +148,13 @@ public final class TwoLevelCache: Sendable {
         await removeFromL2(keys)
     }
 
+    /// Removes `keys` from this process's level only, and detaches loads in flight for them: for
+    /// handlers of events announcing a change another process made (which already cleared L2).
+    public func invalidateLocally(keys: [String]) {
+        for key in keys { flights.forget(key) }
+        l1.removeValues(forKeys: keys)
+    }
+
     /// Removes `key` from both levels; see ``invalidate(keys:)``.
     public func invalidate(key: String) async {
         await invalidate(keys: [key])

@@ -3,6 +3,7 @@ import EmporiumKit
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Messaging
 import NIOCore
 import NIOFoundationCompat
 import Storage
@@ -33,6 +34,15 @@ struct ProductReadCache: Sendable {
     /// Forgets the cached body of `id`, in this process and in Redis.
     func invalidate(_ id: UUID) async {
         await cache.invalidate(key: Self.key(id))
+    }
+
+    /// Drops this process's copy of a product when an event says it changed or was deleted.
+    var invalidationSubscription: BroadcastSubscription {
+        let cache = self.cache
+        return BroadcastSubscription(types: [CatalogEvents.productUpdated, CatalogEvents.productDeleted]) { event in
+            guard let subject = event.subject, let id = UUID(uuidString: subject) else { return }
+            cache.invalidateLocally(keys: [Self.key(id)])
+        }
     }
 
     /// The cache key of a product: its id in lower case.

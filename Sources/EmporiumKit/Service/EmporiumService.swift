@@ -33,6 +33,10 @@ public protocol EmporiumService: Sendable {
     /// inbox, so redeliveries have no second effect).
     var eventSubscriptions: [EventSubscription] { get }
 
+    /// The events every instance of this service applies to its in-process state (cache
+    /// invalidation), at most once and without an inbox.
+    var broadcastSubscriptions: [BroadcastSubscription] { get }
+
     /// Registers the service's routes.
     func addRoutes(to router: ServiceRouter)
 
@@ -44,6 +48,7 @@ extension EmporiumService {
     public var backgroundServices: [any Service] { [] }
     public var readinessChecks: [ReadinessCheck] { [] }
     public var eventSubscriptions: [EventSubscription] { [] }
+    public var broadcastSubscriptions: [BroadcastSubscription] { [] }
     public func prepare() async throws {}
 }
 
