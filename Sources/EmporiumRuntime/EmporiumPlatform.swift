@@ -120,6 +120,9 @@ public struct EmporiumPlatform: Sendable {
                 service: service.name, database: database, transport: transport, nudge: nudge,
                 metrics: metrics.factory, logger: serviceLogger
             )))
+            lifecycle.append(AfterSignal(signal: migrated, service: MessagingJanitor(
+                service: service.name, database: database, logger: serviceLogger
+            )))
             if !service.broadcastSubscriptions.isEmpty {
                 lifecycle.append(AfterSignal(signal: migrated, service: BroadcastConsumer(
                     consumer: service.name, transport: transport, subscriptions: service.broadcastSubscriptions

@@ -119,3 +119,34 @@ final class Attempts: Sendable {
     func add() { value.withLock { $0 += 1 } }
     var count: Int { value.withLock { $0 } }
 }
+
+@Suite("Pruning the messaging tables")
+struct MessagingJanitorTests {
+    @Test("sent events older than the retention and old inbox records go; unsent events and other services' rows stay", arguments: EventTestDatabase.kinds)
+    func prunesOnlyWhatIsOldAndDone(kind: DatabaseKind) async throws {
+        try await TestDatabases.withDatabase(kind) { database throws in
+            let fixture = EventFixture("prune")
+            try await fixture.migrate(database)
+            try await fixture.record(0..<4, in: database)
+            let old = Timestamp.format(Date.now.addingTimeInterval(-10 * 86_400))
+            try await database.transaction { sql in
+                // Two old sent events, one recent sent event, one unsent event.
+                try await sql.raw("UPDATE emporium_outbox SET sent_at = \(bind: old) WHERE service = 'producer' AND sequence IN (SELECT sequence FROM emporium_outbox WHERE service = 'producer' ORDER BY sequence LIMIT 2)").run()
+                try await sql.raw("UPDATE emporium_outbox SET sent_at = \(bind: Timestamp.format(.now)) WHERE service = 'producer' AND sent_at IS NULL AND sequence = (SELECT MAX(sequence) FROM emporium_outbox WHERE service = 'producer')").run()
+                try await sql.raw("INSERT INTO emporium_inbox (consumer, event_id, type, handled_at) VALUES ('producer', 'old', 't', \(bind: Timestamp.format(Date.now.addingTimeInterval(-40 * 86_400)))), ('producer', 'new', 't', \(bind: Timestamp.format(.now))), ('someone-else', 'old', 't', \(bind: old))").run()
+            }
+            let janitor = MessagingJanitor(service: "producer", database: database, logger: quietLogger)
+            let pruned = try await janitor.prune(now: .now)
+            #expect(pruned.outbox == 2)
+            #expect(pruned.inbox == 1)
+            #expect(try await fixture.unsent(database) == 1)
+            let remaining = try await database.withConnection { sql in
+                try await sql.raw("SELECT consumer, event_id FROM emporium_inbox ORDER BY consumer").all().map {
+                    "\(try $0.decode(column: "consumer", as: String.self))/\(try $0.decode(column: "event_id", as: String.self))"
+                }
+            }
+            #expect(remaining == ["producer/new", "someone-else/old"])
+            #expect(try await janitor.prune(now: .now) == (0, 0), "a second run finds nothing")
+        }
+    }
+}
