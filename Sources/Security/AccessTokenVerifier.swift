@@ -1,0 +1,100 @@
+public import Foundation
+public import JWTKit
+
+/// Why an access token was refused. The description is safe to show to the client.
+public enum AccessTokenError: Error, Equatable, CustomStringConvertible {
+    case malformed
+    case unsupportedAlgorithm(String)
+    case missingKeyID
+    case unknownKey(String)
+    case badSignature
+    case expired
+    case notYetValid
+    case wrongIssuer
+    case wrongAudience
+
+    public var description: String {
+        switch self {
+        case .malformed: "the token is not a well-formed JWT"
+        case .unsupportedAlgorithm(let alg): "tokens signed with \(alg) are not accepted (ES256 only)"
+        case .missingKeyID: "the token names no signing key (kid)"
+        case .unknownKey(let kid): "the token's signing key \(kid) is unknown or retired"
+        case .badSignature: "the token's signature does not verify"
+        case .expired: "the token has expired"
+        case .notYetValid: "the token is not valid yet"
+        case .wrongIssuer: "the token was issued by someone else"
+        case .wrongAudience: "the token is meant for another audience"
+        }
+    }
+}
+
+/// Verifies Emporium access tokens: ES256 only, a known `kid`, the signature, then `exp`, `nbf`,
+/// `iss` and `aud` against this verifier's clock and settings.
+///
+/// The algorithm is checked before any key is touched, so `alg: none` and an HS256 token "signed"
+/// with the public key (the classic algorithm-confusion attack) are refused outright.
+public struct AccessTokenVerifier: Sendable {
+    /// The expected `iss`.
+    public let issuer: String
+    /// The expected `aud`.
+    public let audience: String
+    /// Tolerated clock difference between issuer and verifier.
+    public let leeway: TimeInterval
+    private let keys: JWTKeyCollection
+    private let keyIDs: Set<String>
+
+    /// - Parameters:
+    ///   - publicKeys: The verification keys by `kid` (current and retired-but-not-expired).
+    public init(issuer: String, audience: String, publicKeys: [String: ES256PublicKey], leeway: TimeInterval = 5) async {
+        self.issuer = issuer
+        self.audience = audience
+        self.leeway = leeway
+        let keys = JWTKeyCollection()
+        for (kid, key) in publicKeys {
+            await keys.add(ecdsa: key, kid: JWKIdentifier(string: kid))
+        }
+        self.keys = keys
+        self.keyIDs = Set(publicKeys.keys)
+    }
+
+    /// The principal of a valid token.
+    /// - Throws: ``AccessTokenError`` saying why the token is refused.
+    public func verify(_ token: String, now: Date = .now) async throws(AccessTokenError) -> Principal {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, let headerData = Self.base64URLDecode(parts[0]),
+            let header = try? JSONDecoder().decode(Header.self, from: headerData)
+        else { throw .malformed }
+        guard header.alg == "ES256" else { throw .unsupportedAlgorithm(header.alg) }
+        guard let kid = header.kid else { throw .missingKeyID }
+        guard keyIDs.contains(kid) else { throw .unknownKey(kid) }
+        let claims: AccessTokenClaims
+        do {
+            claims = try await keys.verify(token, as: AccessTokenClaims.self)
+        } catch let error as JWTError where error.errorType == .signatureVerificationFailed {
+            throw .badSignature
+        } catch {
+            throw .malformed
+        }
+        guard claims.exp.value.timeIntervalSince(now) > -leeway else { throw .expired }
+        guard claims.nbf.value.timeIntervalSince(now) <= leeway else { throw .notYetValid }
+        guard claims.iss.value == issuer else { throw .wrongIssuer }
+        guard claims.aud.value.contains(audience) else { throw .wrongAudience }
+        return Principal(
+            subject: claims.sub.value,
+            roles: Set(claims.roles.compactMap(Role.init(rawValue:))),
+            tokenID: claims.jti.value,
+            expiresAt: claims.exp.value
+        )
+    }
+
+    private struct Header: Decodable {
+        var alg: String
+        var kid: String?
+    }
+
+    private static func base64URLDecode(_ text: Substring) -> Data? {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        return Data(base64Encoded: base64)
+    }
+}
