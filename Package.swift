@@ -90,6 +90,7 @@ let package = Package(
             name: "EmporiumKit",
             dependencies: [
                 "Storage",
+                "Security",
                 "Caching",
                 "Messaging",
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -194,7 +195,7 @@ let package = Package(
         .testTarget(
             name: "EmporiumKitTests",
             dependencies: [
-                "EmporiumKit", "EmporiumTestSupport", "Storage",
+                "EmporiumKit", "EmporiumTestSupport", "Storage", "Security",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],

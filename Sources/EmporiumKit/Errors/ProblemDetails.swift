@@ -55,7 +55,8 @@ public struct ProblemDetails: Error, Sendable, Codable, Equatable {
         self.errors = errors
     }
 
-    static let typeBase = "https://emporium.dev/problems/"
+    /// The prefix of every problem `type` URI.
+    public static let typeBase = "https://emporium.dev/problems/"
 
     /// The HTTP status as a value.
     public var httpStatus: HTTPResponse.Status { .init(code: status) }

@@ -1,10 +1,14 @@
 public import Hummingbird
+public import Security
 
 /// The request context of every Emporium route: Hummingbird's core storage plus the request id.
 public struct EmporiumRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The request's `X-Request-Id`, kept from the client or generated; set by ``RequestIdMiddleware``.
     public var requestID: String = ""
+    /// Who the request acts for, when it carried a valid access token; set by
+    /// ``AuthenticationMiddleware``.
+    public var principal: Principal?
 
     /// The largest request body accepted, in bytes; larger bodies get a 413 problem.
     public static let maxBodySize = 1 << 20

@@ -33,6 +33,9 @@ public struct ProblemMiddleware: RouterMiddleware {
         switch error {
         case let problem as ProblemDetails:
             return problem
+        case let failure as AuthenticationFailure:
+            extraHeaders[.wwwAuthenticate] = failure.challenge
+            return failure.problem
         case let error as DecodingError:
             return ProblemDetails(decodingError: error)
         case is NIOTooManyBytesError:
