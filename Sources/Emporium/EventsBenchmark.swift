@@ -13,7 +13,8 @@ import Synchronization
 /// database transactions, an `OutboxRelay` publishes them through a `RabbitMQTransport`
 /// (persistent, confirmed), and an `EventConsumer` applies each in its own transaction (inbox
 /// claim plus one row written by the handler). The clock runs from the first insert until the
-/// consumer has committed the last event. Prints one JSON line.
+/// consumer has committed the last event; the line also says when the producers had committed
+/// every insert and when the broker had confirmed every event to the relay. Prints one JSON line.
 ///
 /// It uses the service name `bench` (outbox rows, inbox consumer, queue `emporium.bench`), a table
 /// `emporium_bench_effects`, and removes them afterwards; point it at a scratch database and broker.
@@ -73,9 +74,8 @@ struct EventsBenchmark: AsyncParsableCommand {
             throw ValidationError("--database-url: \(error)")
         }
         let database = try await DatabaseFactory.open(location, maximumConnections: producers + consumers + 4, logger: logger)
-        let applied = AppliedCounter()
         let transport = CountingTransport(
-            base: try RabbitMQTransport(url: url, maxDeliveries: Self.maxDeliveries, logger: logger), applied: applied)
+            base: try RabbitMQTransport(url: url, maxDeliveries: Self.maxDeliveries, logger: logger))
         let result = try await withThrowingTaskGroup(of: Void.self) { infrastructure in
             infrastructure.addTask { try await database.run() }
             infrastructure.addTask { try await transport.run() }
@@ -87,7 +87,7 @@ struct EventsBenchmark: AsyncParsableCommand {
             }
             let result: EventsBenchmarkResult
             do {
-                result = try await measure(database: database, transport: transport, applied: applied, logger: logger)
+                result = try await measure(database: database, transport: transport, logger: logger)
             } catch {
                 try? await cleanUp(database, logger: logger)
                 throw error
@@ -110,8 +110,9 @@ struct EventsBenchmark: AsyncParsableCommand {
 
     /// Runs the relay and consumers, warms up, then records `events` and waits for their effects.
     private func measure(
-        database: any Database, transport: CountingTransport, applied: AppliedCounter, logger: Logger
+        database: any Database, transport: CountingTransport, logger: Logger
     ) async throws -> EventsBenchmarkResult {
+        let applied = transport.applied
         let nudge = OutboxRelay.Nudge()
         let outbox = Outbox(service: Self.service, relayNudge: nudge)
         let relay = OutboxRelay(
@@ -136,14 +137,16 @@ struct EventsBenchmark: AsyncParsableCommand {
             // Warm-up: also proves the consumer's queue is bound before the measured events go out.
             let warmUp = min(max(events / 10, 100), 1_000)
             try await record(warmUp, perTransaction: 1, producers: producers, from: 0, padding: padding, outbox: outbox, database: database)
-            try await waitUntil(applied, reaches: warmUp)
+            _ = try await Self.instant(when: applied, reaches: warmUp, timeout: timeout)
 
             let clock = ContinuousClock()
             let start = clock.now
+            let (total, limit) = (warmUp + events, timeout)
+            async let relayed = Self.instant(when: transport.published, reaches: total, timeout: limit)
             try await record(events, perTransaction: perTransaction, producers: producers, from: warmUp, padding: padding, outbox: outbox, database: database)
             let inserted = clock.now
-            try await waitUntil(applied, reaches: warmUp + events)
-            let done = clock.now
+            let done = try await Self.instant(when: applied, reaches: warmUp + events, timeout: timeout)
+            let relayedAll = try await relayed
 
             let effects = try await database.withConnection { sql in
                 try await sql.raw("SELECT COUNT(*) AS n FROM \(unsafeRaw: Self.effects)").first()?.decode(column: "n", as: Int.self) ?? 0
@@ -154,10 +157,12 @@ struct EventsBenchmark: AsyncParsableCommand {
             let seconds = (done - start) / .seconds(1)
             let settings = try await databaseDescription(database)
             let insertSeconds = (inserted - start) / .seconds(1)
+            let relaySeconds = (relayedAll - start) / .seconds(1)
             return EventsBenchmarkResult(
                 database: settings, events: events, eventBytes: try sampleEvent(padding: padding).count, perTransaction: perTransaction,
-                producers: producers, consumers: consumers, insertSeconds: insertSeconds, seconds: seconds,
-                insertsPerSecond: Double(events) / insertSeconds, eventsPerSecond: Double(events) / seconds)
+                producers: producers, consumers: consumers, insertSeconds: insertSeconds, relaySeconds: relaySeconds,
+                seconds: seconds, insertsPerSecond: Double(events) / insertSeconds,
+                relayedPerSecond: Double(events) / relaySeconds, eventsPerSecond: Double(events) / seconds)
         }
     }
 
@@ -188,16 +193,17 @@ struct EventsBenchmark: AsyncParsableCommand {
         }
     }
 
-    /// Waits until `applied` counts `target` events, checking every 2 ms.
+    /// Waits until `counter` reaches `target` events, checking every 2 ms; returns when it saw it.
     /// - Throws: when `--timeout` passes first.
-    private func waitUntil(_ applied: AppliedCounter, reaches target: Int) async throws {
+    private static func instant(when counter: EventCounter, reaches target: Int, timeout: Int) async throws -> ContinuousClock.Instant {
         let deadline = ContinuousClock.now + .seconds(timeout)
-        while applied.value < target {
+        while counter.value < target {
             guard ContinuousClock.now < deadline else {
-                throw ValidationError("after \(timeout) s the consumer had applied \(applied.value) of \(target) events")
+                throw ValidationError("after \(timeout) s only \(counter.value) of \(target) events were \(counter.name)")
             }
             try await Task.sleep(for: .milliseconds(2))
         }
+        return ContinuousClock.now
     }
 
     /// Pad characters that bring an event's JSON to about `--size` bytes.
@@ -288,36 +294,45 @@ private final class Claims: Sendable {
     }
 }
 
-/// How many events the consumer has handled and committed.
-final class AppliedCounter: Sendable {
+/// A count of events that reached a stage (published, applied).
+final class EventCounter: Sendable {
+    /// The stage, for messages (`applied by the consumer`).
+    let name: String
     private let count = Atomic(0)
+
+    init(name: String) {
+        self.name = name
+    }
 
     /// The events counted so far.
     var value: Int { count.load(ordering: .acquiring) }
 
-    /// Counts one event.
-    func increment() {
-        count.add(1, ordering: .releasing)
+    /// Counts `events` events.
+    func add(_ events: Int) {
+        count.add(events, ordering: .releasing)
     }
 }
 
-/// A transport that counts each event once its consumer's handler has returned, that is once
-/// `EventConsumer` has committed its transaction (before the broker ack goes out).
+/// A transport that counts the events the broker confirmed to the relay, and each event once
+/// its consumer's handler has returned, that is once `EventConsumer` has committed its
+/// transaction (before the broker ack goes out).
 struct CountingTransport: EventTransport {
     let base: any EventTransport
-    let applied: AppliedCounter
+    let published = EventCounter(name: "published by the relay")
+    let applied = EventCounter(name: "applied by the consumer")
 
     var description: String { base.description }
 
     func publish(_ events: [CloudEvent]) async throws {
         try await base.publish(events)
+        published.add(events.count)
     }
 
     func consume(consumer: String, types: Set<String>, handler: @escaping @Sendable (CloudEvent) async throws -> Void) async throws {
         let applied = self.applied
         try await base.consume(consumer: consumer, types: types) { event in
             try await handler(event)
-            applied.increment()
+            applied.add(1)
         }
     }
 
@@ -340,8 +355,10 @@ struct EventsBenchmarkResult: Encodable, Sendable {
     var producers: Int
     var consumers: Int
     var insertSeconds: Double
+    var relaySeconds: Double
     var seconds: Double
     var insertsPerSecond: Double
+    var relayedPerSecond: Double
     var eventsPerSecond: Double
 
     enum CodingKeys: String, CodingKey {
@@ -349,7 +366,9 @@ struct EventsBenchmarkResult: Encodable, Sendable {
         case eventBytes = "event_bytes"
         case perTransaction = "per_transaction"
         case insertSeconds = "insert_seconds"
+        case relaySeconds = "relay_seconds"
         case insertsPerSecond = "inserts_per_s"
+        case relayedPerSecond = "relayed_per_s"
         case eventsPerSecond = "events_per_s"
     }
 }
