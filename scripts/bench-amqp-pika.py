@@ -13,7 +13,8 @@ ack_nack_callback: `window` keeps up to K messages unconfirmed, topping up as co
 `batch` publishes K, waits until all K are confirmed, then publishes the next K.
 
 Publishes to a durable queue declared for the run (a warm-up of a tenth as many messages, at most
-2000, is purged first), checks the queue holds every message, and deletes the queue.
+2000, is purged first), checks the queue holds every message, and deletes the queue. cpu_seconds
+is the CPU time (user and system) the process spent while it published.
 """
 
 import argparse
@@ -66,16 +67,16 @@ def one_at_a_time(arguments, queue, body, properties):
             for _ in range(warm_up_count(arguments)):
                 channel.basic_publish(exchange="", routing_key=queue, body=body, properties=properties)
             channel.queue_purge(queue)
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             for _ in range(arguments.messages):
                 channel.basic_publish(exchange="", routing_key=queue, body=body, properties=properties)
-            seconds = time.perf_counter() - started
+            seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
             stored = channel.queue_declare(queue=queue, passive=True).method.message_count
         finally:
             channel.queue_delete(queue)
     finally:
         connection.close()
-    return seconds, stored
+    return seconds, cpu_seconds, stored
 
 
 class WindowedPublisher:
@@ -89,6 +90,7 @@ class WindowedPublisher:
         self.channel = None
         self.error = None
         self.seconds = None
+        self.cpu_seconds = None
         self.stored = None
         self.phase_target = 0
         self.sent = 0
@@ -96,6 +98,7 @@ class WindowedPublisher:
         self.unconfirmed = set()
         self.on_phase_done = None
         self.started = 0.0
+        self.cpu_started = 0.0
         self.connection = pika.SelectConnection(
             connection_parameters(arguments.url),
             on_open_callback=self.on_connection_open,
@@ -107,7 +110,7 @@ class WindowedPublisher:
         self.connection.ioloop.start()
         if self.error:
             raise RuntimeError(self.error)
-        return self.seconds, self.stored
+        return self.seconds, self.cpu_seconds, self.stored
 
     def fail(self, reason):
         if self.error is None:
@@ -146,11 +149,12 @@ class WindowedPublisher:
         self.channel.queue_purge(self.queue, callback=lambda _frame: self.start_measured())
 
     def start_measured(self):
-        self.started = time.perf_counter()
+        self.started, self.cpu_started = time.perf_counter(), time.process_time()
         self.start_phase(self.arguments.messages, self.after_measured)
 
     def after_measured(self):
         self.seconds = time.perf_counter() - self.started
+        self.cpu_seconds = time.process_time() - self.cpu_started
         self.channel.queue_declare(queue=self.queue, passive=True, callback=self.on_counted)
 
     def on_counted(self, frame):
@@ -194,13 +198,14 @@ def main():
     body = b"x" * arguments.size
     properties = pika.BasicProperties(delivery_mode=pika.DeliveryMode.Persistent)
     if arguments.in_flight == 1:
-        seconds, stored = one_at_a_time(arguments, queue, body, properties)
+        seconds, cpu_seconds, stored = one_at_a_time(arguments, queue, body, properties)
     else:
-        seconds, stored = WindowedPublisher(arguments, queue, body, properties).run()
+        seconds, cpu_seconds, stored = WindowedPublisher(arguments, queue, body, properties).run()
     if stored != arguments.messages:
         sys.exit(f"the queue holds {stored} messages after {arguments.messages} confirmed publishes")
     print(json.dumps({
         "client": "pika",
+        "cpu_seconds": cpu_seconds,
         "in_flight": arguments.in_flight,
         "messages": arguments.messages,
         "mode": "one-at-a-time" if arguments.in_flight == 1 else arguments.mode,

@@ -1,6 +1,11 @@
 import AMQP
 import ArgumentParser
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Logging
 import NIOCore
 
@@ -60,6 +65,7 @@ struct AMQPBenchmark: AsyncParsableCommand {
         let queue = "emporium.bench.amqp.\(UUID().uuidString.lowercased())"
         let channel: AMQPChannel
         let seconds: Double
+        let cpuSeconds: Double
         do {
             channel = try await connection.openChannel()
             let arguments: AMQPTable = queueType == .quorum ? ["x-queue-type": "quorum"] : [:]
@@ -72,7 +78,9 @@ struct AMQPBenchmark: AsyncParsableCommand {
                     body: ByteBuffer(repeating: UInt8(ascii: "x"), count: size), routingKey: queue, properties: properties)
                 _ = try await publish(message, count: min(max(messages / 10, inFlight), 2_000), on: channel)  // warm-up
                 _ = try await channel.purgeQueue(queue)
+                let cpuBefore = processCPUSeconds()
                 seconds = try await publish(message, count: messages, on: channel)
+                cpuSeconds = processCPUSeconds() - cpuBefore
                 let stored = try await channel.inspectQueue(queue).messageCount
                 guard stored == messages else {
                     throw ValidationError("the queue holds \(stored) messages after \(messages) confirmed publishes")
@@ -92,7 +100,8 @@ struct AMQPBenchmark: AsyncParsableCommand {
         await connection.close()
         let result = AMQPBenchmarkResult(
             client: "emporium", mode: inFlight == 1 ? "one-at-a-time" : mode.rawValue, queueType: queueType.rawValue,
-            messages: messages, size: size, inFlight: inFlight, seconds: seconds, msgsPerSecond: Double(messages) / seconds
+            messages: messages, size: size, inFlight: inFlight, seconds: seconds, msgsPerSecond: Double(messages) / seconds,
+            cpuSeconds: cpuSeconds
         )
         print(try result.jsonLine())
     }
@@ -150,12 +159,15 @@ struct AMQPBenchmarkResult: Encodable {
     var inFlight: Int
     var seconds: Double
     var msgsPerSecond: Double
+    /// CPU time (user and system, all threads) the process spent while it published.
+    var cpuSeconds: Double
 
     enum CodingKeys: String, CodingKey {
         case client, mode, messages, size, seconds
         case queueType = "queue_type"
         case inFlight = "in_flight"
         case msgsPerSecond = "msgs_per_s"
+        case cpuSeconds = "cpu_seconds"
     }
 }
 
@@ -166,4 +178,11 @@ extension Encodable {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return String(decoding: try encoder.encode(self), as: UTF8.self)
     }
+}
+
+/// CPU time (user and system, all threads) this process has used so far, in seconds.
+func processCPUSeconds() -> Double {
+    var time = timespec()
+    guard clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time) == 0 else { return .nan }
+    return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
 }
