@@ -11,8 +11,8 @@ import Synchronization
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Benchmark helpers (see scripts/bench-http and docs/benchmarks.md).",
-        subcommands: [BaselineServer.self, RedisBenchmark.self]
+        abstract: "Benchmark helpers (see scripts/bench-http, scripts/bench-redis, scripts/bench-amqp and docs/benchmarks.md).",
+        subcommands: [BaselineServer.self, RedisBenchmark.self, AMQPBenchmark.self, EventsBenchmark.self]
     )
 }
 
@@ -123,7 +123,7 @@ struct RedisBenchmark: AsyncParsableCommand {
 }
 
 /// A count shared by the benchmark's tasks: each ``take()`` claims one unit while any are left.
-private final class Countdown: Sendable {
+final class Countdown: Sendable {
     private let remaining: Atomic<Int>
 
     init(_ count: Int) {

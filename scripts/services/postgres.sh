@@ -3,6 +3,8 @@
 #                        exports EMPORIUM_TEST_POSTGRES_URL
 #   postgres_stop        stops it
 # As root the cluster runs as the `postgres` user (initdb refuses root).
+# It runs with fsync=off (tests need no durability); set EMPORIUM_POSTGRES_FSYNC=on before
+# postgres_start for a cluster that flushes its WAL like a production one (benchmarks).
 
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
@@ -36,7 +38,7 @@ postgres_start() {
   "${run[@]}" "'$bin/initdb' -D '$dir/data' -A trust -U postgres --no-sync >'$dir/initdb.log' 2>&1" \
     || { cat "$dir/initdb.log" >&2; return 1; }
   "${run[@]}" "'$bin/pg_ctl' -D '$dir/data' -l '$dir/server.log' -w -t 60 \
-      -o \"-p $POSTGRES_TEST_PORT -c listen_addresses=127.0.0.1 -k '$dir' -c fsync=off -c max_connections=300\" start >/dev/null" \
+      -o \"-p $POSTGRES_TEST_PORT -c listen_addresses=127.0.0.1 -k '$dir' -c fsync=${EMPORIUM_POSTGRES_FSYNC:-off} -c max_connections=300\" start >/dev/null" \
     || { cat "$dir/server.log" >&2; return 1; }
   export EMPORIUM_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$POSTGRES_TEST_PORT/postgres"
   export EMPORIUM_TEST_PGBIN=$bin
