@@ -336,6 +336,10 @@ struct CountingTransport: EventTransport {
         }
     }
 
+    func consumeBroadcast(consumer: String, types: Set<String>, handler: @escaping @Sendable (CloudEvent) async -> Void) async throws {
+        try await base.consumeBroadcast(consumer: consumer, types: types, handler: handler)
+    }
+
     func checkReady() async throws {
         try await base.checkReady()
     }
