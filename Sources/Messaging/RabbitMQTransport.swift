@@ -166,56 +166,53 @@ public final class RabbitMQTransport: EventTransport {
     public static func deadLetterQueue(of consumer: String) -> String { "\(queue(of: consumer)).dlq" }
 
     public func consume(consumer: String, types: Set<String>, handler: @escaping @Sendable (CloudEvent) async throws -> Void) async throws {
-        try? await cancelWhenGracefulShutdown {
-            var backoff = Backoff()
-            while !Task.isCancelled {
-                do {
-                    let connection = try await self.connection()
-                    let channel = try await connection.openChannel()
-                    do {
-                        try await self.consume(on: channel, consumer: consumer, types: types, resetting: &backoff, handler)
-                    } catch {
-                        // Closing the channel hands its unacknowledged deliveries back to the queue.
-                        try? await channel.close()
-                        throw error
-                    }
-                    try? await channel.close()
-                } catch is CancellationError {
-                    return
-                } catch {
-                    if Task.isCancelled { return }
-                    let delay = backoff.next()
-                    self.logger.error("event consumer stopped; restarting", metadata: ["consumer": "\(consumer)", "error": "\(error)", "retry_in": "\(delay)"])
-                    try await Task.sleep(for: delay)
-                }
-            }
+        await keepConsuming("event consumer", consumer: consumer) { channel in
+            try await self.declareQueues(on: channel, consumer: consumer, types: types)
+        } handle: { delivery in
+            try await self.handle(delivery, consumer: consumer, handler)
         }
     }
 
     public func consumeBroadcast(consumer: String, types: Set<String>, handler: @escaping @Sendable (CloudEvent) async -> Void) async throws {
+        await keepConsuming("broadcast consumer", consumer: consumer) { channel in
+            // A queue of this process only: exclusive to its connection, gone with it.
+            let queue = "\(Self.queue(of: consumer)).instance.\(UUID.v7().lowercased)"
+            try await channel.declareQueue(queue, durable: false, exclusive: true, autoDelete: true)
+            for type in types.sorted() {
+                try await channel.bindQueue(queue, exchange: Self.exchange, routingKey: type)
+            }
+            try await channel.setPrefetch(count: self.prefetch)
+            return try await channel.consume(queue: queue, exclusive: true)
+        } handle: { delivery in
+            if let event = try? CloudEvent.decode(Data(buffer: delivery.body)) {
+                await handler(event)
+            } else {
+                self.logger.error("undecodable broadcast message dropped", metadata: ["consumer": "\(consumer)", "routing_key": "\(delivery.routingKey)"])
+            }
+            try await delivery.ack()
+        }
+    }
+
+    /// Consumes until shutdown: on a fresh channel, `subscribe` declares what it needs and starts
+    /// consuming, and each delivery goes to `handle`. When the channel or connection fails, the
+    /// channel is closed (its unacknowledged deliveries go back to the queue) and it starts over
+    /// after a backoff.
+    private func keepConsuming(
+        _ role: String,
+        consumer: String,
+        subscribe: @escaping @Sendable (AMQPChannel) async throws -> AMQPConsumer,
+        handle: @escaping @Sendable (AMQPDelivery) async throws -> Void
+    ) async {
         try? await cancelWhenGracefulShutdown {
             var backoff = Backoff()
             while !Task.isCancelled {
                 do {
-                    let connection = try await self.connection()
-                    let channel = try await connection.openChannel()
+                    let channel = try await self.connection().openChannel()
                     do {
-                        // A queue of this process only: exclusive to its connection, gone with it.
-                        let queue = "\(Self.queue(of: consumer)).instance.\(UUID.v7().lowercased)"
-                        try await channel.declareQueue(queue, durable: false, exclusive: true, autoDelete: true)
-                        for type in types.sorted() {
-                            try await channel.bindQueue(queue, exchange: Self.exchange, routingKey: type)
-                        }
-                        try await channel.setPrefetch(count: self.prefetch)
-                        let deliveries = try await channel.consume(queue: queue, exclusive: true)
+                        let deliveries = try await subscribe(channel)
                         backoff.reset()
                         for try await delivery in deliveries {
-                            if let event = try? CloudEvent.decode(Data(buffer: delivery.body)) {
-                                await handler(event)
-                            } else {
-                                self.logger.error("undecodable broadcast message dropped", metadata: ["consumer": "\(consumer)", "routing_key": "\(delivery.routingKey)"])
-                            }
-                            try await delivery.ack()
+                            try await handle(delivery)
                         }
                     } catch {
                         try? await channel.close()
@@ -227,21 +224,15 @@ public final class RabbitMQTransport: EventTransport {
                 } catch {
                     if Task.isCancelled { return }
                     let delay = backoff.next()
-                    self.logger.error("broadcast consumer stopped; restarting", metadata: ["consumer": "\(consumer)", "error": "\(error)", "retry_in": "\(delay)"])
+                    self.logger.error("\(role) stopped; restarting", metadata: ["consumer": "\(consumer)", "error": "\(error)", "retry_in": "\(delay)"])
                     try await Task.sleep(for: delay)
                 }
             }
         }
     }
 
-    /// Declares `consumer`'s queues and handles its deliveries until the stream ends.
-    private func consume(
-        on channel: AMQPChannel,
-        consumer: String,
-        types: Set<String>,
-        resetting backoff: inout Backoff,
-        _ handler: @escaping @Sendable (CloudEvent) async throws -> Void
-    ) async throws {
+    /// Declares `consumer`'s work and dead-letter queues and starts consuming the work queue.
+    private func declareQueues(on channel: AMQPChannel, consumer: String, types: Set<String>) async throws -> AMQPConsumer {
         let topology = AMQPDeadLetterTopology(
             queue: Self.queue(of: consumer),
             maxDeliveries: maxDeliveries,
@@ -250,11 +241,7 @@ public final class RabbitMQTransport: EventTransport {
         )
         try await topology.declare(on: channel)
         try await channel.setPrefetch(count: prefetch)
-        let deliveries = try await channel.consume(queue: topology.queue)
-        backoff.reset()
-        for try await delivery in deliveries {
-            try await handle(delivery, consumer: consumer, handler)
-        }
+        return try await channel.consume(queue: topology.queue)
     }
 
     private func handle(_ delivery: AMQPDelivery, consumer: String, _ handler: @Sendable (CloudEvent) async throws -> Void) async throws {
