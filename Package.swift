@@ -43,6 +43,8 @@ let package = Package(
                 "RESP",
                 "EmporiumKit",
                 "Catalog",
+                "Identity",
+                "Security",
                 "Messaging",
                 "Storage",
                 "AMQP",
@@ -67,6 +69,8 @@ let package = Package(
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 "Storage",
                 "Catalog",
+                "Identity",
+                "Security",
                 "Caching",
                 "RESP",
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -81,6 +85,7 @@ let package = Package(
             name: "Catalog",
             dependencies: [
                 "EmporiumKit",
+                "Security",
                 "Messaging",
                 "Storage",
                 "Caching",
@@ -88,6 +93,25 @@ let package = Package(
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "SQLKit", package: "sql-kit"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "Identity",
+            dependencies: [
+                "EmporiumKit",
+                "Messaging",
+                "Storage",
+                "Security",
+                "Caching",
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),
@@ -261,6 +285,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "IdentityTests",
+            dependencies: ["Identity", "EmporiumKit", "Security"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "CatalogTests",
             dependencies: ["Catalog", "EmporiumKit", "Storage"],
             swiftSettings: strictSettings
@@ -269,7 +298,8 @@ let package = Package(
             name: "EmporiumRuntimeTests",
             dependencies: [
                 "EmporiumRuntime", "EmporiumKit", "Catalog", "Storage", "EmporiumTestSupport", "Emporium", "Caching", "RESP",
-                "Messaging", "AMQP",
+                "Messaging", "AMQP", "Identity", "Security",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "Configuration", package: "swift-configuration"),

@@ -26,7 +26,7 @@ public enum ConfigurationLoader {
 
     private static func values(_ strings: [String: String]) -> [AbsoluteConfigKey: ConfigValue] {
         Dictionary(uniqueKeysWithValues: strings.map { key, value in
-            (AbsoluteConfigKey(ConfigKey(key)), ConfigValue(.string(value), isSecret: key.hasSuffix("url")))
+            (AbsoluteConfigKey(ConfigKey(key)), ConfigValue(.string(value), isSecret: key.hasSuffix("url") || key.hasPrefix("security.")))
         })
     }
 }

@@ -53,9 +53,11 @@ public struct EmporiumPlatform: Sendable {
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws -> EmporiumPlatform {
         let modules = try table.resolve(settings.services)
+        let security = try settings.securitySettings(services: modules.map(\.name))
         let tracer = TraceContextTracer()
         var services: [any EmporiumService] = []
         var databases: [String: any Database] = [:]
+        var sharedSQLite: [(url: DatabaseURL, database: any Database)] = []
         var nudges: [String: OutboxRelay.Nudge] = [:]
         var lifecycle: [any Service] = []
         var checks: [ReadinessCheck] = []
@@ -78,9 +80,17 @@ public struct EmporiumPlatform: Sendable {
                 let url = try settings.databaseURL(for: module.name)
                 var serviceLogger = logger
                 serviceLogger[metadataKey: "service"] = .string(module.name)
-                let database = try await DatabaseFactory.open(
-                    url, maximumConnections: settings.maxDatabaseConnections, logger: serviceLogger
-                )
+                // Services configured onto one SQLite file share its one writer connection: two
+                // pools on one file would wait on each other's file lock inside SQLite, blocking
+                // threads, instead of queueing for the connection.
+                let shared = sharedSQLite.first { $0.url == url }?.database
+                let database: any Database
+                if let shared {
+                    database = shared
+                } else {
+                    database = try await DatabaseFactory.open(url, maximumConnections: settings.maxDatabaseConnections, logger: serviceLogger)
+                }
+                if shared == nil, case .sqlite(let path?) = url, !path.isEmpty { sharedSQLite.append((url, database)) }
                 databases[module.name] = database
                 let seeds: Bool
                 if case .sqlite = url { seeds = settings.seedDemoData ?? true } else { seeds = settings.seedDemoData ?? false }
@@ -90,11 +100,12 @@ public struct EmporiumPlatform: Sendable {
                 let service = try await module.make(
                     ServiceEnvironment(
                         database: database, seedsDemoData: seeds, logger: serviceLogger,
-                        caching: caching.scoped(to: module.name), outbox: outbox, metrics: metrics.factory
+                        caching: caching.scoped(to: module.name), outbox: outbox, metrics: metrics.factory,
+                        security: security
                     )
                 )
                 services.append(service)
-                lifecycle.append(DatabaseService(database: database))
+                if shared == nil { lifecycle.append(DatabaseService(database: database)) }
                 checks.append(ReadinessCheck(name: "\(module.name).database") { try await database.ping() })
                 checks += service.readinessChecks
                 logger.info("service configured", metadata: ["service": "\(module.name)", "database": "\(url)"])
@@ -144,6 +155,8 @@ public struct EmporiumPlatform: Sendable {
         router.add(middleware: RequestLogMiddleware())
         router.add(middleware: HTTPMetricsMiddleware(factory: metrics.factory))
         router.add(middleware: ProblemMiddleware(routes: routes))
+        // Tokens are verified with the auth service's keys when it runs in this process.
+        router.add(middleware: AuthenticationMiddleware(authenticator: services.lazy.compactMap(\.accessTokenAuthenticator).first))
         let serviceRouter = ServiceRouter(router: router, table: routes)
         let openAPI = OpenAPIDocument(
             title: "Emporium",

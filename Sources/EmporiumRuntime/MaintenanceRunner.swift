@@ -24,12 +24,14 @@ public struct MaintenanceRunner: Sendable {
         _ body: @Sendable ([(service: any EmporiumService, database: any Database)]) async throws -> Result
     ) async throws -> Result {
         var opened: [(service: any EmporiumService, database: any Database)] = []
-        for module in try table.resolve(settings.services) {
+        let modules = try table.resolve(settings.services)
+        let security = try settings.securitySettings(services: modules.map(\.name))
+        for module in modules {
             let url = try settings.databaseURL(for: module.name)
             let database = try await DatabaseFactory.open(url, maximumConnections: 2, logger: logger)
             let environment = ServiceEnvironment(
                 database: database, seedsDemoData: false, logger: logger,
-                outbox: Outbox(service: module.name), metrics: NOOPMetricsHandler.instance
+                outbox: Outbox(service: module.name), metrics: NOOPMetricsHandler.instance, security: security
             )
             opened.append((try await module.make(environment), database))
         }
@@ -45,15 +47,27 @@ public struct MaintenanceRunner: Sendable {
 
     /// Applies every pending migration of the selected services; returns the versions applied per service.
     public func migrate() async throws -> [String: [Int]] {
-        let logger = self.logger
-        return try await withServices { services in
-            var applied: [String: [Int]] = [:]
-            for (service, database) in services {
-                try await Migrator(database: database, service: MessagingSchema.history(of: service.name), logger: logger)
-                    .migrate(MessagingSchema.migrations)
-                applied[service.name] = try await Migrator(database: database, service: service.name, logger: logger).migrate(service.migrations)
-            }
-            return applied
+        try await withServices { services in try await Self.migrate(services, logger: logger) }
+    }
+
+    /// Like ``withServices(_:)``, with each database migrated first (a no-op when a running
+    /// server already did it), for administrative commands that may run on a fresh data directory.
+    public func withMigratedServices<Result: Sendable>(
+        _ body: @Sendable ([(service: any EmporiumService, database: any Database)]) async throws -> Result
+    ) async throws -> Result {
+        try await withServices { services in
+            _ = try await Self.migrate(services, logger: logger)
+            return try await body(services)
         }
+    }
+
+    private static func migrate(_ services: [(service: any EmporiumService, database: any Database)], logger: Logger) async throws -> [String: [Int]] {
+        var applied: [String: [Int]] = [:]
+        for (service, database) in services {
+            try await Migrator(database: database, service: MessagingSchema.history(of: service.name), logger: logger)
+                .migrate(MessagingSchema.migrations)
+            applied[service.name] = try await Migrator(database: database, service: service.name, logger: logger).migrate(service.migrations)
+        }
+        return applied
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 public import Logging
 public import RESP
 public import Storage
+public import Security
 
 /// Everything a process needs to start, read from configuration and validated up front.
 ///
@@ -33,6 +34,15 @@ public struct RuntimeSettings: Sendable {
     public var maxDeliveries: Int
     /// How long caches keep an entry in process (`cache.l1TTL`, seconds).
     public var cacheL1TTL: Duration
+    /// The `iss` of access tokens (`auth.issuer`).
+    public var authIssuer: String
+    /// The `aud` of access tokens (`auth.audience`).
+    public var authAudience: String
+    /// The bcrypt cost of new password hashes (`auth.bcryptCost`).
+    public var bcryptCost: UInt8
+    /// The personal-data keys from `security.dataKeys`, `security.activeDataKey` and
+    /// `security.indexKey`; nil: the embedded key file `<data dir>/keys.json`.
+    public var configuredKeys: KeyMaterial?
     /// Explicit database URLs: by service name, and `""` for the shared `database.url`.
     var databaseURLs: [String: String]
 
@@ -53,6 +63,9 @@ public struct RuntimeSettings: Sendable {
         "database.maxConnections": "10",
         "broker.maxDeliveries": "5",
         "cache.l1TTL": "5",
+        "auth.issuer": "emporium",
+        "auth.audience": "emporium",
+        "auth.bcryptCost": "12",
     ]
 
     /// Reads and validates the settings.
@@ -79,6 +92,10 @@ public struct RuntimeSettings: Sendable {
         }
         maxDeliveries = try settings.int("broker.maxDeliveries", in: 1...1000)
         cacheL1TTL = .seconds(try settings.int("cache.l1TTL", in: 1...86_400))
+        authIssuer = try settings.string("auth.issuer")
+        authAudience = try settings.string("auth.audience")
+        bcryptCost = UInt8(try settings.int("auth.bcryptCost", in: 4...31))
+        configuredKeys = try Self.keyMaterial(settings)
         var urls: [String: String] = [:]
         if let shared = settings.optionalString("database.url") { urls[""] = shared }
         for name in serviceNames {
@@ -92,6 +109,42 @@ public struct RuntimeSettings: Sendable {
                 throw ConfigurationError(key: "redis.url", reason: error.description)
             }
         }
+    }
+
+    /// `security.dataKeys` (`id:base64,id:base64`), `security.activeDataKey` (default: the first
+    /// listed) and `security.indexKey` (base64), validated; nil when `security.dataKeys` is unset.
+    private static func keyMaterial(_ settings: SettingsReader) throws(ConfigurationError) -> KeyMaterial? {
+        guard let list = settings.optionalString("security.dataKeys") else {
+            if settings.optionalString("security.indexKey") != nil {
+                throw ConfigurationError(key: "security.dataKeys", reason: "is required when security.indexKey is set")
+            }
+            return nil
+        }
+        var keys: [String: String] = [:]
+        var first: String?
+        for entry in list.split(separator: ",") {
+            let parts = entry.trimmingCharacters(in: .whitespaces).split(separator: ":", maxSplits: 1)
+            guard parts.count == 2 else {
+                throw ConfigurationError(key: "security.dataKeys", reason: "must be a comma-separated list of id:base64 (32-byte keys)")
+            }
+            keys[String(parts[0])] = String(parts[1])
+            first = first ?? String(parts[0])
+        }
+        guard let indexKey = settings.optionalString("security.indexKey") else {
+            throw ConfigurationError(key: "security.indexKey", reason: "is required when security.dataKeys is set (base64 of 32 bytes, not a data key)")
+        }
+        let material = KeyMaterial(dataKeys: keys, activeDataKey: settings.optionalString("security.activeDataKey") ?? first ?? "", indexKey: indexKey)
+        do {
+            _ = try material.dataKeyRing()
+        } catch {
+            throw ConfigurationError(key: "security.dataKeys", reason: error.description)
+        }
+        do {
+            _ = try material.blindIndex()
+        } catch {
+            throw ConfigurationError(key: "security.indexKey", reason: error.description)
+        }
+        return material
     }
 
     /// The database of `service`: its own URL, else the shared one, else an SQLite file

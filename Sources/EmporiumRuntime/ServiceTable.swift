@@ -1,5 +1,6 @@
 import Catalog
 import Foundation
+import Identity
 public import EmporiumKit
 
 /// The services this build knows, with their dependencies: the one place that lists them.
@@ -15,6 +16,12 @@ public struct ServiceTable: Sendable {
 
     /// Every service of Emporium.
     public static let standard = ServiceTable(modules: [
+        ServiceModule(name: "auth", summary: "registration, login, access and refresh tokens, signing keys (/v1/auth, /.well-known/jwks.json)") {
+            AuthService(environment: $0)
+        },
+        ServiceModule(name: "users", summary: "profiles, addresses, roles and the audit log (/v1/users, /v1/audit)") {
+            UsersService(environment: $0)
+        },
         ServiceModule(name: "catalog", summary: "products, variants and categories (/v1/products, /v1/categories)") {
             CatalogService(environment: $0)
         }

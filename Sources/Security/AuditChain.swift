@@ -67,8 +67,10 @@ public enum AuditChain {
 
     /// The first entry that was altered, removed before, or moved, in `entries` ordered by
     /// sequence; nil when the chain is intact.
-    public static func firstBreak(in entries: [AuditEntry]) -> Break? {
-        var previous: AuditEntry?
+    /// - Parameter before: The (already checked) entry just before `entries` when checking a long
+    ///   log a page at a time; nil when `entries` starts at the beginning.
+    public static func firstBreak(in entries: [AuditEntry], after before: AuditEntry? = nil) -> Break? {
+        var previous = before
         for entry in entries {
             let expectedSequence = (previous?.sequence ?? 0) + 1
             if entry.sequence != expectedSequence {

@@ -16,6 +16,13 @@ public struct SigningKeyRing: Sendable {
         public var createdAt: Date
         /// When it stopped signing; nil for the active key.
         public var retiredAt: Date?
+
+        public init(id: String, privateKey: ES256PrivateKey, createdAt: Date, retiredAt: Date?) {
+            self.id = id
+            self.privateKey = privateKey
+            self.createdAt = createdAt
+            self.retiredAt = retiredAt
+        }
     }
 
     /// Newest first; the first is the active key.
@@ -27,6 +34,15 @@ public struct SigningKeyRing: Sendable {
     public init(tokenLifetime: Duration = .seconds(15 * 60), now: Date = .now) {
         self.tokenLifetime = tokenLifetime
         self.keys = [Self.makeKey(now: now)]
+    }
+
+    /// A ring of stored keys, newest first (as ``keys`` lists them).
+    /// - Throws: ``SigningKeyRingError`` when `keys` is empty or the first key is retired.
+    public init(keys: [Key], tokenLifetime: Duration = .seconds(15 * 60)) throws(SigningKeyRingError) {
+        guard let first = keys.first else { throw .empty }
+        guard first.retiredAt == nil else { throw .noActiveKey }
+        self.keys = keys
+        self.tokenLifetime = tokenLifetime
     }
 
     /// The key that signs new tokens.
@@ -76,5 +92,19 @@ public struct SigningKeyRing: Sendable {
 
     private static func makeKey(now: Date) -> Key {
         Key(id: "es256-\(UUID().uuidString.lowercased().prefix(13))", privateKey: ES256PrivateKey(), createdAt: now, retiredAt: nil)
+    }
+}
+
+
+/// Why stored signing keys do not make a ring.
+public enum SigningKeyRingError: Error, Equatable, CustomStringConvertible {
+    case empty
+    case noActiveKey
+
+    public var description: String {
+        switch self {
+        case .empty: "the signing key ring has no key"
+        case .noActiveKey: "the newest signing key is retired: no key signs new tokens"
+        }
     }
 }

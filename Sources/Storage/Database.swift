@@ -49,3 +49,16 @@ extension Database {
         }
     }
 }
+
+extension Database {
+    /// Inside a ``transaction(_:)``, waits for and holds an exclusive lock named `lockName` until
+    /// the transaction ends, across processes: a PostgreSQL transaction-scoped advisory lock; on
+    /// SQLite nothing is needed, since every transaction starts with `BEGIN IMMEDIATE` and so
+    /// already holds the database's only write lock.
+    ///
+    /// For writers that read-then-append (a hash chain, a sequence) and must not interleave.
+    public func lockForTransaction(_ lockName: String, _ sql: any SQLDatabase) async throws {
+        guard kind == .postgres else { return }
+        _ = try await sql.raw("SELECT pg_advisory_xact_lock(hashtext(\(bind: lockName))) AS locked").all()
+    }
+}

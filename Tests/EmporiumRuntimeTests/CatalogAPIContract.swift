@@ -75,7 +75,7 @@ enum CatalogAPIContract {
             let category = try await firstCategory(client)
             let before = try await productCount(platform)
             let id = try await client.execute(
-                uri: "/v1/products", method: .post, headers: [.contentType: "application/json"],
+                uri: "/v1/products", method: .post, headers: TestPlatform.writerHeaders(),
                 body: ByteBuffer(json: validProduct(categoryId: category))
             ) { response in
                 #expect(response.status == .created)
@@ -94,7 +94,7 @@ enum CatalogAPIContract {
             }
             // The same SKU again is a conflict, and nothing more is written.
             try await client.execute(
-                uri: "/v1/products", method: .post, headers: [.contentType: "application/json"],
+                uri: "/v1/products", method: .post, headers: TestPlatform.writerHeaders(),
                 body: ByteBuffer(json: validProduct(categoryId: category))
             ) { response in
                 #expect(response.status == .conflict)
@@ -103,7 +103,7 @@ enum CatalogAPIContract {
             }
             // A draft is stored but hidden from public reads.
             let draft = try await client.execute(
-                uri: "/v1/products", method: .post, headers: [.contentType: "application/json"],
+                uri: "/v1/products", method: .post, headers: TestPlatform.writerHeaders(),
                 body: ByteBuffer(json: validProduct(sku: "DRAFT-1", categoryId: category, status: "draft"))
             ) { response in
                 #expect(response.status == .created)
@@ -137,7 +137,7 @@ enum CatalogAPIContract {
             ]
             for (body, status, field) in cases {
                 try await client.execute(
-                    uri: "/v1/products", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(json: body)
+                    uri: "/v1/products", method: .post, headers: TestPlatform.writerHeaders(), body: ByteBuffer(json: body)
                 ) { response in
                     #expect(response.status == status, "\(body)")
                     #expect(response.headers[.contentType] == "application/problem+json")
@@ -153,12 +153,12 @@ enum CatalogAPIContract {
             }
             // Over the 1 MiB limit.
             let huge = #"{"name": ""# + String(repeating: "x", count: EmporiumRequestContext.maxBodySize + 10) + #""}"#
-            try await client.execute(uri: "/v1/products", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: huge)) { response in
+            try await client.execute(uri: "/v1/products", method: .post, headers: TestPlatform.writerHeaders(), body: ByteBuffer(string: huge)) { response in
                 #expect(response.status == .contentTooLarge)
                 #expect(response.headers[.contentType] == "application/problem+json")
             }
             // Not JSON at all.
-            try await client.execute(uri: "/v1/products", method: .post, headers: [.contentType: "text/plain"], body: ByteBuffer(string: "hi")) { response in
+            try await client.execute(uri: "/v1/products", method: .post, headers: TestPlatform.writerHeaders(contentType: "text/plain"), body: ByteBuffer(string: "hi")) { response in
                 #expect(response.status == .unsupportedMediaType)
             }
             #expect(try await productCount(platform) == before, "no bad request wrote anything")

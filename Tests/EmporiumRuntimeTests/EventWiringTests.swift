@@ -9,6 +9,7 @@ import Messaging
 import NIOCore
 import NIOFoundationCompat
 import SQLKit
+import Security
 import Storage
 import Testing
 
@@ -23,7 +24,7 @@ struct EventWiringTests {
         let category = try await CatalogAPIContract.firstCategory(client)
         let sku = "EVT-\(String(UInt32.random(in: 0...UInt32.max), radix: 36).uppercased())"
         return try await client.execute(
-            uri: "/v1/products", method: .post, headers: [.contentType: "application/json"],
+            uri: "/v1/products", method: .post, headers: TestPlatform.writerHeaders(),
             body: ByteBuffer(string: CatalogAPIContract.validProduct(sku: sku, categoryId: category))
         ) { response in
             #expect(response.status == .created)
@@ -48,18 +49,18 @@ struct EventWiringTests {
         try await TestPlatform.withClient(.sqlite, extra: ["seed.demo": "true"]) { client, platform throws in
             let id = try await Self.createProduct(client)
             try await client.execute(
-                uri: "/v1/products/\(id)", method: .patch, headers: [.contentType: "application/json"],
+                uri: "/v1/products/\(id)", method: .patch, headers: TestPlatform.writerHeaders(),
                 body: ByteBuffer(string: #"{"name":"Event Boot II"}"#)
             ) { response in
                 #expect(response.status == .ok)
             }
-            try await client.execute(uri: "/v1/products/\(id)", method: .delete) { response in
+            try await client.execute(uri: "/v1/products/\(id)", method: .delete, headers: TestPlatform.writerHeaders()) { response in
                 #expect(response.status == .noContent)
             }
             try await client.execute(uri: "/v1/products/\(id)", method: .get) { response in
                 #expect(response.status == .notFound)
             }
-            try await client.execute(uri: "/v1/products/\(id)", method: .delete) { response in
+            try await client.execute(uri: "/v1/products/\(id)", method: .delete, headers: TestPlatform.writerHeaders()) { response in
                 #expect(response.status == .notFound, "a second delete finds nothing and records nothing")
             }
             var rows: [(type: String, subject: String, sent: Bool)] = []
@@ -118,10 +119,15 @@ struct EventWiringTests {
                 }
                 #expect(status == .ok)
                 let id = try await Self.createProduct(client)
+                // Other tests may create products through the same broker meanwhile: skip theirs.
                 var received: AMQPDelivery?
                 for _ in 0..<600 where received == nil {
-                    received = try await channel.get(queue: queue)
-                    if received == nil { try await Task.sleep(for: .milliseconds(50)) }
+                    if let delivery = try await channel.get(queue: queue) {
+                        try await delivery.ack()
+                        if (try? CloudEvent.decode(Data(buffer: delivery.body)))?.subject == id { received = delivery }
+                    } else {
+                        try await Task.sleep(for: .milliseconds(50))
+                    }
                 }
                 let delivery = try #require(received, "the ProductCreated event reached the queue")
                 let event = try CloudEvent.decode(Data(buffer: delivery.body))
@@ -131,7 +137,6 @@ struct EventWiringTests {
                 #expect(event.subject == id)
                 #expect(event.data["name"] == .string("Trail Runner"))
                 #expect(delivery.properties.deliveryMode == .persistent)
-                try await delivery.ack()
             }
         }
     }
@@ -162,32 +167,35 @@ struct CrossInstanceCacheTests {
                         }
                         #expect(status == .ok)
                     }
-                    let id = try await EventWiringTests.createProduct(writer)
-                    let name = { @Sendable () async throws -> String? in
-                        try await reader.execute(uri: "/v1/products/\(id)", method: .get) { response in
-                            response.status == .ok ? response.json["name"] as? String : nil
+                    let authorization = try await TestPlatform.authorization(second, roles: [.catalogManager])
+                    try await TestPlatform.$writerAuthorization.withValue(authorization) {
+                        let id = try await EventWiringTests.createProduct(writer)
+                        let name = { @Sendable () async throws -> String? in
+                            try await reader.execute(uri: "/v1/products/\(id)", method: .get) { response in
+                                response.status == .ok ? response.json["name"] as? String : nil
+                            }
                         }
-                    }
-                    #expect(try await name() == "Trail Runner")  // now in the reader's cache
+                        #expect(try await name() == "Trail Runner")  // now in the reader's cache
 
-                    try await writer.execute(
-                        uri: "/v1/products/\(id)", method: .patch, headers: [.contentType: "application/json"],
-                        body: ByteBuffer(string: #"{"name":"Trail Runner II"}"#)
-                    ) { #expect($0.status == .ok) }
-                    var seen = try await name()
-                    for _ in 0..<600 where seen != "Trail Runner II" {
-                        try await Task.sleep(for: .milliseconds(50))
-                        seen = try await name()
-                    }
-                    #expect(seen == "Trail Runner II", "the update event cleared the reader's cached copy")
+                        try await writer.execute(
+                            uri: "/v1/products/\(id)", method: .patch, headers: TestPlatform.writerHeaders(),
+                            body: ByteBuffer(string: #"{"name":"Trail Runner II"}"#)
+                        ) { #expect($0.status == .ok) }
+                        var seen = try await name()
+                        for _ in 0..<600 where seen != "Trail Runner II" {
+                            try await Task.sleep(for: .milliseconds(50))
+                            seen = try await name()
+                        }
+                        #expect(seen == "Trail Runner II", "the update event cleared the reader's cached copy")
 
-                    try await writer.execute(uri: "/v1/products/\(id)", method: .delete) { #expect($0.status == .noContent) }
-                    var gone = false
-                    for _ in 0..<600 where !gone {
-                        gone = try await name() == nil
-                        if !gone { try await Task.sleep(for: .milliseconds(50)) }
+                        try await writer.execute(uri: "/v1/products/\(id)", method: .delete, headers: TestPlatform.writerHeaders()) { #expect($0.status == .noContent) }
+                        var gone = false
+                        for _ in 0..<600 where !gone {
+                            gone = try await name() == nil
+                            if !gone { try await Task.sleep(for: .milliseconds(50)) }
+                        }
+                        #expect(gone, "the delete event cleared the reader's cached copy")
                     }
-                    #expect(gone, "the delete event cleared the reader's cached copy")
                 }
             }
         }

@@ -16,7 +16,7 @@ enum ProductCacheContract {
     static func createProduct(_ client: any TestClientProtocol, sku: String) async throws -> (id: String, body: ByteBuffer) {
         let category = try await CatalogAPIContract.firstCategory(client)
         return try await client.execute(
-            uri: "/v1/products", method: .post, headers: [.contentType: "application/json"],
+            uri: "/v1/products", method: .post, headers: TestPlatform.writerHeaders(),
             body: ByteBuffer(json: CatalogAPIContract.validProduct(sku: sku, categoryId: category))
         ) { response in
             #expect(response.status == .created)
@@ -48,7 +48,7 @@ enum ProductCacheContract {
 
     static func patch(_ client: any TestClientProtocol, _ id: String, _ json: String) async throws -> TestResponse {
         try await client.execute(
-            uri: "/v1/products/\(id)", method: .patch, headers: [.contentType: "application/json"], body: ByteBuffer(json: json)
+            uri: "/v1/products/\(id)", method: .patch, headers: TestPlatform.writerHeaders(), body: ByteBuffer(json: json)
         ) { $0 }
     }
 

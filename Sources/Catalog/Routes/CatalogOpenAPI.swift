@@ -20,12 +20,13 @@ enum CatalogOpenAPI {
                     }
                   },
                   "post": {
-                    "tags": ["catalog"], "operationId": "createProduct", "summary": "Create a product with its variants (status draft unless given).",
+                    "tags": ["catalog"], "operationId": "createProduct", "security": [{"bearer": []}], "summary": "Create a product with its variants (status draft unless given).",
                     "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NewProduct"}}}},
                     "responses": {
                       "201": {"description": "Created.", "headers": {"Location": {"schema": {"type": "string"}}},
                               "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Product"}}}},
                       "400": {"$ref": "#/components/responses/BadRequest"},
+                      "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"},
                       "409": {"description": "A SKU is taken.", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}},
                       "413": {"description": "Body over 1 MiB.", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
                     }
@@ -42,21 +43,23 @@ enum CatalogOpenAPI {
                     }
                   },
                   "patch": {
-                    "tags": ["catalog"], "operationId": "updateProduct", "summary": "Change a product's name, description or status (absent fields stay).",
+                    "tags": ["catalog"], "operationId": "updateProduct", "security": [{"bearer": []}], "summary": "Change a product's name, description or status (absent fields stay).",
                     "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}],
                     "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ProductChanges"}}}},
                     "responses": {
                       "200": {"description": "The product as changed.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Product"}}}},
                       "400": {"$ref": "#/components/responses/BadRequest"},
+                      "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"},
                       "404": {"description": "No such product.", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
                     }
                   },
                   "delete": {
-                    "tags": ["catalog"], "operationId": "deleteProduct", "summary": "Delete a product and its variants (publishes catalog.product.deleted).",
+                    "tags": ["catalog"], "operationId": "deleteProduct", "security": [{"bearer": []}], "summary": "Delete a product and its variants (publishes catalog.product.deleted).",
                     "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}],
                     "responses": {
                       "204": {"description": "Deleted."},
                       "400": {"$ref": "#/components/responses/BadRequest"},
+                      "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"},
                       "404": {"description": "No such product.", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
                     }
                   }

@@ -3,6 +3,7 @@ import Foundation
 import Storage
 import HTTPTypes
 import Hummingbird
+import Security
 
 /// `/v1/products` and `/v1/categories`: thin handlers over ``CatalogStore``, ``ProductRules``
 /// and ``ProductReadCache``.
@@ -41,6 +42,7 @@ struct ProductsController: Sendable {
     /// Changes a product's name, description or status; its cached body is dropped once the
     /// change is committed.
     @Sendable func update(_ request: Request, context: EmporiumRequestContext) async throws -> ProductResource {
+        try context.requirePermission(.catalogWrite)
         let id = try Self.productID(context)
         let changes = try ProductRules.validate(try await request.decodeJSON(as: ProductChanges.self, context: context))
         guard let product = try await store.update(id: id, changes) else {
@@ -52,6 +54,7 @@ struct ProductsController: Sendable {
 
     /// Creates a product (status `draft` unless given).
     @Sendable func create(_ request: Request, context: EmporiumRequestContext) async throws -> EditedResponse<ProductResource> {
+        try context.requirePermission(.catalogWrite)
         let input = try await request.decodeJSON(as: NewProduct.self, context: context)
         let product = try await store.create(try ProductRules.validate(input))
         return EditedResponse(
@@ -63,6 +66,7 @@ struct ProductsController: Sendable {
 
     /// Deletes a product; its cached body is dropped once the deletion is committed.
     @Sendable func delete(_ request: Request, context: EmporiumRequestContext) async throws -> HTTPResponse.Status {
+        try context.requirePermission(.catalogWrite)
         let id = try Self.productID(context)
         guard try await store.delete(id: id) else {
             throw ProblemDetails.notFound("No product has id \(id.lowercased).")

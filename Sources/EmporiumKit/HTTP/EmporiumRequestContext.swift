@@ -1,5 +1,6 @@
 public import Hummingbird
 public import Security
+import NIOCore
 
 /// The request context of every Emporium route: Hummingbird's core storage plus the request id.
 public struct EmporiumRequestContext: RequestContext {
@@ -9,6 +10,10 @@ public struct EmporiumRequestContext: RequestContext {
     /// Who the request acts for, when it carried a valid access token; set by
     /// ``AuthenticationMiddleware``.
     public var principal: Principal?
+    /// The IP address of the peer that sent the request (`unknown` when the transport has none).
+    /// Behind a proxy this is the proxy's address; login throttling keys on it.
+    public var clientAddress: String
+
 
     /// The largest request body accepted, in bytes; larger bodies get a 413 problem.
     public static let maxBodySize = 1 << 20
@@ -17,6 +22,7 @@ public struct EmporiumRequestContext: RequestContext {
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
+        self.clientAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
     }
 }
 

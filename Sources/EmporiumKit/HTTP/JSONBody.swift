@@ -14,15 +14,36 @@ extension Request {
             throw ProblemDetails.unsupportedMediaType(contentType)
         }
         let buffer = try await body.collect(upTo: context.maxUploadSize)
+        let data = Data(buffer: buffer)
+        if let strict = type as? any StrictJSONBody.Type {
+            try ProblemDetails.rejectUnknownFields(in: data, known: strict.knownFields)
+        }
         do {
-            return try JSONDecoder().decode(type, from: Data(buffer: buffer))
+            return try JSONDecoder().decode(type, from: data)
         } catch let error as DecodingError {
             throw ProblemDetails(decodingError: error)
         }
     }
 }
 
+/// A request body whose top-level members are all known: a member the type does not know is a
+/// 400 naming it (a misspelt `passwrod` must not be silently ignored), checked by
+/// ``Request/decodeJSON(as:context:)``.
+public protocol StrictJSONBody: Decodable {
+    /// The member names the body may have.
+    static var knownFields: Set<String> { get }
+}
+
 extension ProblemDetails {
+    /// Throws a 400 naming the first (alphabetically) top-level member of the JSON object in
+    /// `data` that is not in `known`. Malformed JSON is left to the decoder to report.
+    static func rejectUnknownFields(in data: Data, known: Set<String>) throws {
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return }
+        if let unknown = object.keys.filter({ !known.contains($0) }).sorted().first {
+            throw ProblemDetails.invalidField(unknown, "is not a known field (known: \(known.sorted().joined(separator: ", ")))")
+        }
+    }
+
     /// The 400 problem for a JSON decoding failure, naming the field by its JSON path.
     public init(decodingError error: DecodingError) {
         switch error {

@@ -51,7 +51,14 @@ public struct PlatformController: Sendable {
               "components": {
                 "responses": {
                   "BadRequest": {"description": "Invalid input; `errors` names each field or parameter.",
+                    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}},
+                  "Unauthorized": {"description": "No valid access token (`WWW-Authenticate` says why).",
+                    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}},
+                  "Forbidden": {"description": "The token's roles do not grant the permission the route needs (named in `detail`).",
                     "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+                },
+                "securitySchemes": {
+                  "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT (ES256, 15 minutes; keys at /.well-known/jwks.json)"}
                 },
                 "schemas": {
                 "Problem": {"type": "object", "description": "RFC 9457 problem details.", "required": ["type", "title", "status"],

@@ -4,6 +4,7 @@ public import Messaging
 public import Metrics
 public import ServiceLifecycle
 public import Storage
+public import Security
 
 /// One Emporium service (catalog, orders, …) as the runtime composes it into a process.
 ///
@@ -40,6 +41,10 @@ public protocol EmporiumService: Sendable {
     /// Registers the service's routes.
     func addRoutes(to router: ServiceRouter)
 
+    /// Verifies access tokens for every service of the process, when this service holds the
+    /// signing keys (the auth service); nil for the others.
+    var accessTokenAuthenticator: (any AccessTokenAuthenticating)? { get }
+
     /// Runs once after migrations and before the process serves traffic (e.g. seeds demo data).
     func prepare() async throws
 }
@@ -49,6 +54,7 @@ extension EmporiumService {
     public var readinessChecks: [ReadinessCheck] { [] }
     public var eventSubscriptions: [EventSubscription] { [] }
     public var broadcastSubscriptions: [BroadcastSubscription] { [] }
+    public var accessTokenAuthenticator: (any AccessTokenAuthenticating)? { nil }
     public func prepare() async throws {}
 }
 
@@ -67,11 +73,15 @@ public struct ServiceEnvironment: Sendable {
     public var outbox: Outbox
     /// Where the service's metrics go.
     public var metrics: any MetricsFactory
+    /// Token issuer and audience, password hashing cost, and the personal-data keys.
+    public var security: SecuritySettings
 
     public init(
         database: any Database, seedsDemoData: Bool, logger: Logger,
-        caching: CacheBackend = .inMemory, outbox: Outbox, metrics: any MetricsFactory
+        caching: CacheBackend = .inMemory, outbox: Outbox, metrics: any MetricsFactory,
+        security: SecuritySettings
     ) {
+        self.security = security
         self.database = database
         self.seedsDemoData = seedsDemoData
         self.logger = logger

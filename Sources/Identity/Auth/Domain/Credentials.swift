@@ -1,0 +1,82 @@
+import EmporiumKit
+import Foundation
+import Security
+
+/// Registration input: `{"email", "password"}`.
+struct RegistrationRequest: StrictJSONBody {
+    static let knownFields: Set<String> = ["email", "password"]
+    var email: String
+    var password: String
+}
+
+/// Login input: `{"email", "password"}`.
+struct LoginRequest: StrictJSONBody {
+    static let knownFields: Set<String> = ["email", "password"]
+    var email: String
+    var password: String
+}
+
+/// Refresh and logout input: `{"refreshToken"}`.
+struct RefreshTokenRequest: StrictJSONBody {
+    static let knownFields: Set<String> = ["refreshToken"]
+    var refreshToken: String
+}
+
+/// The rules of the identity services' inputs, without I/O.
+enum IdentityRules {
+    /// A normalised email address (trimmed, lower-cased), or the reason it is refused.
+    ///
+    /// Deliberately plain: one `@`, a local part of 1–64 characters without spaces or control
+    /// characters, a domain of dot-separated labels (letters, digits, hyphens) with at least one dot.
+    static func normalizedEmail(_ raw: String) -> Result<String, ProblemDetails> {
+        let email = raw.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        let invalid = Result<String, ProblemDetails>.failure(.invalidField("email", "must be an email address such as ada@example.com"))
+        guard email.count <= 254 else { return .failure(.invalidField("email", "must have at most 254 characters")) }
+        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2 else { return invalid }
+        let local = parts[0], domain = parts[1]
+        guard (1...64).contains(local.count),
+            local.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7f && !"()<>[]\\,;:\"".unicodeScalars.contains($0) })
+        else { return invalid }
+        let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
+        guard labels.count >= 2,
+            labels.allSatisfy({ label in
+                (1...63).contains(label.count) && !label.hasPrefix("-") && !label.hasSuffix("-") && label.unicodeScalars.allSatisfy(\.isASCII)
+                    && label.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || $0 == "-" }
+            })
+        else { return invalid }
+        return .success(email)
+    }
+
+    /// Validates a registration: the email's form and the password policy.
+    static func validate(_ request: RegistrationRequest) throws(ProblemDetails) -> (email: String, password: String) {
+        var errors: [ProblemDetails.FieldError] = []
+        var email = ""
+        switch normalizedEmail(request.email) {
+        case .success(let normalized): email = normalized
+        case .failure(let problem): errors += problem.errors ?? []
+        }
+        if let refusal = PasswordPolicy.refusal(of: request.password, email: email) {
+            errors.append(.init(field: "password", detail: refusal))
+        }
+        guard errors.isEmpty else { throw .validation(errors) }
+        return (email, request.password)
+    }
+}
+
+/// When repeated failed logins for one account from one client address lock further attempts.
+///
+/// The fifth failure in a row locks the pair for 30 seconds; each further failure doubles the
+/// lock, up to 15 minutes. A successful login clears the count.
+struct LoginThrottle: Sendable {
+    var allowedFailures = 5
+    var firstLock: Duration = .seconds(30)
+    var longestLock: Duration = .seconds(15 * 60)
+
+    /// How long to lock after `failures` consecutive failures; nil while under the limit.
+    func lock(afterFailures failures: Int) -> Duration? {
+        guard failures >= allowedFailures else { return nil }
+        let doublings = min(failures - allowedFailures, 10)
+        return min(firstLock * (1 << doublings), longestLock)
+    }
+}

@@ -1,0 +1,54 @@
+import EmporiumKit
+import Foundation
+import Messaging
+import Security
+import Storage
+
+/// The users service: profiles and addresses (personal data encrypted at rest), roles, and the
+/// hash-linked audit log (`/v1/users/*`, `/v1/audit`).
+///
+/// Profiles are created from `identity.user.registered`; the auth service's audit facts
+/// (`identity.audit.fact`) are appended to the audit log as they arrive.
+public struct UsersService: EmporiumService {
+    public let name = "users"
+    public let migrations = UsersMigrations.all
+    public let openAPI = IdentityOpenAPI.users
+
+    let store: UsersStore
+    let audit: AuditLog
+
+    public init(environment: ServiceEnvironment) {
+        self.audit = AuditLog(database: environment.database)
+        self.store = UsersStore(database: environment.database, outbox: environment.outbox, security: environment.security, audit: audit)
+    }
+
+    public var eventSubscriptions: [EventSubscription] {
+        let store = self.store, audit = self.audit
+        return [
+            EventSubscription(types: [IdentityEvents.userRegistered]) { event, sql in
+                try await store.createProfile(try event.payload(as: UserRegisteredData.self), sql)
+            },
+            EventSubscription(types: [IdentityEvents.auditFact]) { event, sql in
+                try await audit.append(try event.payload(as: AuditFact.self), sql)
+            },
+        ]
+    }
+
+    public func addRoutes(to router: ServiceRouter) {
+        UsersController(store: store, audit: audit).addRoutes(to: router)
+    }
+
+    // MARK: Administration (`emporium admin …`)
+
+    /// Checks the audit log's hash chain.
+    /// - Returns: how many entries were checked, and the first one that was altered, removed or
+    ///   moved (nil when the log is intact).
+    public func verifyAudit() async throws -> (entries: Int, firstBreak: AuditChain.Break?) {
+        try await audit.verify()
+    }
+
+    /// Re-encrypts the users database's sealed values under the active data key.
+    public func reencryptPersonalData() async throws -> Int {
+        try await store.reencryptPersonalData()
+    }
+}
