@@ -148,6 +148,15 @@ public struct EmporiumPlatform: Sendable {
         }
         for service in services { lifecycle += service.backgroundServices }
 
+        // Tokens are verified with the auth service's keys when it runs in this process, else
+        // with the key set it publishes (auth.jwksURL).
+        var authenticator = services.lazy.compactMap(\.accessTokenAuthenticator).first
+        if authenticator == nil, let url = settings.authJWKSURL {
+            let remote = RemoteAccessTokenKeys(url: url, issuer: settings.authIssuer, audience: settings.authAudience, logger: logger)
+            checks.append(ReadinessCheck(name: "auth.keys") { try await remote.checkReady() })
+            authenticator = remote
+        }
+
         let routes = RouteTable()
         let router = EmporiumRouter(context: EmporiumRequestContext.self)
         router.add(middleware: RequestIdMiddleware())
@@ -155,8 +164,7 @@ public struct EmporiumPlatform: Sendable {
         router.add(middleware: RequestLogMiddleware())
         router.add(middleware: HTTPMetricsMiddleware(factory: metrics.factory))
         router.add(middleware: ProblemMiddleware(routes: routes))
-        // Tokens are verified with the auth service's keys when it runs in this process.
-        router.add(middleware: AuthenticationMiddleware(authenticator: services.lazy.compactMap(\.accessTokenAuthenticator).first))
+        router.add(middleware: AuthenticationMiddleware(authenticator: authenticator))
         let serviceRouter = ServiceRouter(router: router, table: routes)
         let openAPI = OpenAPIDocument(
             title: "Emporium",

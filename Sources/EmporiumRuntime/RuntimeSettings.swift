@@ -40,6 +40,9 @@ public struct RuntimeSettings: Sendable {
     public var authAudience: String
     /// The bcrypt cost of new password hashes (`auth.bcryptCost`).
     public var bcryptCost: UInt8
+    /// Where a process without the auth service fetches the token-verification keys
+    /// (`auth.jwksURL`); nil: such a process refuses every token.
+    public var authJWKSURL: String?
     /// The personal-data keys from `security.dataKeys`, `security.activeDataKey` and
     /// `security.indexKey`; nil: the embedded key file `<data dir>/keys.json`.
     public var configuredKeys: KeyMaterial?
@@ -95,6 +98,10 @@ public struct RuntimeSettings: Sendable {
         authIssuer = try settings.string("auth.issuer")
         authAudience = try settings.string("auth.audience")
         bcryptCost = UInt8(try settings.int("auth.bcryptCost", in: 4...31))
+        authJWKSURL = settings.optionalString("auth.jwksURL")
+        if let url = authJWKSURL, !(url.hasPrefix("http://") || url.hasPrefix("https://")) || URL(string: url)?.host == nil {
+            throw ConfigurationError(key: "auth.jwksURL", reason: "must be an http:// or https:// URL such as http://auth:8080/.well-known/jwks.json")
+        }
         configuredKeys = try Self.keyMaterial(settings)
         var urls: [String: String] = [:]
         if let shared = settings.optionalString("database.url") { urls[""] = shared }

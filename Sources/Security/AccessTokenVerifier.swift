@@ -98,3 +98,28 @@ public struct AccessTokenVerifier: Sendable {
         return Data(base64Encoded: base64)
     }
 }
+
+extension AccessTokenVerifier {
+    /// The ES256 verification keys of a JSON Web Key Set (`/.well-known/jwks.json`), by `kid`.
+    /// Keys of other types or curves are skipped (a newer issuer may publish more kinds).
+    /// - Throws: `DecodingError` when `data` is not a key set, or a JWTKit error for a key whose
+    ///   coordinates are not a P-256 point.
+    public static func publicKeys(fromJWKS data: Data) throws -> [String: ES256PublicKey] {
+        struct KeySet: Decodable {
+            struct Key: Decodable {
+                var kty: String
+                var crv: String?
+                var kid: String?
+                var x: String?
+                var y: String?
+            }
+            var keys: [Key]
+        }
+        var result: [String: ES256PublicKey] = [:]
+        for key in try JSONDecoder().decode(KeySet.self, from: data).keys {
+            guard key.kty == "EC", key.crv == "P-256", let kid = key.kid, let x = key.x, let y = key.y else { continue }
+            result[kid] = try ES256PublicKey(parameters: (x: x, y: y))
+        }
+        return result
+    }
+}

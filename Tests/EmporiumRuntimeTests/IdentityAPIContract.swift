@@ -424,3 +424,48 @@ struct IdentityAPIPostgresTests {
     @Test func rbacMatrix() async throws { try await IdentityAPIContract.rbacMatrix(.postgres) }
     @Test func storesNoPlaintextPersonalData() async throws { try await IdentityAPIContract.storesNoPlaintextPersonalData(.postgres) }
 }
+
+/// A process without the auth service verifies tokens with the key set the auth service
+/// publishes (`auth.jwksURL`), and picks up a rotated key.
+@Suite("Access tokens across processes")
+struct RemoteAccessTokenTests {
+    @Test func catalogProcessVerifiesWithTheAuthServicesKeySet() async throws {
+        let (authURL, authCleanup) = try await TestDatabases.makeURL(.sqlite)
+        let (catalogURL, catalogCleanup) = try await TestDatabases.makeURL(.sqlite)
+        defer { Task { await authCleanup(); await catalogCleanup() } }
+        let authSettings = try await TestPlatform.settings(database: authURL, extra: ["services": "auth,users"])
+        let authPlatform = try await EmporiumPlatform.build(settings: authSettings, logger: TestDatabases.logger)
+        try await authPlatform.application.test(.live) { authClient throws in
+            let port = try #require(authClient.port)
+            let catalogSettings = try await TestPlatform.settings(
+                database: catalogURL, extra: ["services": "catalog", "auth.jwksURL": "http://127.0.0.1:\(port)/.well-known/jwks.json"]
+            )
+            let catalogPlatform = try await EmporiumPlatform.build(settings: catalogSettings, logger: TestDatabases.logger)
+            #expect(!catalogPlatform.services.contains { $0.name == "auth" })
+            try await catalogPlatform.application.test(.router) { client throws in
+                #expect(try await client.execute(uri: "/health/ready", method: .get) { $0.status } == .ok, "the key set was fetched")
+                let auth = try #require(authPlatform.services.lazy.compactMap { $0 as? AuthService }.first)
+                let category = try await CatalogAPIContract.firstCategory(client)
+                func create(_ token: String, sku: String) async throws -> HTTPResponse.Status {
+                    try await client.execute(
+                        uri: "/v1/products", method: .post, headers: [.contentType: "application/json", .authorization: "Bearer \(token)"],
+                        body: ByteBuffer(string: CatalogAPIContract.validProduct(sku: sku, categoryId: category))
+                    ) { $0.status }
+                }
+                #expect(try await create(try await auth.issueAccessToken(userID: "m", roles: [.catalogManager]), sku: "REMOTE-1") == .created)
+                #expect(try await create(try await auth.issueAccessToken(userID: "c", roles: [.customer]), sku: "REMOTE-2") == .forbidden)
+                let forged = try await SigningKeyRing().issue(subject: "m", roles: [.admin], issuer: "emporium", audience: "emporium")
+                #expect(try await create(forged, sku: "REMOTE-3") == .unauthorized)
+
+                // A rotation: the old key still verifies; a token of the new key makes the
+                // catalog fetch the set again (at most every five seconds).
+                let old = try await auth.issueAccessToken(userID: "m", roles: [.catalogManager])
+                _ = try await auth.rotateSigningKey()
+                try await Task.sleep(for: RemoteAccessTokenKeys.minimumFetchInterval + .milliseconds(500))
+                let new = try await auth.issueAccessToken(userID: "m", roles: [.catalogManager])
+                #expect(try await create(old, sku: "REMOTE-4") == .created)
+                #expect(try await create(new, sku: "REMOTE-5") == .created)
+            }
+        }
+    }
+}

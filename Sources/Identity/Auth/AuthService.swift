@@ -74,7 +74,9 @@ public struct AuthService: EmporiumService {
     /// until they expire. Running processes pick the new key up within 30 seconds.
     /// - Returns: the new key's id.
     public func rotateSigningKey() async throws -> String {
-        try await keyStore.rotate().activeKey.id
+        let id = try await keyStore.rotate().activeKey.id
+        try await keys.reload()
+        return id
     }
 
     /// Signs an access token for `userID` with `roles`, checking no credential: for tools and
