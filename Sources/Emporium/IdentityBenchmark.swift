@@ -1,0 +1,165 @@
+import ArgumentParser
+import AsyncHTTPClient
+import EmporiumKit
+import EmporiumRuntime
+import Foundation
+import Logging
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
+import Security
+import ServiceLifecycle
+import Synchronization
+
+/// `emporium bench identity`: logins per second at a bcrypt cost, and access-token
+/// verifications per second in the authentication middleware, over HTTP against an in-process
+/// server with the auth and users services (SQLite in a temp folder). Prints one JSON line.
+///
+/// Verifications are measured as the difference between `GET /health/live` with a valid
+/// `Authorization: Bearer` header (the middleware verifies it) and the same requests without
+/// it, in the same run; the verifier on its own (no HTTP) is measured too.
+struct IdentityBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "identity",
+        abstract: "Measure logins/s (bcrypt) and token verifications/s in the middleware (see docs/benchmarks.md)."
+    )
+
+    @Option(help: "bcrypt cost of the benchmark account's password (production default 12).")
+    var cost = 12
+
+    @Option(help: "Logins to time (after 2 warm-up logins).")
+    var logins = 100
+
+    @Option(help: "Requests per variant (with and without a token).")
+    var requests = 20_000
+
+    @Option(help: "Concurrent clients.")
+    var concurrency = 16
+
+    func validate() throws {
+        guard (4...31).contains(cost), logins > 0, requests > 0, concurrency > 0 else {
+            throw ValidationError("--cost must be 4...31; --logins, --requests and --concurrency positive")
+        }
+    }
+
+    struct Result: Codable {
+        var benchmark = "identity"
+        var bcryptCost: Int
+        var concurrency: Int
+        var loginsPerSecond: Double
+        var requestsPerSecondWithoutToken: Double
+        var requestsPerSecondWithToken: Double
+        var verificationsPerSecondVerifierOnly: Double
+    }
+
+    func run() async throws {
+        var logger = Logger(label: "emporium.bench.identity")
+        logger.logLevel = .warning
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("emporium-bench-identity-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let config = try await ConfigurationLoader.reader(
+            flags: ["services": "auth,users", "data.dir": folder.path, "http.port": "0", "auth.bcryptCost": "\(cost)", "log.level": "warning"],
+            environment: [:], file: nil
+        )
+        let settings = try RuntimeSettings(config: config, serviceNames: ServiceTable.standard.modules.map(\.name))
+        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        let platform = try await EmporiumPlatform.build(settings: settings, logger: logger) { port in portContinuation.yield(port) }
+        let group = ServiceGroup(configuration: .init(services: [platform.application], logger: logger))
+        let result = try await withThrowingTaskGroup(of: Result?.self) { tasks in
+            tasks.addTask { try await group.run(); return nil }
+            var iterator = ports.makeAsyncIterator()
+            guard let port = await iterator.next() else { throw ValidationError("the server did not start") }
+            do {
+                let result = try await measure(base: "http://127.0.0.1:\(port)", platform: platform)
+                await group.triggerGracefulShutdown()
+                return result
+            } catch {
+                await group.triggerGracefulShutdown()
+                throw error
+            }
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        print(String(decoding: try encoder.encode(result), as: UTF8.self))
+    }
+
+    private func measure(base: String, platform: EmporiumPlatform) async throws -> Result {
+        let client = HTTPClient.shared
+        let email = "bench-\(UUID().uuidString.prefix(8).lowercased())@example.com"
+        let password = "a benchmark passphrase"
+        let credentials = #"{"email": "\#(email)", "password": "\#(password)"}"#
+        let registered = try await send(client, "POST", "\(base)/v1/auth/register", body: credentials)
+        guard registered.status == .created else { throw ValidationError("register answered \(registered.status)") }
+
+        // Logins: each one bcrypt verification plus a session row.
+        _ = try await login(client, base, credentials)
+        let token = try await login(client, base, credentials)
+        let loginSeconds = try await timed(count: logins) { _ = try await login(client, base, credentials) }
+
+        // The middleware: the same cheap route with and without a token, alternating twice.
+        let authorization = "Bearer \(token)"
+        var without = Double.infinity, with = Double.infinity
+        for _ in 0..<2 {
+            without = min(without, try await timed(count: requests) { try await expectOK(client, "\(base)/health/live", authorization: nil) })
+            with = min(with, try await timed(count: requests) { try await expectOK(client, "\(base)/health/live", authorization: authorization) })
+        }
+
+        // The verifier alone, as the in-process middleware calls it.
+        let verifier = try requireAuthenticator(platform)
+        _ = try await verifier.principal(for: token)
+        let verifySeconds = try await timed(count: requests) { _ = try await verifier.principal(for: token) }
+
+        return Result(
+            bcryptCost: cost, concurrency: concurrency, loginsPerSecond: Double(logins) / loginSeconds,
+            requestsPerSecondWithoutToken: Double(requests) / without, requestsPerSecondWithToken: Double(requests) / with,
+            verificationsPerSecondVerifierOnly: Double(requests) / verifySeconds
+        )
+    }
+
+    private func login(_ client: HTTPClient, _ base: String, _ credentials: String) async throws -> String {
+        let response = try await send(client, "POST", "\(base)/v1/auth/login", body: credentials)
+        guard response.status == .ok,
+            let token = (try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])?["accessToken"] as? String
+        else { throw ValidationError("login answered \(response.status)") }
+        return token
+    }
+
+    private func expectOK(_ client: HTTPClient, _ url: String, authorization: String?) async throws {
+        let response = try await send(client, "GET", url, authorization: authorization)
+        guard response.status == .ok else { throw ValidationError("\(url) answered \(response.status)") }
+    }
+
+    private func send(_ client: HTTPClient, _ method: String, _ url: String, body: String? = nil, authorization: String? = nil) async throws -> (status: HTTPResponseStatus, body: ByteBuffer) {
+        var request = HTTPClientRequest(url: url)
+        request.method = HTTPMethod(rawValue: method)
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: body))
+        }
+        if let authorization { request.headers.add(name: "Authorization", value: authorization) }
+        let response = try await client.execute(request, timeout: .seconds(30))
+        return (response.status, try await response.body.collect(upTo: 1 << 20))
+    }
+
+    /// Runs `operation` `count` times from ``concurrency`` tasks; returns the seconds taken.
+    private func timed(count: Int, _ operation: @escaping @Sendable () async throws -> Void) async throws -> Double {
+        let remaining = Countdown(count)
+        let elapsed = try await ContinuousClock().measure {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<concurrency {
+                    group.addTask { while remaining.take() { try await operation() } }
+                }
+                try await group.waitForAll()
+            }
+        }
+        return elapsed / .seconds(1)
+    }
+}
+
+/// The process's token verifier (the auth service's, in this in-process benchmark).
+private func requireAuthenticator(_ platform: EmporiumPlatform) throws -> any AccessTokenAuthenticating {
+    guard let authenticator = platform.services.lazy.compactMap(\.accessTokenAuthenticator).first else {
+        throw ValidationError("no auth service in the benchmark process")
+    }
+    return authenticator
+}
