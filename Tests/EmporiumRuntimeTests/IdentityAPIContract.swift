@@ -116,6 +116,12 @@ enum IdentityAPIContract {
             let verification = try await users.verifyAudit()
             #expect(verification.firstBreak == nil)
             #expect(verification.entries == entries.count)
+
+            // Someone with database access edits an entry: the chain names it.
+            try await #require(platform.databases["users"]).transaction { sql in
+                try await sql.raw("UPDATE users_audit SET details = '{\"client\":\"elsewhere\"}' WHERE sequence = 2").run()
+            }
+            #expect(try await users.verifyAudit().firstBreak == AuditChain.Break(sequence: 2, reason: "its content was altered"))
         }
     }
 
@@ -423,6 +429,29 @@ struct IdentityAPIPostgresTests {
     @Test func changesRoles() async throws { try await IdentityAPIContract.changesRoles(.postgres) }
     @Test func rbacMatrix() async throws { try await IdentityAPIContract.rbacMatrix(.postgres) }
     @Test func storesNoPlaintextPersonalData() async throws { try await IdentityAPIContract.storesNoPlaintextPersonalData(.postgres) }
+}
+
+/// A token issued for another audience (by an auth service configured for it, with the same
+/// keys) is refused.
+@Suite("Access tokens for another audience")
+struct AudienceTests {
+    @Test func tokenForAnotherAudienceIsRefused() async throws {
+        let (url, cleanup) = try await TestDatabases.makeURL(.sqlite)
+        defer { Task { await cleanup() } }
+        let shop = try await EmporiumPlatform.build(settings: try await TestPlatform.settings(database: url), logger: TestDatabases.logger)
+        let other = try await EmporiumPlatform.build(
+            settings: try await TestPlatform.settings(database: url, extra: ["auth.audience": "back-office"]), logger: TestDatabases.logger
+        )
+        try await shop.application.test(.router) { client throws in
+            try await other.application.test(.router) { _ throws in
+                let issuer = try #require(other.services.lazy.compactMap { $0 as? AuthService }.first)
+                let token = try await issuer.issueAccessToken(userID: "u", roles: [.admin])
+                let response = try await client.execute(uri: "/v1/audit", method: .get, headers: [.authorization: "Bearer \(token)"]) { $0 }
+                #expect(response.status == .unauthorized)
+                #expect((response.json["detail"] as? String)?.contains("another audience") == true, "\(response.json)")
+            }
+        }
+    }
 }
 
 /// A process without the auth service verifies tokens with the key set the auth service
