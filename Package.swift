@@ -291,7 +291,10 @@ let package = Package(
         ),
         .testTarget(
             name: "IdentityTests",
-            dependencies: ["Identity", "EmporiumKit", "Security"],
+            dependencies: [
+                "Identity", "EmporiumKit", "Security", "Storage", "Messaging", "EmporiumTestSupport",
+                .product(name: "SQLKit", package: "sql-kit"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

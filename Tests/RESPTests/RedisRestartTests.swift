@@ -16,6 +16,9 @@ struct RedisRestartTests {
         let script = try #require(TestRedis.restartScript)
         var configuration = try RedisConfiguration(url: url)
         configuration.pool.maximumConnections = 4
+        // 40 concurrent pings share 4 connections: on a machine loaded by other test suites,
+        // waiting for one can take longer than the default lease timeout.
+        configuration.pool.leaseTimeout = .seconds(30)
         configuration.connectTimeout = .seconds(2)
         configuration.clientName = "resp-restart-test"
         let port = configuration.port

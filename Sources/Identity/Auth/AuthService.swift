@@ -36,7 +36,7 @@ public struct AuthService: EmporiumService {
     public var accessTokenAuthenticator: (any AccessTokenAuthenticating)? { keys }
 
     public var backgroundServices: [any Service] {
-        [SigningKeyRefresher(keys: keys, logger: environment.logger)]
+        [AuthHousekeeping(keys: keys, store: store, logger: environment.logger)]
     }
 
     public var eventSubscriptions: [EventSubscription] {

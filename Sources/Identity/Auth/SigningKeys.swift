@@ -8,7 +8,7 @@ import Synchronization
 
 /// The signing keys this process uses, loaded from the auth database and reloaded so that a key
 /// rotated by another instance (or by `emporium admin rotate-signing-key`) is picked up: every
-/// ``SigningKeyRefresher/interval``, and at once (at most every few seconds) when a token names a
+/// ``AuthHousekeeping/keyReloadInterval``, and at once (at most every few seconds) when a token names a
 /// key this process does not know yet.
 final class SigningKeys: Sendable {
     private struct Loaded {
@@ -70,20 +70,35 @@ extension SigningKeys: AccessTokenAuthenticating {
     }
 }
 
-/// Reloads ``SigningKeys`` periodically until shutdown.
-struct SigningKeyRefresher: Service {
-    static let interval: Duration = .seconds(30)
+/// The auth service's periodic work until shutdown: reloads ``SigningKeys`` every
+/// ``keyReloadInterval`` and prunes stale failure counts and expired refresh tokens every
+/// ``pruneInterval``.
+struct AuthHousekeeping: Service {
+    static let keyReloadInterval: Duration = .seconds(30)
+    static let pruneInterval: Duration = .seconds(3600)
     let keys: SigningKeys
+    let store: AuthStore
     let logger: Logger
 
     func run() async throws {
+        var sincePrune = Self.pruneInterval  // prune soon after start
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: Self.interval) }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: Self.keyReloadInterval) }
             if Task.isShuttingDownGracefully || Task.isCancelled { return }
             do {
                 try await keys.reload()
             } catch {
                 logger.error("cannot reload the signing keys", metadata: ["error": "\(error)"])
+            }
+            sincePrune += Self.keyReloadInterval
+            if sincePrune >= Self.pruneInterval {
+                sincePrune = .zero
+                do {
+                    let deleted = try await store.prune()
+                    if deleted > 0 { logger.info("pruned stale login failures and expired refresh tokens", metadata: ["rows": "\(deleted)"]) }
+                } catch {
+                    logger.warning("cannot prune the auth tables", metadata: ["error": "\(error)"])
+                }
             }
         }
     }

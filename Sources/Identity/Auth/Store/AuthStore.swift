@@ -227,6 +227,31 @@ struct AuthStore: Sendable {
         ).run()
     }
 
+    // MARK: Housekeeping
+
+    /// Deletes failure counts untouched for a day (and no longer locking) and refresh tokens
+    /// that expired more than a week ago, so neither table grows without bound (failed logins
+    /// for made-up emails add rows too).
+    /// - Returns: how many rows were deleted.
+    func prune(now: Date = .now) async throws -> Int {
+        let dayAgo = Timestamp.format(now.addingTimeInterval(-24 * 3600))
+        let weekAgo = Timestamp.format(now.addingTimeInterval(-7 * 24 * 3600))
+        let nowText = Timestamp.format(now)
+        return try await database.transaction { sql in
+            let failures = try await sql.raw(
+                """
+                DELETE FROM auth_login_failures
+                WHERE updated_at < \(bind: dayAgo) AND (locked_until IS NULL OR locked_until < \(bind: nowText))
+                RETURNING client
+                """
+            ).all().count
+            let tokens = try await sql.raw(
+                "DELETE FROM auth_refresh_tokens WHERE expires_at < \(bind: weekAgo) RETURNING family_id"
+            ).all().count
+            return failures + tokens
+        }
+    }
+
     // MARK: Data-key rotation
 
     /// Re-encrypts every sealed email under the active data key.
