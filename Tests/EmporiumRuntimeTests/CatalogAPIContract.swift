@@ -112,7 +112,53 @@ enum CatalogAPIContract {
             try await client.execute(uri: "/v1/products/\(draft)", method: .get) { response in
                 #expect(response.status == .notFound)
             }
+            try await client.execute(uri: "/v1/products/\(draft)", method: .get, headers: TestPlatform.writerHeaders()) { response in
+                #expect(response.status == .ok, "a catalog manager sees drafts")
+                #expect(response.json["status"] as? String == "draft")
+            }
             #expect(try await productCount(platform) == before + 2)
+        }
+    }
+
+    /// Reads carry the version as `ETag`; writes with a stale `If-Match` are 412 and change nothing.
+    static func enforcesIfMatch(_ kind: DatabaseKind) async throws {
+        try await TestPlatform.withClient(kind) { client, _ throws in
+            let category = try await firstCategory(client)
+            let id = try await client.execute(
+                uri: "/v1/products", method: .post, headers: TestPlatform.writerHeaders(),
+                body: ByteBuffer(json: validProduct(sku: "ETAG-1", categoryId: category))
+            ) { response in
+                #expect(response.headers[.eTag] == "\"1\"")
+                return try #require(response.json["id"] as? String)
+            }
+            #expect(try await client.execute(uri: "/v1/products/\(id)", method: .get) { $0.headers[.eTag] } == "\"1\"")
+            func patch(_ name: String, ifMatch: String?) async throws -> TestResponse {
+                var headers = TestPlatform.writerHeaders()
+                if let ifMatch { headers[.ifMatch] = ifMatch }
+                return try await client.execute(uri: "/v1/products/\(id)", method: .patch, headers: headers, body: ByteBuffer(string: #"{"name": "\#(name)"}"#)) { $0 }
+            }
+            let first = try await patch("Renamed", ifMatch: "\"1\"")
+            #expect(first.status == .ok)
+            #expect(first.headers[.eTag] == "\"2\"")
+            #expect(first.json["version"] as? Int == 2)
+            let stale = try await patch("Lost update", ifMatch: "\"1\"")
+            #expect(stale.status == .preconditionFailed)
+            #expect(stale.headers[.contentType] == "application/problem+json")
+            #expect(try await patch("Weak", ifMatch: "W/\"2\"").status == .preconditionFailed, "If-Match compares strongly")
+            let bad = try await patch("Bad", ifMatch: "2")
+            #expect(bad.status == .badRequest)
+            #expect(((bad.json["errors"] as? [[String: Any]])?.first?["parameter"] as? String) == "If-Match")
+            var deleteHeaders = TestPlatform.writerHeaders()
+            deleteHeaders[.ifMatch] = "\"1\""
+            #expect(try await client.execute(uri: "/v1/products/\(id)", method: .delete, headers: deleteHeaders) { $0.status } == .preconditionFailed)
+            try await client.execute(uri: "/v1/products/\(id)", method: .get, headers: [.ifNoneMatch: "\"2\""]) { response in
+                #expect(response.status == .notModified)
+            }
+            try await client.execute(uri: "/v1/products/\(id)", method: .get) { response in
+                #expect(response.json["name"] as? String == "Renamed", "the stale writes changed nothing")
+                #expect(response.headers[.eTag] == "\"2\"")
+            }
+            #expect(try await patch("Any", ifMatch: "*").status == .ok)
         }
     }
 
@@ -213,6 +259,7 @@ struct CatalogAPISQLiteTests {
     @Test func createsProduct() async throws { try await CatalogAPIContract.createsProduct(.sqlite) }
     @Test func rejectsBadInput() async throws { try await CatalogAPIContract.rejectsBadInput(.sqlite) }
     @Test func rejectsBadRequests() async throws { try await CatalogAPIContract.rejectsBadRequests(.sqlite) }
+    @Test func enforcesIfMatch() async throws { try await CatalogAPIContract.enforcesIfMatch(.sqlite) }
 }
 
 @Suite("Catalog API on PostgreSQL", .enabled(if: TestDatabases.postgresEnabled, TestDatabases.postgresSkipReason))
@@ -221,4 +268,5 @@ struct CatalogAPIPostgresTests {
     @Test func createsProduct() async throws { try await CatalogAPIContract.createsProduct(.postgres) }
     @Test func rejectsBadInput() async throws { try await CatalogAPIContract.rejectsBadInput(.postgres) }
     @Test func rejectsBadRequests() async throws { try await CatalogAPIContract.rejectsBadRequests(.postgres) }
+    @Test func enforcesIfMatch() async throws { try await CatalogAPIContract.enforcesIfMatch(.postgres) }
 }

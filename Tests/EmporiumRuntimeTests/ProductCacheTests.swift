@@ -69,11 +69,13 @@ enum ProductCacheContract {
             #expect(second.headers[.contentLength] == String(created.readableBytes))
 
             if let redisURL {
-                // The body is in Redis, under the catalog's namespace.
+                // The version (8 bytes) and the body are in Redis, under the catalog's namespace.
                 let redis = try RedisClient(url: redisURL)
-                let stored = try await redis.get("emporium:catalog:product:\(id)")
+                var stored = try #require(try await redis.get("emporium:catalog:product:\(id)"))
                 await redis.close()
+                #expect(stored.readInteger(as: Int64.self) == 1)
                 #expect(stored == first.body)
+                #expect(first.headers[.eTag] == "\"1\"")
             }
 
             let renamed = try await patch(client, id, #"{"name": "Trail Runner 2"}"#)

@@ -22,13 +22,19 @@ struct ProductReadCache: Sendable {
     let cache: TwoLevelCache
     let store: CatalogStore
 
-    /// The JSON body of the active product `id` encoded with `encoder`, or nil when there is no
-    /// such active product.
-    func activeProductBody(id: UUID, encoder: JSONEncoder) async throws -> ByteBuffer? {
-        try await cache.value(forKey: Self.key(id), ttl: Self.ttl) {
+    /// The JSON body of the active product `id` encoded with `encoder`, and its version, or nil
+    /// when there is no such active product.
+    func activeProductBody(id: UUID, encoder: JSONEncoder) async throws -> (body: ByteBuffer, version: Int64)? {
+        // Cached as the version (8 bytes, big-endian) followed by the body.
+        let entry = try await cache.value(forKey: Self.key(id), ttl: Self.ttl) { () async throws -> ByteBuffer? in
             guard let product = try await store.product(id: id), product.status == .active else { return nil }
-            return ByteBuffer(data: try encoder.encode(ProductResource(product)))
+            var entry = ByteBuffer()
+            entry.writeInteger(product.version)
+            entry.writeBytes(try encoder.encode(ProductResource(product)))
+            return entry
         }
+        guard var entry, let version = entry.readInteger(as: Int64.self) else { return nil }
+        return (entry, version)
     }
 
     /// Forgets the cached body of `id`, in this process and in Redis.

@@ -35,11 +35,14 @@ public struct Product: Codable, Sendable, Equatable {
     public var variants: [Variant]
     public var createdAt: Date
     public var updatedAt: Date
+    /// 1 when created, one more with every change: the `ETag` of reads, checked by `If-Match`.
+    public var version: Int64
 
     public init(
         id: UUID, name: String, description: String, categoryId: UUID, status: ProductStatus,
-        imageUrls: [String], variants: [Variant], createdAt: Date, updatedAt: Date
+        imageUrls: [String], variants: [Variant], createdAt: Date, updatedAt: Date, version: Int64 = 1
     ) {
+        self.version = version
         self.id = id
         self.name = name
         self.description = description

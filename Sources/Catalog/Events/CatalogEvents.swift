@@ -21,8 +21,15 @@ struct ProductEventData: Codable, Sendable {
     var status: String
     var imageUrls: [String]
     var variants: [Variant]
+    /// Lets consumers ignore an older version arriving after a newer one.
+    var version: Int64
+    var createdAt: String
+    var updatedAt: String
 
     init(_ product: Product) {
+        version = product.version
+        createdAt = Timestamp.format(product.createdAt)
+        updatedAt = Timestamp.format(product.updatedAt)
         id = product.id.lowercased
         name = product.name
         description = product.description

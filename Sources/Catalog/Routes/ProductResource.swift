@@ -15,8 +15,11 @@ struct ProductResource: Codable, Sendable, ResponseEncodable {
     var variants: [Variant]
     var createdAt: String
     var updatedAt: String
+    /// Also the `ETag` (quoted) of reads; `If-Match` on writes checks it.
+    var version: Int64
 
     init(_ product: Product) {
+        version = product.version
         id = product.id.lowercased
         name = product.name
         description = product.description

@@ -3,6 +3,8 @@ import Foundation
 import Storage
 import HTTPTypes
 import Hummingbird
+import NIOCore
+import NIOFoundationCompat
 import Security
 
 /// `/v1/products` and `/v1/categories`: thin handlers over ``CatalogStore``, ``ProductRules``
@@ -31,25 +33,44 @@ struct ProductsController: Sendable {
     }
 
     /// One active product, read through the cache.
+    /// One active product, read through the cache, with its version as `ETag` (`If-None-Match`
+    /// with it answers 304).
     @Sendable func show(_ request: Request, context: EmporiumRequestContext) async throws -> Response {
         let id = try Self.productID(context)
-        guard let body = try await productCache.activeProductBody(id: id, encoder: context.responseEncoder) else {
+        if context.principal?.may(.catalogReadUnpublished) == true {
+            // Catalog managers see drafts and archived products too, uncached.
+            guard let product = try await store.product(id: id) else { throw ProblemDetails.notFound("No product has id \(id.lowercased).") }
+            var response = Response.encodedJSON(ByteBuffer(data: try context.responseEncoder.encode(ProductResource(product))))
+            response.headers[.eTag] = IfMatch.entityTag(version: product.version)
+            return response
+        }
+        guard let (body, version) = try await productCache.activeProductBody(id: id, encoder: context.responseEncoder) else {
             throw ProblemDetails.notFound("No product has id \(id.lowercased).")
         }
-        return .encodedJSON(body)
+        let tag = IfMatch.entityTag(version: version)
+        if let noneMatch = request.headers[.ifNoneMatch], noneMatch.split(separator: ",").contains(where: {
+            let candidate = $0.trimmingCharacters(in: .whitespaces)
+            return candidate == tag || candidate == "W/\(tag)" || candidate == "*"
+        }) {
+            return Response(status: .notModified, headers: [.eTag: tag])
+        }
+        var response = Response.encodedJSON(body)
+        response.headers[.eTag] = tag
+        return response
     }
 
     /// Changes a product's name, description or status; its cached body is dropped once the
     /// change is committed.
-    @Sendable func update(_ request: Request, context: EmporiumRequestContext) async throws -> ProductResource {
+    @Sendable func update(_ request: Request, context: EmporiumRequestContext) async throws -> EditedResponse<ProductResource> {
         try context.requirePermission(.catalogWrite)
         let id = try Self.productID(context)
+        let precondition = try IfMatch(header: request.headers[.ifMatch])
         let changes = try ProductRules.validate(try await request.decodeJSON(as: ProductChanges.self, context: context))
-        guard let product = try await store.update(id: id, changes) else {
+        guard let product = try await store.update(id: id, changes, precondition: precondition) else {
             throw ProblemDetails.notFound("No product has id \(id.lowercased).")
         }
         await productCache.invalidate(id)
-        return ProductResource(product)
+        return EditedResponse(headers: [.eTag: IfMatch.entityTag(version: product.version)], response: ProductResource(product))
     }
 
     /// Creates a product (status `draft` unless given).
@@ -59,7 +80,7 @@ struct ProductsController: Sendable {
         let product = try await store.create(try ProductRules.validate(input))
         return EditedResponse(
             status: .created,
-            headers: [.location: "/v1/products/\(product.id.lowercased)"],
+            headers: [.location: "/v1/products/\(product.id.lowercased)", .eTag: IfMatch.entityTag(version: product.version)],
             response: ProductResource(product)
         )
     }
@@ -68,7 +89,7 @@ struct ProductsController: Sendable {
     @Sendable func delete(_ request: Request, context: EmporiumRequestContext) async throws -> HTTPResponse.Status {
         try context.requirePermission(.catalogWrite)
         let id = try Self.productID(context)
-        guard try await store.delete(id: id) else {
+        guard try await store.delete(id: id, precondition: try IfMatch(header: request.headers[.ifMatch])) else {
             throw ProblemDetails.notFound("No product has id \(id.lowercased).")
         }
         await productCache.invalidate(id)

@@ -102,18 +102,24 @@ public struct CatalogStore: Sendable {
 
     /// Applies `changes` to the product `id` and records `catalog.product.updated`, in one
     /// transaction, bumping its version.
+    /// - Parameter precondition: The client's `If-Match`; a product whose version it does not
+    ///   match is left alone (412).
     /// - Returns: the product as stored afterwards, or nil when no product has that id.
-    public func update(id: UUID, _ changes: ValidatedProductChanges, now: Date = .now) async throws -> Product? {
+    public func update(id: UUID, _ changes: ValidatedProductChanges, precondition: IfMatch? = nil, now: Date = .now) async throws -> Product? {
         try await database.transaction { sql in
+            // Locked until commit on PostgreSQL (SQLite's writer is exclusive already), so a
+            // concurrent change waits instead of being lost.
             let rows = try await sql.raw(
-                "SELECT \(unsafeRaw: Self.productColumns) FROM products WHERE id = \(bind: id.lowercased)"
+                "SELECT \(unsafeRaw: Self.productColumns) FROM products WHERE id = \(bind: id.lowercased)\(unsafeRaw: lockClause)"
             ).all()
             guard let current = try await Self.assemble(rows, sql).first else { return nil }
-            let product = changes.applied(to: current, now: now)
+            try precondition?.check(version: current.version)
+            var product = changes.applied(to: current, now: try Timestamp.parse(Timestamp.format(now)))
+            product.version = current.version + 1
             try await sql.raw(
                 """
                 UPDATE products SET name = \(bind: product.name), description = \(bind: product.description),
-                    status = \(bind: product.status.rawValue), version = version + 1,
+                    status = \(bind: product.status.rawValue), version = \(bind: product.version),
                     updated_at = \(bind: Timestamp.format(product.updatedAt))
                 WHERE id = \(bind: id.lowercased)
                 """
@@ -128,11 +134,11 @@ public struct CatalogStore: Sendable {
     /// Deletes the product `id` and its variants and records `catalog.product.deleted`, in one
     /// transaction.
     /// - Returns: false when no product has that id (nothing is written).
-    public func delete(id: UUID) async throws -> Bool {
+    public func delete(id: UUID, precondition: IfMatch? = nil) async throws -> Bool {
         try await database.transaction { sql in
             let key = id.lowercased
-            let found = try await sql.raw("SELECT id FROM products WHERE id = \(bind: key)").first() != nil
-            guard found else { return false }
+            guard let row = try await sql.raw("SELECT version FROM products WHERE id = \(bind: key)\(unsafeRaw: lockClause)").first() else { return false }
+            try precondition?.check(version: try row.decode(column: "version", as: Int64.self))
             try await sql.raw("DELETE FROM product_variants WHERE product_id = \(bind: key)").run()
             try await sql.raw("DELETE FROM products WHERE id = \(bind: key)").run()
             try await outbox.record(type: CatalogEvents.productDeleted, subject: key, data: ["id": key], in: sql)
@@ -169,8 +175,11 @@ public struct CatalogStore: Sendable {
 
     // MARK: SQL helpers
 
+    /// Row lock for read-then-write transactions (PostgreSQL; SQLite transactions are exclusive).
+    private var lockClause: String { database.kind == .postgres ? " FOR UPDATE" : "" }
+
     private static let productColumns =
-        "id, name, description, category_id, status, image_urls, created_at, updated_at"
+        "id, name, description, category_id, status, image_urls, created_at, updated_at, version"
 
     private static func insert(_ products: [Product], _ sql: any SQLDatabase) async throws {
         for product in products {
@@ -179,7 +188,7 @@ public struct CatalogStore: Sendable {
                 INSERT INTO products (id, name, description, category_id, status, image_urls, version, created_at, updated_at)
                 VALUES (\(bind: product.id.lowercased), \(bind: product.name), \(bind: product.description),
                         \(bind: product.categoryId.lowercased), \(bind: product.status.rawValue),
-                        \(bind: try JSONText.encode(product.imageUrls)), 1,
+                        \(bind: try JSONText.encode(product.imageUrls)), \(bind: product.version),
                         \(bind: Timestamp.format(product.createdAt)), \(bind: Timestamp.format(product.updatedAt)))
                 """
             ).run()
@@ -237,7 +246,8 @@ public struct CatalogStore: Sendable {
                 imageUrls: try JSONText.decode([String].self, from: row.decode(column: "image_urls", as: String.self)),
                 variants: variants[id] ?? [],
                 createdAt: try Timestamp.parse(row.decode(column: "created_at", as: String.self)),
-                updatedAt: try Timestamp.parse(row.decode(column: "updated_at", as: String.self))
+                updatedAt: try Timestamp.parse(row.decode(column: "updated_at", as: String.self)),
+                version: try row.decode(column: "version", as: Int64.self)
             )
         }
     }
