@@ -29,8 +29,31 @@ public struct CatalogService: EmporiumService {
         [productCache.invalidationSubscription]
     }
 
+    /// The search read model follows the catalog's own product events (eventually consistent,
+    /// once per event through the inbox; an older version never overwrites a newer one).
+    public var eventSubscriptions: [EventSubscription] {
+        let search = store.search
+        return [
+            EventSubscription(types: [CatalogEvents.productCreated, CatalogEvents.productUpdated]) { event, sql in
+                let product = try event.payload(as: ProductResource.self)
+                try await search.apply(product, parents: try await ProductSearchStore.parents(sql), sql)
+            },
+            EventSubscription(types: [CatalogEvents.productDeleted]) { event, sql in
+                guard let id = event.subject else { return }
+                try await search.remove(productID: id, sql)
+            },
+        ]
+    }
+
+    /// Rebuilds the search read model from the products (`emporium catalog reindex`).
+    /// - Parameter progress: Called after each batch with (products done, total).
+    /// - Returns: how many active products were indexed.
+    public func reindexSearch(progress: @Sendable (Int, Int) -> Void = { _, _ in }) async throws -> Int {
+        try await store.reindexSearch(progress: progress)
+    }
+
     public func addRoutes(to router: ServiceRouter) {
-        ProductsController(store: store, productCache: productCache).addRoutes(to: router)
+        ProductsController(store: store, search: store.search, productCache: productCache).addRoutes(to: router)
     }
 
     /// Seeds the demo catalog into an empty embedded database.

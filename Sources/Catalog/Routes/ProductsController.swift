@@ -11,6 +11,7 @@ import Security
 /// and ``ProductReadCache``.
 struct ProductsController: Sendable {
     let store: CatalogStore
+    let search: ProductSearchStore
     let productCache: ProductReadCache
 
     func addRoutes(to router: ServiceRouter) {
@@ -22,14 +23,35 @@ struct ProductsController: Sendable {
         router.get("/v1/categories", use: categories)
     }
 
-    /// Active products, a page at a time.
-    @Sendable func list(_ request: Request, context: EmporiumRequestContext) async throws -> Page<ProductResource> {
-        let page = try PageRequest(query: request.queryParameters)
-        let (products, hasMore) = try await store.products(status: .active, page: page)
-        return Page(
-            items: products.map(ProductResource.init),
-            nextCursor: hasMore ? products.last.map { Cursor.encode($0.id.lowercased) } : nil
-        )
+    /// Search and browse active products (the search read model): `q`, `category` (and its
+    /// descendants), `min_price`/`max_price`, `attr.NAME=VALUE`, `sort`, `cursor`, `limit`, and
+    /// with `facets=true` the counts of all matches by category, attribute and price.
+    @Sendable func list(_ request: Request, context: EmporiumRequestContext) async throws -> Response {
+        let query = try SearchQuery(parameters: request.uri.queryParameters.map { (String($0.key), String($0.value)) })
+        let (documents, hasMore) = try await search.search(query)
+        var nextCursor: String?
+        if hasMore, let last = documents.last {
+            switch query.sort {
+            case .relevance:
+                nextCursor = SearchPosition(sort: .relevance, offset: (query.position?.offset ?? 0) + documents.count).cursor
+            default:
+                nextCursor = SearchPosition(sort: query.sort, key: last.sortKey, productID: last.id).cursor
+            }
+        }
+        // The documents are stored as the API shows a product: spliced in, not re-encoded.
+        var body = ByteBuffer(string: #"{"items":["#)
+        for (index, document) in documents.enumerated() {
+            if index > 0 { body.writeString(",") }
+            body.writeString(document.json)
+        }
+        body.writeString("]")
+        if let nextCursor { body.writeString(#","nextCursor":""# + nextCursor + #"""#) }
+        if query.facets {
+            body.writeString(#","facets":"#)
+            body.writeBytes(try context.responseEncoder.encode(try await search.facets(query)))
+        }
+        body.writeString("}")
+        return .encodedJSON(body)
     }
 
     /// One active product, read through the cache.

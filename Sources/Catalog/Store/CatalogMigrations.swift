@@ -1,3 +1,4 @@
+import SQLKit
 import Storage
 
 /// The catalog database's schema, oldest first. Released migrations never change.
@@ -42,6 +43,50 @@ enum CatalogMigrations {
                 """,
                 "CREATE INDEX product_variants_product ON product_variants (product_id, position)",
             ]
-        )
+        ),
+        Migration(version: 2, name: "create the search read model") { sql, kind in
+            // One document per active product. SQLite keys it by an integer row id as well, the
+            // row id of its FTS5 entry; PostgreSQL keeps a weighted tsvector with a GIN index.
+            switch kind {
+            case .postgres:
+                try await sql.raw(
+                    """
+                    CREATE TABLE product_search (
+                        product_id TEXT PRIMARY KEY, version BIGINT NOT NULL,
+                        name TEXT NOT NULL, name_folded TEXT NOT NULL, description TEXT NOT NULL,
+                        category_id TEXT NOT NULL, min_price BIGINT NOT NULL, max_price BIGINT NOT NULL,
+                        currency TEXT NOT NULL, created_at TEXT NOT NULL, document TEXT NOT NULL,
+                        search_vector tsvector NOT NULL
+                    )
+                    """
+                ).run()
+                try await sql.raw("CREATE INDEX product_search_text ON product_search USING GIN (search_vector)").run()
+            case .sqlite:
+                try await sql.raw(
+                    """
+                    CREATE TABLE product_search (
+                        doc_id INTEGER PRIMARY KEY, product_id TEXT NOT NULL UNIQUE, version BIGINT NOT NULL,
+                        name TEXT NOT NULL, name_folded TEXT NOT NULL, description TEXT NOT NULL,
+                        category_id TEXT NOT NULL, min_price BIGINT NOT NULL, max_price BIGINT NOT NULL,
+                        currency TEXT NOT NULL, created_at TEXT NOT NULL, document TEXT NOT NULL
+                    )
+                    """
+                ).run()
+                try await sql.raw(
+                    "CREATE VIRTUAL TABLE product_search_fts USING fts5(name, description, tokenize='porter unicode61')"
+                ).run()
+            }
+            for statement in [
+                "CREATE INDEX product_search_price ON product_search (min_price, product_id)",
+                "CREATE INDEX product_search_created ON product_search (created_at, product_id)",
+                "CREATE INDEX product_search_name ON product_search (name_folded)",
+                "CREATE TABLE product_search_categories (category_id TEXT NOT NULL, product_id TEXT NOT NULL, PRIMARY KEY (category_id, product_id))",
+                "CREATE INDEX product_search_categories_product ON product_search_categories (product_id)",
+                "CREATE TABLE product_search_attributes (name TEXT NOT NULL, value TEXT NOT NULL, product_id TEXT NOT NULL, PRIMARY KEY (name, value, product_id))",
+                "CREATE INDEX product_search_attributes_product ON product_search_attributes (product_id)",
+            ] {
+                try await sql.raw(SQLQueryString(statement)).run()
+            }
+        },
     ]
 }

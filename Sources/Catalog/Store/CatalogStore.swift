@@ -11,6 +11,9 @@ import Storage
 public struct CatalogStore: Sendable {
     private let database: any Database
     private let outbox: Outbox
+    /// The search read model, written directly only by seeding and reindexing (API writes reach
+    /// it through their events).
+    let search: ProductSearchStore
 
     /// - Parameters:
     ///   - database: The catalog's database.
@@ -18,6 +21,7 @@ public struct CatalogStore: Sendable {
     public init(database: any Database, outbox: Outbox) {
         self.database = database
         self.outbox = outbox
+        self.search = ProductSearchStore(database: database)
     }
 
     // MARK: Reads
@@ -161,7 +165,7 @@ public struct CatalogStore: Sendable {
                     """
                 ).run()
             }
-            try await Self.insert(products, sql)
+            try await insert(products, sql)
             return true
         }
     }
@@ -169,8 +173,43 @@ public struct CatalogStore: Sendable {
     /// Inserts products as they are, in one transaction (used by seeding).
     public func insert(products: [Product]) async throws {
         try await database.transaction { sql in
-            try await Self.insert(products, sql)
+            try await insert(products, sql)
         }
+    }
+
+    /// Rebuilds the search read model from the write model, a batch of products per
+    /// transaction, then drops documents of products that are gone or no longer active.
+    /// - Parameter progress: Called after each batch with (products done, total).
+    /// - Returns: how many products were indexed (active ones).
+    public func reindexSearch(batchSize: Int = 500, progress: @Sendable (Int, Int) -> Void = { _, _ in }) async throws -> Int {
+        let total = try await productCount()
+        var done = 0, indexed = 0
+        var after = ""
+        while true {
+            let (count, last, active) = try await database.transaction { sql -> (Int, String?, Int) in
+                let rows = try await sql.raw(
+                    "SELECT \(unsafeRaw: Self.productColumns) FROM products WHERE id > \(bind: after) ORDER BY id LIMIT \(bind: batchSize)"
+                ).all()
+                let products = try await Self.assemble(rows, sql)
+                let parents = try await ProductSearchStore.parents(sql)
+                for product in products {
+                    try await search.apply(ProductResource(product), parents: parents, force: true, sql)
+                }
+                return (products.count, products.last?.id.lowercased, products.filter { $0.status == .active }.count)
+            }
+            done += count
+            indexed += active
+            progress(done, total)
+            guard let last, count == batchSize else { break }
+            after = last
+        }
+        try await database.transaction { sql in
+            let stale = try await sql.raw(
+                "SELECT product_id FROM product_search WHERE product_id NOT IN (SELECT id FROM products WHERE status = 'active')"
+            ).all().map { try $0.decode(column: "product_id", as: String.self) }
+            for id in stale { try await search.remove(productID: id, sql) }
+        }
+        return indexed
     }
 
     // MARK: SQL helpers
@@ -180,6 +219,15 @@ public struct CatalogStore: Sendable {
 
     private static let productColumns =
         "id, name, description, category_id, status, image_urls, created_at, updated_at, version"
+
+    /// Seeding: the write model and the search documents at once.
+    private func insert(_ products: [Product], _ sql: any SQLDatabase) async throws {
+        try await Self.insert(products, sql)
+        let parents = try await ProductSearchStore.parents(sql)
+        for product in products {
+            try await search.apply(ProductResource(product), parents: parents, force: true, sql)
+        }
+    }
 
     private static func insert(_ products: [Product], _ sql: any SQLDatabase) async throws {
         for product in products {

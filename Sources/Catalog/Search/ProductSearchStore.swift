@@ -1,0 +1,213 @@
+import EmporiumKit
+import Foundation
+import SQLKit
+import Storage
+
+/// The search read model's SQL: documents with PostgreSQL full text (a weighted `tsvector` with
+/// a GIN index, `ts_rank_cd`) or SQLite FTS5 (`bm25`), filters, sorts, facets and keyset pages.
+struct ProductSearchStore: Sendable {
+    let database: any Database
+
+    // MARK: Writing documents
+
+    /// The category tree as parent by child id.
+    static func parents(_ sql: any SQLDatabase) async throws -> [String: String] {
+        var parents: [String: String] = [:]
+        for row in try await sql.raw("SELECT id, parent_id FROM categories WHERE parent_id IS NOT NULL").all() {
+            parents[try row.decode(column: "id", as: String.self)] = try row.decode(column: "parent_id", as: String.self)
+        }
+        return parents
+    }
+
+    /// Applies `product` (as of its version) to the read model: stored when active, removed
+    /// otherwise. An older version than the stored one is ignored unless `force` (reindex).
+    /// - Returns: whether anything changed.
+    @discardableResult
+    func apply(_ product: ProductResource, parents: [String: String], force: Bool = false, _ sql: any SQLDatabase) async throws -> Bool {
+        if !force, let stored = try await sql.raw(
+            "SELECT version FROM product_search WHERE product_id = \(bind: product.id)"
+        ).first()?.decode(column: "version", as: Int64.self), stored >= product.version {
+            return false
+        }
+        try await remove(productID: product.id, sql)
+        guard let document = try SearchDocument(product, parents: parents) else { return true }
+        try await insert(document, sql)
+        return true
+    }
+
+    /// Removes a product from the read model.
+    func remove(productID: String, _ sql: any SQLDatabase) async throws {
+        try await sql.raw("DELETE FROM product_search_categories WHERE product_id = \(bind: productID)").run()
+        try await sql.raw("DELETE FROM product_search_attributes WHERE product_id = \(bind: productID)").run()
+        if database.kind == .sqlite {
+            try await sql.raw(
+                "DELETE FROM product_search_fts WHERE rowid IN (SELECT doc_id FROM product_search WHERE product_id = \(bind: productID))"
+            ).run()
+        }
+        try await sql.raw("DELETE FROM product_search WHERE product_id = \(bind: productID)").run()
+    }
+
+    private func insert(_ document: SearchDocument, _ sql: any SQLDatabase) async throws {
+        let vector: SQLQueryString = database.kind == .postgres
+            ? ", search_vector) VALUES (\(bind: document.productID), \(bind: document.version), \(bind: document.name), \(bind: document.name.lowercased()), \(bind: document.description), \(bind: document.categoryID), \(bind: document.minPrice), \(bind: document.maxPrice), \(bind: document.currency), \(bind: document.createdAt), \(bind: document.document), setweight(to_tsvector('english', \(bind: document.name)), 'A') || setweight(to_tsvector('english', \(bind: document.description)), 'B'))"
+            : ") VALUES (\(bind: document.productID), \(bind: document.version), \(bind: document.name), \(bind: document.name.lowercased()), \(bind: document.description), \(bind: document.categoryID), \(bind: document.minPrice), \(bind: document.maxPrice), \(bind: document.currency), \(bind: document.createdAt), \(bind: document.document))"
+        try await sql.raw(
+            "INSERT INTO product_search (product_id, version, name, name_folded, description, category_id, min_price, max_price, currency, created_at, document" + vector
+        ).run()
+        for category in document.categoryPath {
+            try await sql.raw("INSERT INTO product_search_categories (category_id, product_id) VALUES (\(bind: category), \(bind: document.productID))").run()
+        }
+        for pair in document.attributes {
+            try await sql.raw(
+                "INSERT INTO product_search_attributes (name, value, product_id) VALUES (\(bind: pair.name), \(bind: pair.value), \(bind: document.productID))"
+            ).run()
+        }
+        if database.kind == .sqlite {
+            try await sql.raw(
+                "INSERT INTO product_search_fts (rowid, name, description) SELECT doc_id, name, description FROM product_search WHERE product_id = \(bind: document.productID)"
+            ).run()
+        }
+    }
+
+    // MARK: Searching
+
+    /// One page of documents (as stored JSON) matching `query`, and whether more follow.
+    func search(_ query: SearchQuery) async throws -> (documents: [(id: String, json: String, sortKey: String?)], hasMore: Bool) {
+        try await database.withConnection { sql in
+            var select: SQLQueryString = "SELECT s.product_id, s.document, s.min_price, s.created_at " + from(query)
+            let order: SQLQueryString
+            switch query.sort {
+            case .relevance:
+                order = " ORDER BY " + relevance(query) + ", s.product_id"
+            case .oldest:
+                if let after = query.position?.productID { select += " AND s.product_id > \(bind: after)" }
+                order = " ORDER BY s.product_id"
+            case .newest:
+                if let position = query.position, let key = position.key, let id = position.productID {
+                    select += " AND (s.created_at < \(bind: key) OR (s.created_at = \(bind: key) AND s.product_id < \(bind: id)))"
+                }
+                order = " ORDER BY s.created_at DESC, s.product_id DESC"
+            case .priceAsc:
+                if let position = query.position, let key = position.key.flatMap(Int64.init), let id = position.productID {
+                    select += " AND (s.min_price > \(bind: key) OR (s.min_price = \(bind: key) AND s.product_id > \(bind: id)))"
+                }
+                order = " ORDER BY s.min_price, s.product_id"
+            case .priceDesc:
+                if let position = query.position, let key = position.key.flatMap(Int64.init), let id = position.productID {
+                    select += " AND (s.min_price < \(bind: key) OR (s.min_price = \(bind: key) AND s.product_id < \(bind: id)))"
+                }
+                order = " ORDER BY s.min_price DESC, s.product_id DESC"
+            }
+            let offset = query.sort == .relevance ? (query.position?.offset ?? 0) : 0
+            let rows = try await sql.raw(select + order + " LIMIT \(bind: query.limit + 1) OFFSET \(bind: offset)").all()
+            let documents = try rows.prefix(query.limit).map { row -> (id: String, json: String, sortKey: String?) in
+                let sortKey: String?
+                switch query.sort {
+                case .newest: sortKey = try row.decode(column: "created_at", as: String.self)
+                case .priceAsc, .priceDesc: sortKey = String(try row.decode(column: "min_price", as: Int64.self))
+                case .oldest, .relevance: sortKey = nil
+                }
+                return (try row.decode(column: "product_id", as: String.self), try row.decode(column: "document", as: String.self), sortKey)
+            }
+            return (documents, rows.count > query.limit)
+        }
+    }
+
+    /// Counts of the products matching `query` (all pages): in total, by direct category, by
+    /// attribute value, and their price range.
+    func facets(_ query: SearchQuery) async throws -> SearchFacets {
+        try await database.withConnection { sql in
+            let from = from(query)
+            let summary = try await sql.raw("SELECT COUNT(*) AS n, MIN(s.min_price) AS low, MAX(s.min_price) AS high " + from).first()
+            let total = try summary?.decode(column: "n", as: Int.self) ?? 0
+            var facets = SearchFacets(total: total, categories: [], attributes: [:], price: nil)
+            guard total > 0, let summary else { return facets }
+            facets.price = .init(min: try summary.decode(column: "low", as: Int64.self), max: try summary.decode(column: "high", as: Int64.self))
+            facets.categories = try await sql.raw(
+                "SELECT s.category_id, COUNT(*) AS n " + from + " GROUP BY s.category_id ORDER BY n DESC, s.category_id"
+            ).all().map { .init(id: try $0.decode(column: "category_id", as: String.self), count: try $0.decode(column: "n", as: Int.self)) }
+            for row in try await sql.raw(
+                "SELECT a.name, a.value, COUNT(*) AS n FROM product_search_attributes a WHERE a.product_id IN (SELECT s.product_id "
+                    + from + ") GROUP BY a.name, a.value ORDER BY a.name, n DESC, a.value"
+            ).all() {
+                facets.attributes[try row.decode(column: "name", as: String.self), default: []].append(
+                    .init(value: try row.decode(column: "value", as: String.self), count: try row.decode(column: "n", as: Int.self))
+                )
+            }
+            return facets
+        }
+    }
+
+    /// How many documents the read model holds.
+    func count() async throws -> Int {
+        try await database.withConnection { sql in
+            try await sql.raw("SELECT COUNT(*) AS n FROM product_search").first()?.decode(column: "n", as: Int.self) ?? 0
+        }
+    }
+
+    /// `FROM … WHERE …` of the documents matching `query` (text, category, price, attributes),
+    /// the documents as `s`; with text on SQLite, joined to the FTS5 table by row id.
+    private func from(_ query: SearchQuery) -> SQLQueryString {
+        var conditions: [SQLQueryString] = ["1 = 1"]
+        var from: SQLQueryString = "FROM product_search s"
+        if let text = query.text {
+            switch database.kind {
+            case .postgres:
+                conditions.append("s.search_vector @@ websearch_to_tsquery('english', \(bind: text))")
+            case .sqlite:
+                from = "FROM product_search_fts JOIN product_search s ON s.doc_id = product_search_fts.rowid"
+                conditions.append("product_search_fts MATCH \(bind: Self.ftsQuery(text))")
+            }
+        }
+        if let category = query.category {
+            conditions.append("EXISTS (SELECT 1 FROM product_search_categories c WHERE c.category_id = \(bind: category.lowercased) AND c.product_id = s.product_id)")
+        }
+        if let minPrice = query.minPrice { conditions.append("s.min_price >= \(bind: minPrice)") }
+        if let maxPrice = query.maxPrice { conditions.append("s.min_price <= \(bind: maxPrice)") }
+        for (name, value) in query.attributes.sorted(by: { $0.key < $1.key }) {
+            conditions.append(
+                "EXISTS (SELECT 1 FROM product_search_attributes a WHERE a.name = \(bind: name) AND a.value = \(bind: value) AND a.product_id = s.product_id)"
+            )
+        }
+        return from + " WHERE (" + conditions.joined(separator: ") AND (") + ")"
+    }
+
+    /// Best first: an exact name match, then the engine's text rank.
+    private func relevance(_ query: SearchQuery) -> SQLQueryString {
+        let text = query.text ?? ""
+        let exact: SQLQueryString = "CASE WHEN s.name_folded = \(bind: text.lowercased()) THEN 0 ELSE 1 END"
+        switch database.kind {
+        case .postgres:
+            return exact + ", ts_rank_cd(s.search_vector, websearch_to_tsquery('english', \(bind: text))) DESC"
+        case .sqlite:
+            // bm25 is lower for better matches; the name column weighs five times the description.
+            return exact + ", bm25(product_search_fts, 10.0, 2.0)"
+        }
+    }
+
+    /// An FTS5 query of the words of `text`, each quoted (so no operator syntax reaches FTS5),
+    /// all required.
+    static func ftsQuery(_ text: String) -> String {
+        SearchQuery.terms(of: text).map { "\"\($0)\"" }.joined(separator: " ")
+    }
+}
+
+/// Facet counts over every match of a query.
+struct SearchFacets: Codable, Sendable, Equatable {
+    struct CategoryCount: Codable, Sendable, Equatable {
+        var id: String
+        var count: Int
+    }
+    struct ValueCount: Codable, Sendable, Equatable {
+        var value: String
+        var count: Int
+    }
+    struct PriceRange: Codable, Sendable, Equatable {
+        var min: Int64
+        var max: Int64
+    }
+    var total: Int
+    var categories: [CategoryCount]
+    var attributes: [String: [ValueCount]]
+    var price: PriceRange?
+}
