@@ -48,32 +48,6 @@ extension BrokerTests {
             }
         }
 
-        @Test("a request without a response in time fails alone with a typed time-out; the connection stays usable")
-        func requestTimeout() async throws {
-            try await withTimeout {
-                try await withClient { client in
-                    let topic = TestKafka.uniqueTopic()
-                    try await client.createTopic(topic, partitions: 1, replicationFactor: 1)
-                    let connection = try await client.leaderConnection(for: KafkaTopicPartition(topic, 0))
-                    // A fetch at the end of an empty partition waits max_wait for data.
-                    let fetch = FetchRequest(maxWaitMs: 2000, minBytes: 1, maxBytes: 1024, topics: [(topic, [(0, 0, 1024)])])
-                    let error = await #expect(throws: KafkaError.self) {
-                        try await connection.send(fetch, timeout: .milliseconds(200))
-                    }
-                    guard case .requestTimedOut(let api, let broker, _) = error else {
-                        Issue.record("expected a time-out, got \(String(describing: error))")
-                        return
-                    }
-                    #expect(api == "Fetch" && broker == connection.broker)
-                    let metadata = try await connection.send(MetadataRequest(topics: [topic], allowAutoTopicCreation: false))
-                    #expect(metadata.topics.first?.name == topic)
-                    try await Task.sleep(for: .milliseconds(2200))  // the late answer arrives and is dropped
-                    #expect(connection.isOpen)
-                    _ = try await connection.send(MetadataRequest(topics: [topic], allowAutoTopicCreation: false))
-                }
-            }
-        }
-
         @Test("an unreachable broker fails at once with a typed error naming host:port")
         func unreachable() async throws {
             try await withTimeout {

@@ -4,13 +4,8 @@ import NIOCore
 import Testing
 
 extension BrokerTests {
-    @Suite("Interop with kafka-python", .enabled(if: InteropTests.isAvailable, "needs EMPORIUM_TEST_KAFKA_PYTHON with kafka-python (scripts/services/kafka.sh installs it)"))
+    @Suite("Interop with kafka-python", .enabled(if: KafkaPython.isAvailable, "needs EMPORIUM_TEST_KAFKA_PYTHON with kafka-python (scripts/services/kafka.sh installs it)"))
     struct InteropTests {
-        static var isAvailable: Bool {
-            guard let python = TestKafka.python, FileManager.default.isExecutableFile(atPath: python) else { return false }
-            return (try? run(python, ["-c", "import kafka"])) != nil
-        }
-
         /// Runs a program and returns its standard output; throws when it fails.
         @discardableResult
         static func run(_ program: String, _ arguments: [String]) throws -> String {
@@ -88,6 +83,14 @@ extension BrokerTests {
             }
         }
     }
+}
+
+/// Whether the test venv's python has kafka-python.
+enum KafkaPython {
+    static let isAvailable: Bool = {
+        guard let python = TestKafka.python, FileManager.default.isExecutableFile(atPath: python) else { return false }
+        return (try? BrokerTests.InteropTests.run(python, ["-c", "import kafka"])) != nil
+    }()
 }
 
 struct TestFailure: Error, CustomStringConvertible {

@@ -29,7 +29,9 @@ struct ProtocolEncodingTests {
         #expect(encode(MetadataRequest(topics: ["ab"], allowAutoTopicCreation: true), version: 4) == [0, 0, 0, 1, 0, 2, 0x61, 0x62, 1])
         // A null topic list (every topic) is -1 classic, 0 compact.
         #expect(encode(MetadataRequest(topics: nil, allowAutoTopicCreation: false), version: 4) == [0xFF, 0xFF, 0xFF, 0xFF, 0])
-        #expect(encode(MetadataRequest(topics: nil, allowAutoTopicCreation: false), version: 9) == [0, 0, 0, 0])
+        // v9 also has include_cluster_authorized_operations (v8–v10).
+        #expect(encode(MetadataRequest(topics: nil, allowAutoTopicCreation: false), version: 9) == [0, 0, 0, 0, 0])
+        #expect(encode(MetadataRequest(topics: nil, allowAutoTopicCreation: false), version: 11) == [0, 0, 0, 0])
     }
 
     @Test("ApiVersions v3 names the client software in compact strings; v0 has an empty body")
@@ -139,5 +141,18 @@ struct ProtocolEncodingTests {
         #expect(backoff.delay(attempt: 2, random: 0) == .milliseconds(400))
         #expect(backoff.delay(attempt: 10, random: 0) == .seconds(1))
         #expect(backoff.delay(attempt: 10, random: 1) == .milliseconds(500))
+    }
+}
+
+@Suite("Metadata staleness")
+struct MetadataStalenessTests {
+    @Test("leadership errors make the client look the leader up again; other errors do not")
+    func staleCodes() {
+        for code in [KafkaErrorCode.notLeaderOrFollower, .unknownTopicOrPartition, .leaderNotAvailable, .fencedLeaderEpoch] {
+            #expect(KafkaClient.isStaleMetadata(code), "\(code)")
+        }
+        for code in [KafkaErrorCode.noError, .offsetOutOfRange, .topicAlreadyExists, .rebalanceInProgress] {
+            #expect(!KafkaClient.isStaleMetadata(code), "\(code)")
+        }
     }
 }
