@@ -51,6 +51,35 @@ extension BrokerTests {
             producer.flush()
             """
 
+        static let gzipScript = """
+            import sys
+            from kafka import KafkaProducer
+            producer = KafkaProducer(bootstrap_servers=sys.argv[1], acks="all", compression_type="gzip")
+            producer.send(sys.argv[2], key=b"zipped", value=b"compressed by kafka-python", partition=0)
+            producer.flush()
+            """
+
+        @Test("a gzip batch written by kafka-python: a broker that keeps it compressed makes our fetch fail with the typed error; one that stores it uncompressed serves a readable record")
+        func compressedBatch() async throws {
+            try await withTimeout(seconds: 60) {
+                try await withClient { client in
+                    let python = try #require(TestKafka.python)
+                    let topic = TestKafka.uniqueTopic()
+                    try await client.createTopic(topic, partitions: 1, replicationFactor: 1)
+                    try Self.run(python, ["-c", Self.gzipScript, try TestKafka.address().description, topic])
+                    do {
+                        // noida-db decompresses on write and serves batches uncompressed (Apache
+                        // Kafka, with compression.type=producer, serves the producer's gzip batch).
+                        let fetched = try await client.fetch(topic: topic, partition: 0, offset: 0)
+                        #expect(fetched.records.map(\.valueString) == ["compressed by kafka-python"])
+                    } catch let error as KafkaError {
+                        #expect(error == .compressedBatchUnsupported(topic: topic, partition: 0, offset: 0, codec: "gzip"))
+                        #expect(error.description.contains("compressed with gzip; this client reads uncompressed batches only"))
+                    }
+                }
+            }
+        }
+
         struct ReadRecord: Decodable, Equatable {
             var offset: Int64
             var key: String
