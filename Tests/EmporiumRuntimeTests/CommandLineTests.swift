@@ -94,6 +94,10 @@ struct CommandLineTests {
         #expect(seed.error.contains("seeded 1200/1200 products"), "progress is reported")
         let reseed = try Self.run(["seed", "--data-dir", directory.path])
         #expect(reseed.output.contains("already has data"))
+        let reindex = try Self.run(["catalog", "reindex", "--data-dir", directory.path])
+        #expect(reindex.status == 0, "\(reindex.error)")
+        #expect(reindex.output.contains("catalog: 1200 active products indexed"), "\(reindex.output)")
+        #expect(reindex.error.contains("reindexed 1200/1200 products"), "progress is reported")
     }
 
     static func writeConfig(in directory: URL) throws -> String {

@@ -9,10 +9,19 @@ enum CatalogOpenAPI {
               "paths": {
                 "/v1/products": {
                   "get": {
-                    "tags": ["catalog"], "operationId": "listProducts", "summary": "List active products, oldest first, a page at a time.",
+                    "tags": ["catalog"], "operationId": "listProducts",
+                    "summary": "Search and browse active products (the search read model: eventually consistent with writes).",
                     "parameters": [
+                      {"name": "q", "in": "query", "description": "Words to find in names and descriptions (all required; an exact name match ranks first).", "schema": {"type": "string", "maxLength": 200}},
+                      {"name": "category", "in": "query", "description": "A category id: products in it or any descendant.", "schema": {"type": "string", "format": "uuid"}},
+                      {"name": "min_price", "in": "query", "description": "Lowest price (the cheapest variant's), minor units.", "schema": {"type": "integer", "minimum": 0}},
+                      {"name": "max_price", "in": "query", "description": "Highest price (the cheapest variant's), minor units.", "schema": {"type": "integer", "minimum": 0}},
+                      {"name": "attr.{name}", "in": "query", "description": "A variant attribute that must match, e.g. attr.colour=red (up to 10).", "schema": {"type": "string"}},
+                      {"name": "sort", "in": "query", "schema": {"type": "string", "enum": ["relevance", "newest", "oldest", "price_asc", "price_desc"]},
+                        "description": "Default: relevance with q, oldest without."},
+                      {"name": "facets", "in": "query", "description": "Also count all matches by category, attribute value and price.", "schema": {"type": "boolean", "default": false}},
                       {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
-                      {"name": "cursor", "in": "query", "description": "The nextCursor of the previous page.", "schema": {"type": "string"}}
+                      {"name": "cursor", "in": "query", "description": "The nextCursor of the previous page (same sort).", "schema": {"type": "string"}}
                     ],
                     "responses": {
                       "200": {"description": "A page of products.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ProductPage"}}}},
@@ -85,7 +94,8 @@ enum CatalogOpenAPI {
                     "categoryId": {"type": "string", "format": "uuid"}, "status": {"type": "string", "enum": ["draft", "active", "archived"]},
                     "imageUrls": {"type": "array", "items": {"type": "string", "format": "uri"}},
                     "variants": {"type": "array", "items": {"$ref": "#/components/schemas/Variant"}},
-                    "createdAt": {"type": "string", "format": "date-time"}, "updatedAt": {"type": "string", "format": "date-time"}}},
+                    "createdAt": {"type": "string", "format": "date-time"}, "updatedAt": {"type": "string", "format": "date-time"},
+                    "version": {"type": "integer", "description": "Also the ETag; If-Match on writes checks it."}}},
                   "NewProduct": {"type": "object", "required": ["name", "categoryId", "variants"], "properties": {
                     "name": {"type": "string", "minLength": 1, "maxLength": 200}, "description": {"type": "string", "maxLength": 5000},
                     "categoryId": {"type": "string", "format": "uuid"}, "status": {"type": "string", "enum": ["draft", "active", "archived"]},
@@ -96,7 +106,13 @@ enum CatalogOpenAPI {
                     "status": {"type": "string", "enum": ["draft", "active", "archived"]}}},
                   "ProductPage": {"type": "object", "required": ["items"], "properties": {
                     "items": {"type": "array", "items": {"$ref": "#/components/schemas/Product"}},
-                    "nextCursor": {"type": "string", "description": "Absent on the last page."}}},
+                    "nextCursor": {"type": "string", "description": "Absent on the last page."},
+                    "facets": {"type": "object", "description": "With facets=true: counts over every match.", "properties": {
+                      "total": {"type": "integer"},
+                      "categories": {"type": "array", "items": {"type": "object", "properties": {"id": {"type": "string"}, "count": {"type": "integer"}}}},
+                      "attributes": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "object",
+                        "properties": {"value": {"type": "string"}, "count": {"type": "integer"}}}}},
+                      "price": {"type": "object", "properties": {"min": {"type": "integer"}, "max": {"type": "integer"}}}}}}},
                   "Category": {"type": "object", "required": ["id", "slug", "name"], "properties": {
                     "id": {"type": "string", "format": "uuid"}, "slug": {"type": "string"}, "name": {"type": "string"},
                     "parentId": {"type": "string", "format": "uuid"}}}
