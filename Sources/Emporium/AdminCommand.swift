@@ -65,7 +65,7 @@ extension AdminCommand {
         func run() async throws {
             var (settings, logger) = try await common.settings(extraFlags: ["services": "auth,users"])
             if settings.configuredKeys == nil {
-                var material = try settings.keyMaterial(services: ["auth", "users"])
+                var material = try settings.keyMaterial(personalDataServices: ["auth", "users"])
                 let id = material.addActiveDataKey()
                 try material.write(to: settings.keyFilePath, replacing: true)
                 print("new active data key \(id) in \(settings.keyFilePath)")

@@ -53,7 +53,7 @@ public struct EmporiumPlatform: Sendable {
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws -> EmporiumPlatform {
         let modules = try table.resolve(settings.services)
-        let security = try settings.securitySettings(services: modules.map(\.name))
+        let security = try settings.securitySettings(personalDataServices: modules.filter(\.storesPersonalData).map(\.name))
         let tracer = TraceContextTracer()
         var services: [any EmporiumService] = []
         var databases: [String: any Database] = [:]

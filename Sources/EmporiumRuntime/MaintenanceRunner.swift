@@ -25,7 +25,7 @@ public struct MaintenanceRunner: Sendable {
     ) async throws -> Result {
         var opened: [(service: any EmporiumService, database: any Database)] = []
         let modules = try table.resolve(settings.services)
-        let security = try settings.securitySettings(services: modules.map(\.name))
+        let security = try settings.securitySettings(personalDataServices: modules.filter(\.storesPersonalData).map(\.name))
         for module in modules {
             let url = try settings.databaseURL(for: module.name)
             let database = try await DatabaseFactory.open(url, maximumConnections: 2, logger: logger)

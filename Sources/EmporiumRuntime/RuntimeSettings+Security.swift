@@ -9,18 +9,21 @@ extension RuntimeSettings {
         URL(fileURLWithPath: dataDirectory).appendingPathComponent("keys.json").path
     }
 
-    /// The personal-data keys: the configured ones, else the embedded key file (created with
-    /// permissions 0600 on first use).
-    /// - Throws: ``ConfigurationError`` for `security.dataKeys` when a selected service stores its
-    ///   data in PostgreSQL and no keys are configured: every instance must share the keys, which
-    ///   a file generated on one machine cannot ensure.
-    public func keyMaterial(services: [String]) throws -> KeyMaterial {
+    /// The personal-data keys: the configured ones; else, when a selected service keeps
+    /// personal data, the embedded key file (created with permissions 0600 on first use); else
+    /// keys of this process only (nothing here encrypts data at rest).
+    /// - Parameter services: The selected services that keep personal data.
+    /// - Throws: ``ConfigurationError`` for `security.dataKeys` when one of them stores its data
+    ///   in PostgreSQL and no keys are configured: every instance must share the keys, which a
+    ///   file generated on one machine cannot ensure.
+    public func keyMaterial(personalDataServices services: [String]) throws -> KeyMaterial {
         if let configuredKeys { return configuredKeys }
+        guard !services.isEmpty else { return .generate() }
         for service in services {
             if case .postgres = try databaseURL(for: service) {
                 throw ConfigurationError(
                     key: "security.dataKeys",
-                    reason: "is required when a service uses PostgreSQL (\(service) does): every instance must encrypt with the same keys; see docs/configuration.md"
+                    reason: "is required when a service keeping personal data uses PostgreSQL (\(service) does): every instance must encrypt with the same keys; see docs/configuration.md"
                 )
             }
         }
@@ -31,9 +34,10 @@ extension RuntimeSettings {
         }
     }
 
-    /// What services need for tokens, passwords and personal data, for the `services` selected.
-    public func securitySettings(services: [String]) throws -> SecuritySettings {
-        let keys = try keyMaterial(services: services)
+    /// What services need for tokens, passwords and personal data.
+    /// - Parameter personalDataServices: The selected services that keep personal data.
+    public func securitySettings(personalDataServices: [String]) throws -> SecuritySettings {
+        let keys = try keyMaterial(personalDataServices: personalDataServices)
         do {
             return try SecuritySettings(issuer: authIssuer, audience: authAudience, bcryptCost: bcryptCost, keys: keys)
         } catch {

@@ -8,6 +8,9 @@ public struct ServiceModule: Sendable {
     public let dependencies: [String]
     /// One line for `--list-services`.
     public let summary: String
+    /// Whether the service keeps personal data encrypted with the data keys (so a deployment on
+    /// PostgreSQL must configure them).
+    public let storesPersonalData: Bool
     /// Creates the service from its environment.
     public let make: @Sendable (ServiceEnvironment) async throws -> any EmporiumService
 
@@ -15,11 +18,13 @@ public struct ServiceModule: Sendable {
         name: String,
         dependencies: [String] = [],
         summary: String,
+        storesPersonalData: Bool = false,
         make: @escaping @Sendable (ServiceEnvironment) async throws -> any EmporiumService
     ) {
         self.name = name
         self.dependencies = dependencies
         self.summary = summary
+        self.storesPersonalData = storesPersonalData
         self.make = make
     }
 }

@@ -16,10 +16,13 @@ public struct ServiceTable: Sendable {
 
     /// Every service of Emporium.
     public static let standard = ServiceTable(modules: [
-        ServiceModule(name: "auth", summary: "registration, login, access and refresh tokens, signing keys (/v1/auth, /.well-known/jwks.json)") {
+        ServiceModule(
+            name: "auth", summary: "registration, login, access and refresh tokens, signing keys (/v1/auth, /.well-known/jwks.json)",
+            storesPersonalData: true
+        ) {
             AuthService(environment: $0)
         },
-        ServiceModule(name: "users", summary: "profiles, addresses, roles and the audit log (/v1/users, /v1/audit)") {
+        ServiceModule(name: "users", summary: "profiles, addresses, roles and the audit log (/v1/users, /v1/audit)", storesPersonalData: true) {
             UsersService(environment: $0)
         },
         ServiceModule(name: "catalog", summary: "products, variants and categories (/v1/products, /v1/categories)") {

@@ -4,6 +4,7 @@ import EmporiumRuntime
 import Foundation
 import Logging
 import Storage
+import Security
 import Testing
 
 @Suite struct ServiceTableTests {
@@ -95,6 +96,43 @@ import Testing
             try bad.databaseURL(for: "catalog")
         } throws: { error in
             (error as? ConfigurationError)?.key == "catalog.database.url"
+        }
+    }
+
+    @Test func personalDataKeys() async throws {
+        let key = Data(repeating: 7, count: 32).base64EncodedString()
+        let index = Data(repeating: 9, count: 32).base64EncodedString()
+        // On PostgreSQL, a service keeping personal data needs configured keys; others do not.
+        let postgres = try await settings(flags: ["database.url": "postgres://u@db:5432/shop"])
+        #expect(throws: ConfigurationError.self) { try postgres.securitySettings(personalDataServices: ["users"]) }
+        do {
+            _ = try postgres.securitySettings(personalDataServices: ["users"])
+        } catch let error as ConfigurationError {
+            #expect(error.key == "security.dataKeys")
+        }
+        _ = try postgres.securitySettings(personalDataServices: [])
+        let configured = try await settings(flags: [
+            "database.url": "postgres://u@db:5432/shop", "security.dataKeys": "old:\(key),new:\(key)", "security.activeDataKey": "new",
+            "security.indexKey": index,
+        ])
+        #expect(try configured.securitySettings(personalDataServices: ["users"]).cipher.ring.activeKeyID == "new")
+        // Bad key material names its key (and never shows the value).
+        for (flags, key) in [
+            (["security.dataKeys": "k1:c2hvcnQ=", "security.indexKey": index], "security.dataKeys"),
+            (["security.dataKeys": "k1:\(key)"], "security.indexKey"),
+            (["security.dataKeys": "k1:\(key)", "security.indexKey": "short"], "security.indexKey"),
+            (["security.dataKeys": "k1:\(key)", "security.indexKey": index, "security.activeDataKey": "k2"], "security.dataKeys"),
+            (["security.indexKey": index], "security.dataKeys"),
+            (["auth.jwksURL": "auth:8080/jwks"], "auth.jwksURL"),
+            (["auth.bcryptCost": "3"], "auth.bcryptCost"),
+        ] {
+            do {
+                _ = try await settings(flags: flags)
+                Issue.record("accepted \(flags)")
+            } catch let error as ConfigurationError {
+                #expect(error.key == key, "\(flags)")
+                #expect(!error.description.contains(key == "security.dataKeys" ? Data(repeating: 7, count: 32).base64EncodedString() : "\u{0}"))
+            }
         }
     }
 
