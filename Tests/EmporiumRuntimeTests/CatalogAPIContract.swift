@@ -120,6 +120,84 @@ enum CatalogAPIContract {
         }
     }
 
+    /// PATCH replaces variants, category and images (SKUs must stay free of other products);
+    /// categories are created, renamed and deleted when empty.
+    static func editsVariantsAndCategories(_ kind: DatabaseKind) async throws {
+        try await TestPlatform.withClient(kind) { client, platform throws in
+            let category = try await firstCategory(client)
+            func send(_ method: HTTPRequest.Method, _ uri: String, _ body: String? = nil) async throws -> TestResponse {
+                try await client.execute(uri: uri, method: method, headers: TestPlatform.writerHeaders(), body: body.map { ByteBuffer(string: $0) }) { $0 }
+            }
+            func fields(_ response: TestResponse) -> [String] {
+                (response.json["errors"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String }
+            }
+            let first = try #require(try await send(.post, "/v1/products", validProduct(sku: "EDIT-A-1", categoryId: category)).json["id"] as? String)
+            _ = try await send(.post, "/v1/products", validProduct(sku: "EDIT-B-1", categoryId: category))
+
+            let replaced = try await send(.patch, "/v1/products/\(first)", #"""
+                {"variants": [{"sku": "EDIT-A-1", "attributes": {"size": "43"}, "price": {"amount": 500, "currency": "EUR"}},
+                              {"sku": "EDIT-A-2", "attributes": {"size": "44"}, "price": {"amount": 700, "currency": "EUR"}}],
+                 "imageUrls": ["https://img.example.com/b.jpg"]}
+                """#)
+            #expect(replaced.status == .ok)
+            #expect((replaced.json["variants"] as? [[String: Any]])?.compactMap { $0["sku"] as? String } == ["EDIT-A-1", "EDIT-A-2"])
+            #expect(replaced.json["imageUrls"] as? [String] == ["https://img.example.com/b.jpg"])
+            #expect(replaced.json["version"] as? Int == 2)
+
+            let taken = try await send(.patch, "/v1/products/\(first)", #"{"variants": [{"sku": "EDIT-B-1", "price": {"amount": 1, "currency": "EUR"}}]}"#)
+            #expect(taken.status == .conflict)
+            #expect(fields(taken) == ["variants[0].sku"])
+            let unknownCategory = try await send(.patch, "/v1/products/\(first)", #"{"categoryId": "0190b2f0-0000-7000-8000-000000000000"}"#)
+            #expect(unknownCategory.status == .badRequest)
+            #expect(fields(unknownCategory) == ["categoryId"])
+            let unknownField = try await send(.patch, "/v1/products/\(first)", #"{"price": 5}"#)
+            #expect(unknownField.status == .badRequest)
+            #expect(fields(unknownField) == ["price"])
+            let negative = try await send(.patch, "/v1/products/\(first)", #"{"variants": [{"sku": "EDIT-A-1", "price": {"amount": -1, "currency": "EUR"}}]}"#)
+            #expect(fields(negative) == ["variants[0].price.amount"])
+            #expect(try await client.execute(uri: "/v1/products/\(first)", method: .get) { $0.json["version"] as? Int } == 2, "refused changes wrote nothing")
+
+            // Categories.
+            let created = try await send(.post, "/v1/categories", #"{"slug": "edit-arrivals", "name": "  New arrivals ", "parentId": "\#(category)"}"#)
+            #expect(created.status == .created)
+            #expect(created.json["name"] as? String == "New arrivals")
+            let child = try #require(created.json["id"] as? String)
+            #expect(try await send(.post, "/v1/categories", #"{"slug": "edit-arrivals", "name": "Again"}"#).status == .conflict)
+            #expect(fields(try await send(.post, "/v1/categories", #"{"slug": "New Arrivals", "name": "x"}"#)) == ["slug"])
+            #expect(fields(try await send(.post, "/v1/categories", #"{"slug": "orphans", "name": "x", "parentId": "0190b2f0-0000-7000-8000-000000000000"}"#)) == ["parentId"])
+            #expect(try await send(.patch, "/v1/categories/\(child)", #"{"name": "Just in"}"#).json["name"] as? String == "Just in")
+
+            // Moved into the new subcategory: found under it and under its parent.
+            #expect(try await send(.patch, "/v1/products/\(first)", #"{"categoryId": "\#(child)"}"#).status == .ok)
+            for _ in 0..<200 {
+                let found = try await client.execute(uri: "/v1/products?category=\(child)", method: .get) { ($0.json["items"] as? [[String: Any]])?.count }
+                if found == 1 { break }
+                try await Task.sleep(for: .milliseconds(25))
+            }
+            #expect(try await client.execute(uri: "/v1/products?category=\(child)", method: .get) { ($0.json["items"] as? [[String: Any]])?.compactMap { $0["id"] as? String } } == [first])
+            #expect(try await allIDs(client, "/v1/products?category=\(category)&limit=100").contains(first), "a parent category includes its children's products")
+
+            #expect(try await send(.delete, "/v1/categories/\(child)").status == .conflict, "a category in use is not deleted")
+            let empty = try #require(try await send(.post, "/v1/categories", #"{"slug": "edit-empty", "name": "Empty"}"#).json["id"] as? String)
+            #expect(try await send(.delete, "/v1/categories/\(empty)").status == .noContent)
+            #expect(try await send(.delete, "/v1/categories/\(empty)").status == .notFound)
+            _ = platform
+        }
+    }
+
+    static func allIDs(_ client: any TestClientProtocol, _ uri: String) async throws -> [String] {
+        var ids: [String] = []
+        var cursor: String?
+        repeat {
+            let page = uri + (cursor.map { "&cursor=\($0)" } ?? "")
+            cursor = try await client.execute(uri: page, method: .get) { response in
+                ids += (response.json["items"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+                return response.json["nextCursor"] as? String
+            }
+        } while cursor != nil
+        return ids
+    }
+
     /// Reads carry the version as `ETag`; writes with a stale `If-Match` are 412 and change nothing.
     static func enforcesIfMatch(_ kind: DatabaseKind) async throws {
         try await TestPlatform.withClient(kind) { client, _ throws in
@@ -260,6 +338,7 @@ struct CatalogAPISQLiteTests {
     @Test func rejectsBadInput() async throws { try await CatalogAPIContract.rejectsBadInput(.sqlite) }
     @Test func rejectsBadRequests() async throws { try await CatalogAPIContract.rejectsBadRequests(.sqlite) }
     @Test func enforcesIfMatch() async throws { try await CatalogAPIContract.enforcesIfMatch(.sqlite) }
+    @Test func editsVariantsAndCategories() async throws { try await CatalogAPIContract.editsVariantsAndCategories(.sqlite) }
 }
 
 @Suite("Catalog API on PostgreSQL", .enabled(if: TestDatabases.postgresEnabled, TestDatabases.postgresSkipReason))
@@ -269,4 +348,5 @@ struct CatalogAPIPostgresTests {
     @Test func rejectsBadInput() async throws { try await CatalogAPIContract.rejectsBadInput(.postgres) }
     @Test func rejectsBadRequests() async throws { try await CatalogAPIContract.rejectsBadRequests(.postgres) }
     @Test func enforcesIfMatch() async throws { try await CatalogAPIContract.enforcesIfMatch(.postgres) }
+    @Test func editsVariantsAndCategories() async throws { try await CatalogAPIContract.editsVariantsAndCategories(.postgres) }
 }

@@ -278,6 +278,9 @@ enum IdentityAPIContract {
                 (.post, "/v1/products", #"{"name": ""}"#, [.catalogManager, .admin]),
                 (.patch, "/v1/products/\(product)", #"{"name": "X"}"#, [.catalogManager, .admin]),
                 (.delete, "/v1/products/\(product)", nil, [.catalogManager, .admin]),
+                (.post, "/v1/categories", #"{"slug": "", "name": ""}"#, [.catalogManager, .admin]),
+                (.patch, "/v1/categories/\(product)", #"{"name": "X"}"#, [.catalogManager, .admin]),
+                (.delete, "/v1/categories/\(product)", nil, [.catalogManager, .admin]),
             ]
             for role in Role.allCases {
                 let authorization = try await TestPlatform.authorization(platform, roles: [role])

@@ -2,7 +2,9 @@ import EmporiumKit
 import Foundation
 
 /// The body of `POST /v1/products`, as the client sent it.
-public struct NewProduct: Decodable, Sendable {
+public struct NewProduct: StrictJSONBody, Sendable {
+    public static let knownFields: Set<String> = ["name", "description", "categoryId", "status", "imageUrls", "variants"]
+
     public var name: String
     public var description: String?
     public var categoryId: String
@@ -59,17 +61,33 @@ public enum ProductRules {
 
         let status = input.status.map { validStatus($0, fail) } ?? .draft
 
-        let imageUrls = input.imageUrls ?? []
+        let imageUrls = validImageURLs(input.imageUrls ?? [], fail)
+        let variants = validVariants(input.variants, fail)
+
+        guard errors.isEmpty, let categoryId else { throw .validation(errors) }
+        return ValidatedProduct(
+            name: name, description: description, categoryId: categoryId, status: status,
+            imageUrls: imageUrls, variants: variants
+        )
+    }
+
+    /// The image URLs; reports too many and each one that is not a web URL.
+    static func validImageURLs(_ imageUrls: [String], _ fail: (String, String) -> Void) -> [String] {
         if imageUrls.count > maxImages { fail("imageUrls", "must hold at most \(maxImages) URLs") }
         for (index, url) in imageUrls.enumerated() where !isWebURL(url) {
             fail("imageUrls[\(index)]", "must be an absolute http or https URL")
         }
+        return imageUrls
+    }
 
-        if input.variants.isEmpty { fail("variants", "must hold at least one variant") }
-        if input.variants.count > maxVariants { fail("variants", "must hold at most \(maxVariants) variants") }
+    /// The variants; reports an empty or too long list and every bad SKU, price, currency or
+    /// attribute, each by its path.
+    static func validVariants(_ input: [NewProduct.NewVariant], _ fail: (String, String) -> Void) -> [Variant] {
+        if input.isEmpty { fail("variants", "must hold at least one variant") }
+        if input.count > maxVariants { fail("variants", "must hold at most \(maxVariants) variants") }
         var seenSKUs: Set<String> = []
         var variants: [Variant] = []
-        for (index, variant) in input.variants.enumerated() {
+        for (index, variant) in input.enumerated() {
             let field = "variants[\(index)]"
             if !isValidSKU(variant.sku) {
                 fail("\(field).sku", "must be 1-64 characters of A-Z, 0-9 and '-', starting with a letter or digit")
@@ -89,12 +107,7 @@ public enum ProductRules {
             }
             variants.append(Variant(sku: variant.sku, attributes: attributes, price: variant.price))
         }
-
-        guard errors.isEmpty, let categoryId else { throw .validation(errors) }
-        return ValidatedProduct(
-            name: name, description: description, categoryId: categoryId, status: status,
-            imageUrls: imageUrls, variants: variants
-        )
+        return variants
     }
 
     /// The name trimmed; reports an empty or too long one.

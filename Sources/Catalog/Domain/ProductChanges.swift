@@ -2,15 +2,26 @@ import EmporiumKit
 import Foundation
 
 /// The body of `PATCH /v1/products/{id}`: the fields to change; absent fields stay as they are.
-public struct ProductChanges: Decodable, Sendable {
+/// `variants` replaces every variant (SKUs kept keep their identity; new ones must be free).
+public struct ProductChanges: StrictJSONBody, Sendable {
+    public static let knownFields: Set<String> = ["name", "description", "status", "categoryId", "imageUrls", "variants"]
     public var name: String?
     public var description: String?
     public var status: String?
+    public var categoryId: String?
+    public var imageUrls: [String]?
+    public var variants: [NewProduct.NewVariant]?
 
-    public init(name: String? = nil, description: String? = nil, status: String? = nil) {
+    public init(
+        name: String? = nil, description: String? = nil, status: String? = nil, categoryId: String? = nil,
+        imageUrls: [String]? = nil, variants: [NewProduct.NewVariant]? = nil
+    ) {
         self.name = name
         self.description = description
         self.status = status
+        self.categoryId = categoryId
+        self.imageUrls = imageUrls
+        self.variants = variants
     }
 }
 
@@ -19,6 +30,9 @@ public struct ValidatedProductChanges: Sendable, Equatable {
     public var name: String?
     public var description: String?
     public var status: ProductStatus?
+    public var categoryId: UUID?
+    public var imageUrls: [String]?
+    public var variants: [Variant]?
 
     /// The product with these changes applied, updated at `now`.
     func applied(to product: Product, now: Date) -> Product {
@@ -26,6 +40,9 @@ public struct ValidatedProductChanges: Sendable, Equatable {
         if let name { product.name = name }
         if let description { product.description = description }
         if let status { product.status = status }
+        if let categoryId { product.categoryId = categoryId }
+        if let imageUrls { product.imageUrls = imageUrls }
+        if let variants { product.variants = variants }
         product.updatedAt = now
         return product
     }
@@ -37,13 +54,23 @@ extension ProductRules {
     public static func validate(_ changes: ProductChanges) throws(ProblemDetails) -> ValidatedProductChanges {
         var errors: [ProblemDetails.FieldError] = []
         func fail(_ field: String, _ detail: String) { errors.append(.init(field: field, detail: detail)) }
+        var categoryId: UUID?
+        if let raw = changes.categoryId {
+            categoryId = UUID(uuidString: raw)
+            if categoryId == nil { fail("categoryId", "must be a UUID") }
+        }
         let validated = ValidatedProductChanges(
             name: changes.name.map { validName($0, fail) },
             description: changes.description.map { validDescription($0, fail) },
-            status: changes.status.map { validStatus($0, fail) }
+            status: changes.status.map { validStatus($0, fail) },
+            categoryId: categoryId,
+            imageUrls: changes.imageUrls.map { validImageURLs($0, fail) },
+            variants: changes.variants.map { validVariants($0, fail) }
         )
-        if changes.name == nil && changes.description == nil && changes.status == nil {
-            fail("body", "must change at least one of name, description, status")
+        if changes.name == nil && changes.description == nil && changes.status == nil && changes.categoryId == nil
+            && changes.imageUrls == nil && changes.variants == nil
+        {
+            fail("body", "must change at least one of \(ProductChanges.knownFields.sorted().joined(separator: ", "))")
         }
         guard errors.isEmpty else { throw .validation(errors) }
         return validated

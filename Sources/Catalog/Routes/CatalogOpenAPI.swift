@@ -80,6 +80,43 @@ enum CatalogOpenAPI {
                       "200": {"description": "The categories.", "content": {"application/json": {"schema": {"type": "object", "required": ["items"],
                         "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Category"}}}}}}}
                     }
+                  },
+                  "post": {
+                    "tags": ["catalog"], "operationId": "createCategory", "summary": "Create a category (catalog.write).", "security": [{"bearer": []}],
+                    "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["slug", "name"], "additionalProperties": false,
+                      "properties": {"slug": {"type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$", "maxLength": 64}, "name": {"type": "string", "minLength": 1, "maxLength": 100},
+                        "parentId": {"type": "string", "format": "uuid"}}}}}},
+                    "responses": {
+                      "201": {"description": "Created.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Category"}}}},
+                      "400": {"$ref": "#/components/responses/BadRequest"},
+                      "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"},
+                      "409": {"description": "The slug is taken.", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+                    }
+                  }
+                },
+                "/v1/categories/{id}": {
+                  "patch": {
+                    "tags": ["catalog"], "operationId": "renameCategory", "summary": "Rename a category (catalog.write).", "security": [{"bearer": []}],
+                    "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}],
+                    "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["name"], "additionalProperties": false,
+                      "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 100}}}}}},
+                    "responses": {
+                      "200": {"description": "The category.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Category"}}}},
+                      "400": {"$ref": "#/components/responses/BadRequest"},
+                      "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"},
+                      "404": {"description": "No such category.", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+                    }
+                  },
+                  "delete": {
+                    "tags": ["catalog"], "operationId": "deleteCategory", "summary": "Delete an empty category (catalog.write).", "security": [{"bearer": []}],
+                    "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}],
+                    "responses": {
+                      "204": {"description": "Deleted."},
+                      "400": {"$ref": "#/components/responses/BadRequest"},
+                      "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"},
+                      "404": {"description": "No such category.", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}},
+                      "409": {"description": "Products or subcategories still use it.", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+                    }
                   }
                 }
               },
@@ -101,9 +138,12 @@ enum CatalogOpenAPI {
                     "categoryId": {"type": "string", "format": "uuid"}, "status": {"type": "string", "enum": ["draft", "active", "archived"]},
                     "imageUrls": {"type": "array", "maxItems": 20, "items": {"type": "string", "format": "uri"}},
                     "variants": {"type": "array", "minItems": 1, "maxItems": 100, "items": {"$ref": "#/components/schemas/Variant"}}}},
-                  "ProductChanges": {"type": "object", "minProperties": 1, "properties": {
+                  "ProductChanges": {"type": "object", "minProperties": 1, "additionalProperties": false, "properties": {
                     "name": {"type": "string", "minLength": 1, "maxLength": 200}, "description": {"type": "string", "maxLength": 5000},
-                    "status": {"type": "string", "enum": ["draft", "active", "archived"]}}},
+                    "status": {"type": "string", "enum": ["draft", "active", "archived"]},
+                    "categoryId": {"type": "string", "format": "uuid"},
+                    "imageUrls": {"type": "array", "maxItems": 20, "items": {"type": "string", "format": "uri"}},
+                    "variants": {"type": "array", "minItems": 1, "maxItems": 100, "description": "Replaces every variant.", "items": {"$ref": "#/components/schemas/Variant"}}}},
                   "ProductPage": {"type": "object", "required": ["items"], "properties": {
                     "items": {"type": "array", "items": {"$ref": "#/components/schemas/Product"}},
                     "nextCursor": {"type": "string", "description": "Absent on the last page."},

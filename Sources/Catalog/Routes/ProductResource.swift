@@ -33,7 +33,7 @@ struct ProductResource: Codable, Sendable, ResponseEncodable {
 }
 
 /// A category as the API shows it.
-struct CategoryResource: Codable, Sendable {
+struct CategoryResource: Codable, Sendable, ResponseEncodable {
     var id: String
     var slug: String
     var name: String

@@ -21,6 +21,9 @@ struct ProductsController: Sendable {
         router.patch("/v1/products/{id}", use: update)
         router.delete("/v1/products/{id}", use: delete)
         router.get("/v1/categories", use: categories)
+        router.post("/v1/categories", use: createCategory)
+        router.patch("/v1/categories/{id}", use: renameCategory)
+        router.delete("/v1/categories/{id}", use: deleteCategory)
     }
 
     /// Search and browse active products (the search read model): `q`, `category` (and its
@@ -115,6 +118,31 @@ struct ProductsController: Sendable {
             throw ProblemDetails.notFound("No product has id \(id.lowercased).")
         }
         await productCache.invalidate(id)
+        return .noContent
+    }
+
+    /// Creates a category (catalog.write).
+    @Sendable func createCategory(_ request: Request, context: EmporiumRequestContext) async throws -> EditedResponse<CategoryResource> {
+        try context.requirePermission(.catalogWrite)
+        let input = try CategoryRules.validate(try await request.decodeJSON(as: NewCategory.self, context: context))
+        let category = try await store.createCategory(slug: input.slug, name: input.name, parentId: input.parentId)
+        return EditedResponse(status: .created, response: CategoryResource(category))
+    }
+
+    /// Renames a category (catalog.write).
+    @Sendable func renameCategory(_ request: Request, context: EmporiumRequestContext) async throws -> CategoryResource {
+        try context.requirePermission(.catalogWrite)
+        let id = try Self.productID(context)
+        let name = try CategoryRules.validate(try await request.decodeJSON(as: CategoryChanges.self, context: context))
+        guard let category = try await store.renameCategory(id: id, name: name) else { throw ProblemDetails.notFound("No category has id \(id.lowercased).") }
+        return CategoryResource(category)
+    }
+
+    /// Deletes an empty category (catalog.write): 409 while products or subcategories use it.
+    @Sendable func deleteCategory(_ request: Request, context: EmporiumRequestContext) async throws -> HTTPResponse.Status {
+        try context.requirePermission(.catalogWrite)
+        let id = try Self.productID(context)
+        guard try await store.deleteCategory(id: id) else { throw ProblemDetails.notFound("No category has id \(id.lowercased).") }
         return .noContent
     }
 

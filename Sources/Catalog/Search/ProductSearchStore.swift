@@ -48,23 +48,50 @@ struct ProductSearchStore: Sendable {
     }
 
     private func insert(_ document: SearchDocument, _ sql: any SQLDatabase) async throws {
-        let vector: SQLQueryString = database.kind == .postgres
-            ? ", search_vector) VALUES (\(bind: document.productID), \(bind: document.version), \(bind: document.name), \(bind: document.name.lowercased()), \(bind: document.description), \(bind: document.categoryID), \(bind: document.minPrice), \(bind: document.maxPrice), \(bind: document.currency), \(bind: document.createdAt), \(bind: document.document), setweight(to_tsvector('english', \(bind: document.name)), 'A') || setweight(to_tsvector('english', \(bind: document.description)), 'B'))"
-            : ") VALUES (\(bind: document.productID), \(bind: document.version), \(bind: document.name), \(bind: document.name.lowercased()), \(bind: document.description), \(bind: document.categoryID), \(bind: document.minPrice), \(bind: document.maxPrice), \(bind: document.currency), \(bind: document.createdAt), \(bind: document.document))"
+        try await insert([document], sql)
+    }
+
+    /// Adds documents of products not in the read model yet (seeding), a few multi-row
+    /// statements per batch.
+    func insertNew(_ products: [ProductResource], parents: [String: String], _ sql: any SQLDatabase) async throws {
+        let documents = try products.compactMap { try SearchDocument($0, parents: parents) }
+        for chunk in documents.chunked(500) { try await insert(Array(chunk), sql) }
+    }
+
+    private func insert(_ documents: [SearchDocument], _ sql: any SQLDatabase) async throws {
+        guard !documents.isEmpty else { return }
+        let postgres = database.kind == .postgres
+        let rows: [SQLQueryString] = documents.map { document in
+            let values: SQLQueryString = """
+                \(bind: document.productID), \(bind: document.version), \(bind: document.name), \(bind: document.name.lowercased()), \
+                \(bind: document.description), \(bind: document.categoryID), \(bind: document.minPrice), \(bind: document.maxPrice), \
+                \(bind: document.currency), \(bind: document.createdAt), \(bind: document.document)
+                """
+            return postgres
+                ? "(" + values + ", setweight(to_tsvector('english', \(bind: document.name)), 'A') || setweight(to_tsvector('english', \(bind: document.description)), 'B'))"
+                : "(" + values + ")"
+        }
         try await sql.raw(
-            "INSERT INTO product_search (product_id, version, name, name_folded, description, category_id, min_price, max_price, currency, created_at, document" + vector
+            "INSERT INTO product_search (product_id, version, name, name_folded, description, category_id, min_price, max_price, currency, created_at, document"
+                + (postgres ? ", search_vector) VALUES " : ") VALUES ") + rows.joined(separator: ", ")
         ).run()
-        for category in document.categoryPath {
-            try await sql.raw("INSERT INTO product_search_categories (category_id, product_id) VALUES (\(bind: category), \(bind: document.productID))").run()
+        let categories: [SQLQueryString] = documents.flatMap { document in
+            document.categoryPath.map { "(\(bind: $0), \(bind: document.productID))" as SQLQueryString }
         }
-        for pair in document.attributes {
-            try await sql.raw(
-                "INSERT INTO product_search_attributes (name, value, product_id) VALUES (\(bind: pair.name), \(bind: pair.value), \(bind: document.productID))"
-            ).run()
+        for chunk in categories.chunked(1000) {
+            try await sql.raw("INSERT INTO product_search_categories (category_id, product_id) VALUES " + chunk.joined(separator: ", ")).run()
         }
-        if database.kind == .sqlite {
+        let attributes: [SQLQueryString] = documents.flatMap { document in
+            document.attributes.sorted { ($0.name, $0.value) < ($1.name, $1.value) }.map {
+                "(\(bind: $0.name), \(bind: $0.value), \(bind: document.productID))" as SQLQueryString
+            }
+        }
+        for chunk in attributes.chunked(1000) {
+            try await sql.raw("INSERT INTO product_search_attributes (name, value, product_id) VALUES " + chunk.joined(separator: ", ")).run()
+        }
+        if !postgres {
             try await sql.raw(
-                "INSERT INTO product_search_fts (rowid, name, description) SELECT doc_id, name, description FROM product_search WHERE product_id = \(bind: document.productID)"
+                "INSERT INTO product_search_fts (rowid, name, description) SELECT doc_id, name, description FROM product_search WHERE product_id IN (\(binds: documents.map(\.productID)))"
             ).run()
         }
     }

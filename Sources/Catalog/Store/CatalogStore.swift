@@ -110,6 +110,15 @@ public struct CatalogStore: Sendable {
     ///   match is left alone (412).
     /// - Returns: the product as stored afterwards, or nil when no product has that id.
     public func update(id: UUID, _ changes: ValidatedProductChanges, precondition: IfMatch? = nil, now: Date = .now) async throws -> Product? {
+        do {
+            return try await updateOnce(id: id, changes, precondition: precondition, now: now)
+        } catch where isUniqueViolation(error) {
+            // Another product took one of the new SKUs between our check and our insert (PostgreSQL).
+            throw ProblemDetails.conflict("A variant SKU is already used by another product.")
+        }
+    }
+
+    private func updateOnce(id: UUID, _ changes: ValidatedProductChanges, precondition: IfMatch?, now: Date) async throws -> Product? {
         try await database.transaction { sql in
             // Locked until commit on PostgreSQL (SQLite's writer is exclusive already), so a
             // concurrent change waits instead of being lost.
@@ -118,12 +127,25 @@ public struct CatalogStore: Sendable {
             ).all()
             guard let current = try await Self.assemble(rows, sql).first else { return nil }
             try precondition?.check(version: current.version)
+            if let categoryId = changes.categoryId, !(try await Self.categoryExists(categoryId, sql)) {
+                throw ProblemDetails.invalidField("categoryId", "no category has id \(categoryId.lowercased)")
+            }
             var product = changes.applied(to: current, now: try Timestamp.parse(Timestamp.format(now)))
             product.version = current.version + 1
+            if let variants = changes.variants {
+                let skus = variants.map(\.sku)
+                let taken = try await sql.raw(
+                    "SELECT sku FROM product_variants WHERE sku IN (\(binds: skus)) AND product_id <> \(bind: id.lowercased)"
+                ).all().map { try $0.decode(column: "sku", as: String.self) }
+                if let sku = taken.first, let index = skus.firstIndex(of: sku) { throw Self.skuConflict(sku, index: index) }
+                try await sql.raw("DELETE FROM product_variants WHERE product_id = \(bind: id.lowercased)").run()
+                try await Self.insertVariants(of: product, sql)
+            }
             try await sql.raw(
                 """
                 UPDATE products SET name = \(bind: product.name), description = \(bind: product.description),
-                    status = \(bind: product.status.rawValue), version = \(bind: product.version),
+                    status = \(bind: product.status.rawValue), category_id = \(bind: product.categoryId.lowercased),
+                    image_urls = \(bind: try JSONText.encode(product.imageUrls)), version = \(bind: product.version),
                     updated_at = \(bind: Timestamp.format(product.updatedAt))
                 WHERE id = \(bind: id.lowercased)
                 """
@@ -133,6 +155,63 @@ public struct CatalogStore: Sendable {
             )
             return product
         }
+    }
+
+    // MARK: Categories
+
+    /// Creates a category under `parentId` (or at the top).
+    /// - Throws: a 400 naming `parentId` when the parent does not exist, a 409 naming `slug` when
+    ///   the slug is taken; nothing is written then.
+    public func createCategory(slug: String, name: String, parentId: UUID?, id: UUID = .v7()) async throws -> Category {
+        let category = Category(id: id, slug: slug, name: name, parentId: parentId)
+        do {
+            try await database.transaction { sql in
+                if let parentId, !(try await Self.categoryExists(parentId, sql)) {
+                    throw ProblemDetails.invalidField("parentId", "no category has id \(parentId.lowercased)")
+                }
+                if try await sql.raw("SELECT id FROM categories WHERE slug = \(bind: slug)").first() != nil {
+                    throw Self.slugConflict(slug)
+                }
+                try await sql.raw(
+                    "INSERT INTO categories (id, slug, name, parent_id) VALUES (\(bind: id.lowercased), \(bind: slug), \(bind: name), \(bind: parentId?.lowercased))"
+                ).run()
+            }
+        } catch where isUniqueViolation(error) {
+            throw Self.slugConflict(slug)
+        }
+        return category
+    }
+
+    /// Renames a category.
+    /// - Returns: the category afterwards, or nil when there is none.
+    public func renameCategory(id: UUID, name: String) async throws -> Category? {
+        try await database.transaction { sql in
+            try await sql.raw("UPDATE categories SET name = \(bind: name) WHERE id = \(bind: id.lowercased)").run()
+            return try await sql.raw("SELECT id, slug, name, parent_id FROM categories WHERE id = \(bind: id.lowercased)").first().map(Self.category)
+        }
+    }
+
+    /// Deletes an empty category.
+    /// - Returns: false when there is none.
+    /// - Throws: a 409 when products or subcategories still belong to it.
+    public func deleteCategory(id: UUID) async throws -> Bool {
+        try await database.transaction { sql in
+            let key = id.lowercased
+            guard try await sql.raw("SELECT id FROM categories WHERE id = \(bind: key)").first() != nil else { return false }
+            let products = try await sql.raw("SELECT COUNT(*) AS n FROM products WHERE category_id = \(bind: key)").first()?.decode(column: "n", as: Int.self) ?? 0
+            let children = try await sql.raw("SELECT COUNT(*) AS n FROM categories WHERE parent_id = \(bind: key)").first()?.decode(column: "n", as: Int.self) ?? 0
+            guard products == 0, children == 0 else {
+                throw ProblemDetails.conflict("The category still has \(products) products and \(children) subcategories: move or delete them first.")
+            }
+            try await sql.raw("DELETE FROM categories WHERE id = \(bind: key)").run()
+            return true
+        }
+    }
+
+    private static func slugConflict(_ slug: String) -> ProblemDetails {
+        var problem = ProblemDetails.conflict("The slug \(slug) is taken by another category.")
+        problem.errors = [.init(field: "slug", detail: "is taken by another category")]
+        return problem
     }
 
     /// Deletes the product `id` and its variants and records `catalog.product.deleted`, in one
@@ -223,32 +302,48 @@ public struct CatalogStore: Sendable {
     /// Seeding: the write model and the search documents at once.
     private func insert(_ products: [Product], _ sql: any SQLDatabase) async throws {
         try await Self.insert(products, sql)
-        let parents = try await ProductSearchStore.parents(sql)
-        for product in products {
-            try await search.apply(ProductResource(product), parents: parents, force: true, sql)
+        try await search.insertNew(products.map(ProductResource.init), parents: try await ProductSearchStore.parents(sql), sql)
+    }
+
+    /// Inserts products and their variants with one multi-row statement each (per 500 rows).
+    private static func insert(_ products: [Product], _ sql: any SQLDatabase) async throws {
+        for chunk in products.chunked(500) {
+            let rows: [SQLQueryString] = try chunk.map { product in
+                """
+                (\(bind: product.id.lowercased), \(bind: product.name), \(bind: product.description),
+                 \(bind: product.categoryId.lowercased), \(bind: product.status.rawValue),
+                 \(bind: try JSONText.encode(product.imageUrls)), \(bind: product.version),
+                 \(bind: Timestamp.format(product.createdAt)), \(bind: Timestamp.format(product.updatedAt)))
+                """
+            }
+            try await sql.raw(
+                "INSERT INTO products (id, name, description, category_id, status, image_urls, version, created_at, updated_at) VALUES "
+                    + rows.joined(separator: ", ")
+            ).run()
+        }
+        let variants = products.flatMap { product in product.variants.enumerated().map { (product, $0.offset, $0.element) } }
+        for chunk in variants.chunked(1000) {
+            let rows: [SQLQueryString] = try chunk.map { product, position, variant in
+                """
+                (\(bind: variant.sku), \(bind: product.id.lowercased), \(bind: position),
+                 \(bind: try JSONText.encode(variant.attributes)), \(bind: variant.price.amount), \(bind: variant.price.currency))
+                """
+            }
+            try await sql.raw(
+                "INSERT INTO product_variants (sku, product_id, position, attributes, price_amount, price_currency) VALUES " + rows.joined(separator: ", ")
+            ).run()
         }
     }
 
-    private static func insert(_ products: [Product], _ sql: any SQLDatabase) async throws {
-        for product in products {
+    private static func insertVariants(of product: Product, _ sql: any SQLDatabase) async throws {
+        for (position, variant) in product.variants.enumerated() {
             try await sql.raw(
                 """
-                INSERT INTO products (id, name, description, category_id, status, image_urls, version, created_at, updated_at)
-                VALUES (\(bind: product.id.lowercased), \(bind: product.name), \(bind: product.description),
-                        \(bind: product.categoryId.lowercased), \(bind: product.status.rawValue),
-                        \(bind: try JSONText.encode(product.imageUrls)), \(bind: product.version),
-                        \(bind: Timestamp.format(product.createdAt)), \(bind: Timestamp.format(product.updatedAt)))
+                INSERT INTO product_variants (sku, product_id, position, attributes, price_amount, price_currency)
+                VALUES (\(bind: variant.sku), \(bind: product.id.lowercased), \(bind: position),
+                        \(bind: try JSONText.encode(variant.attributes)), \(bind: variant.price.amount), \(bind: variant.price.currency))
                 """
             ).run()
-            for (position, variant) in product.variants.enumerated() {
-                try await sql.raw(
-                    """
-                    INSERT INTO product_variants (sku, product_id, position, attributes, price_amount, price_currency)
-                    VALUES (\(bind: variant.sku), \(bind: product.id.lowercased), \(bind: position),
-                            \(bind: try JSONText.encode(variant.attributes)), \(bind: variant.price.amount), \(bind: variant.price.currency))
-                    """
-                ).run()
-            }
         }
     }
 
@@ -307,5 +402,12 @@ public struct CatalogStore: Sendable {
             name: try row.decode(column: "name", as: String.self),
             parentId: try row.decode(column: "parent_id", as: String?.self).map { try UUID(storage: $0) }
         )
+    }
+}
+
+extension Array {
+    /// The elements in consecutive slices of at most `size`.
+    func chunked(_ size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
     }
 }
