@@ -53,15 +53,18 @@ struct EventsBenchmark: AsyncParsableCommand {
     @Option(help: "Consumer instances (each an EventConsumer with its own channel on the same queue).")
     var consumers = 1
 
-    @Option(name: .customLong("max-batch"), help: "Events a consumer applies per transaction at most (default: the prefetch, 64; 1 = one at a time).")
+    @Option(name: .customLong("max-batch"), help: "Events a consumer applies per transaction at most (default: the prefetch; 1 = one at a time).")
     var maxBatch: Int?
+
+    @Option(help: "Unacknowledged deliveries each consumer may hold (the transport's prefetch).")
+    var prefetch = 64
 
     @Option(help: "Seconds to wait for the consumer before giving up.")
     var timeout = 600
 
     func validate() throws {
-        guard events > 0, size >= 0, perTransaction > 0, producers > 0, consumers > 0, timeout > 0, (maxBatch ?? 1) > 0 else {
-            throw ValidationError("--events, --per-transaction, --producers, --consumers, --max-batch and --timeout must be positive, --size not negative")
+        guard events > 0, size >= 0, perTransaction > 0, producers > 0, consumers > 0, timeout > 0, (maxBatch ?? 1) > 0, (1...65_535).contains(prefetch) else {
+            throw ValidationError("--events, --per-transaction, --producers, --consumers, --max-batch and --timeout must be positive, --size not negative, --prefetch 1 to 65535")
         }
     }
 
@@ -79,7 +82,7 @@ struct EventsBenchmark: AsyncParsableCommand {
         }
         let database = try await DatabaseFactory.open(location, maximumConnections: producers + consumers + 4, logger: logger)
         let transport = CountingTransport(
-            base: try RabbitMQTransport(url: url, maxDeliveries: Self.maxDeliveries, maxBatch: maxBatch, logger: logger))
+            base: try RabbitMQTransport(url: url, maxDeliveries: Self.maxDeliveries, prefetch: UInt16(prefetch), maxBatch: maxBatch, logger: logger))
         let result = try await withThrowingTaskGroup(of: Void.self) { infrastructure in
             infrastructure.addTask { try await database.run() }
             infrastructure.addTask { try await transport.run() }
@@ -166,7 +169,7 @@ struct EventsBenchmark: AsyncParsableCommand {
             let relaySeconds = (relayedAll - start) / .seconds(1)
             return EventsBenchmarkResult(
                 database: settings, events: events, eventBytes: try sampleEvent(padding: padding).count, perTransaction: perTransaction,
-                producers: producers, consumers: consumers,
+                producers: producers, consumers: consumers, prefetch: prefetch,
                 maxBatch: (transport.base as? RabbitMQTransport)?.maxBatch ?? 1, meanBatch: Double(events) / Double(max(batches, 1)),
                 insertSeconds: insertSeconds, relaySeconds: relaySeconds,
                 seconds: seconds, insertsPerSecond: Double(events) / insertSeconds,
@@ -377,6 +380,7 @@ struct EventsBenchmarkResult: Encodable, Sendable {
     var perTransaction: Int
     var producers: Int
     var consumers: Int
+    var prefetch: Int
     /// The consumer's most events per transaction.
     var maxBatch: Int
     /// Measured events per committed consumer transaction.
@@ -389,7 +393,7 @@ struct EventsBenchmarkResult: Encodable, Sendable {
     var eventsPerSecond: Double
 
     enum CodingKeys: String, CodingKey {
-        case database, events, producers, consumers, seconds
+        case database, events, producers, consumers, prefetch, seconds
         case eventBytes = "event_bytes"
         case perTransaction = "per_transaction"
         case maxBatch = "max_batch"
