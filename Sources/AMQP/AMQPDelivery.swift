@@ -33,7 +33,16 @@ public struct AMQPDelivery: Sendable {
     /// - Throws: ``AMQPError/connectionLost(broker:reason:)`` when the connection dropped
     ///   since it arrived (the broker delivers it again), or the channel's close error.
     public func ack() async throws {
-        try self.channel.gate.settle(.basicAck(deliveryTag: self.deliveryTag, multiple: false), epoch: self.epoch)
+        try self.ack(multiple: false)
+    }
+
+    /// Acknowledges the delivery and, with `multiple`, every earlier delivery on its channel
+    /// not yet acknowledged or rejected: one frame for a whole batch (take the batch with
+    /// ``AMQPConsumer/AsyncIterator/nextBatch(max:)`` and acknowledge its last delivery).
+    /// - Throws: ``AMQPError/connectionLost(broker:reason:)`` when the connection dropped
+    ///   since it arrived (the broker delivers them again), or the channel's close error.
+    public func ack(multiple: Bool) throws {
+        try self.channel.gate.settle(.basicAck(deliveryTag: self.deliveryTag, multiple: multiple), epoch: self.epoch)
     }
 
     /// Rejects the delivery (basic.nack). With `requeue` true the message goes back to

@@ -11,8 +11,9 @@ import Synchronization
 /// `emporium bench events`: events per second end to end through RabbitMQ, the way the runtime
 /// wires them (see `EmporiumPlatform.build`): producers record events with `Outbox.record` inside
 /// database transactions, an `OutboxRelay` publishes them through a `RabbitMQTransport`
-/// (persistent, confirmed), and an `EventConsumer` applies each in its own transaction (inbox
-/// claim plus one row written by the handler). The clock runs from the first insert until the
+/// (persistent, confirmed), and an `EventConsumer` applies them in batches of what has arrived,
+/// up to `--max-batch` events per transaction (inbox claim plus one row per event written by the
+/// handler). The clock runs from the first insert until the
 /// consumer has committed the last event; the line also says when the producers had committed
 /// every insert and when the broker had confirmed every event to the relay. Prints one JSON line.
 ///
@@ -52,12 +53,18 @@ struct EventsBenchmark: AsyncParsableCommand {
     @Option(help: "Consumer instances (each an EventConsumer with its own channel on the same queue).")
     var consumers = 1
 
+    @Option(name: .customLong("max-batch"), help: "Events a consumer applies per transaction at most (default: the prefetch; 1 = one at a time).")
+    var maxBatch: Int?
+
+    @Option(help: "Unacknowledged deliveries each consumer may hold (the transport's prefetch).")
+    var prefetch = 64
+
     @Option(help: "Seconds to wait for the consumer before giving up.")
     var timeout = 600
 
     func validate() throws {
-        guard events > 0, size >= 0, perTransaction > 0, producers > 0, consumers > 0, timeout > 0 else {
-            throw ValidationError("--events, --per-transaction, --producers, --consumers and --timeout must be positive, --size not negative")
+        guard events > 0, size >= 0, perTransaction > 0, producers > 0, consumers > 0, timeout > 0, (maxBatch ?? 1) > 0, (1...65_535).contains(prefetch) else {
+            throw ValidationError("--events, --per-transaction, --producers, --consumers, --max-batch and --timeout must be positive, --size not negative, --prefetch 1 to 65535")
         }
     }
 
@@ -75,7 +82,7 @@ struct EventsBenchmark: AsyncParsableCommand {
         }
         let database = try await DatabaseFactory.open(location, maximumConnections: producers + consumers + 4, logger: logger)
         let transport = CountingTransport(
-            base: try RabbitMQTransport(url: url, maxDeliveries: Self.maxDeliveries, logger: logger))
+            base: try RabbitMQTransport(url: url, maxDeliveries: Self.maxDeliveries, prefetch: UInt16(prefetch), maxBatch: maxBatch, logger: logger))
         let result = try await withThrowingTaskGroup(of: Void.self) { infrastructure in
             infrastructure.addTask { try await database.run() }
             infrastructure.addTask { try await transport.run() }
@@ -141,12 +148,14 @@ struct EventsBenchmark: AsyncParsableCommand {
 
             let clock = ContinuousClock()
             let start = clock.now
+            let batchesBefore = transport.batches.value
             let (total, limit) = (warmUp + events, timeout)
             async let relayed = Self.instant(when: transport.published, reaches: total, timeout: limit)
             try await record(events, perTransaction: perTransaction, producers: producers, from: warmUp, padding: padding, outbox: outbox, database: database)
             let inserted = clock.now
             let done = try await Self.instant(when: applied, reaches: warmUp + events, timeout: timeout)
             let relayedAll = try await relayed
+            let batches = transport.batches.value - batchesBefore
 
             let effects = try await database.withConnection { sql in
                 try await sql.raw("SELECT COUNT(*) AS n FROM \(unsafeRaw: Self.effects)").first()?.decode(column: "n", as: Int.self) ?? 0
@@ -160,7 +169,9 @@ struct EventsBenchmark: AsyncParsableCommand {
             let relaySeconds = (relayedAll - start) / .seconds(1)
             return EventsBenchmarkResult(
                 database: settings, events: events, eventBytes: try sampleEvent(padding: padding).count, perTransaction: perTransaction,
-                producers: producers, consumers: consumers, insertSeconds: insertSeconds, relaySeconds: relaySeconds,
+                producers: producers, consumers: consumers, prefetch: prefetch,
+                maxBatch: (transport.base as? RabbitMQTransport)?.maxBatch ?? 1, meanBatch: Double(events) / Double(max(batches, 1)),
+                insertSeconds: insertSeconds, relaySeconds: relaySeconds,
                 seconds: seconds, insertsPerSecond: Double(events) / insertSeconds,
                 relayedPerSecond: Double(events) / relaySeconds, eventsPerSecond: Double(events) / seconds)
         }
@@ -315,11 +326,12 @@ final class EventCounter: Sendable {
 
 /// A transport that counts the events the broker confirmed to the relay, and each event once
 /// its consumer's handler has returned, that is once `EventConsumer` has committed its
-/// transaction (before the broker ack goes out).
+/// transaction (before the broker ack goes out), and those transactions.
 struct CountingTransport: EventTransport {
     let base: any EventTransport
     let published = EventCounter(name: "published by the relay")
     let applied = EventCounter(name: "applied by the consumer")
+    let batches = EventCounter(name: "committed batches")
 
     var description: String { base.description }
 
@@ -329,10 +341,20 @@ struct CountingTransport: EventTransport {
     }
 
     func consume(consumer: String, types: Set<String>, handler: @escaping @Sendable (CloudEvent) async throws -> Void) async throws {
-        let applied = self.applied
+        let (applied, batches) = (self.applied, self.batches)
         try await base.consume(consumer: consumer, types: types) { event in
             try await handler(event)
             applied.add(1)
+            batches.add(1)
+        }
+    }
+
+    func consumeBatches(consumer: String, types: Set<String>, handler: @escaping @Sendable ([CloudEvent]) async throws -> Void) async throws {
+        let (applied, batches) = (self.applied, self.batches)
+        try await base.consumeBatches(consumer: consumer, types: types) { events in
+            try await handler(events)
+            applied.add(events.count)
+            batches.add(1)
         }
     }
 
@@ -358,6 +380,11 @@ struct EventsBenchmarkResult: Encodable, Sendable {
     var perTransaction: Int
     var producers: Int
     var consumers: Int
+    var prefetch: Int
+    /// The consumer's most events per transaction.
+    var maxBatch: Int
+    /// Measured events per committed consumer transaction.
+    var meanBatch: Double
     var insertSeconds: Double
     var relaySeconds: Double
     var seconds: Double
@@ -366,9 +393,11 @@ struct EventsBenchmarkResult: Encodable, Sendable {
     var eventsPerSecond: Double
 
     enum CodingKeys: String, CodingKey {
-        case database, events, producers, consumers, seconds
+        case database, events, producers, consumers, prefetch, seconds
         case eventBytes = "event_bytes"
         case perTransaction = "per_transaction"
+        case maxBatch = "max_batch"
+        case meanBatch = "mean_batch"
         case insertSeconds = "insert_seconds"
         case relaySeconds = "relay_seconds"
         case insertsPerSecond = "inserts_per_s"

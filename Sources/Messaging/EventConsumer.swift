@@ -1,9 +1,15 @@
 import Logging
+import Metrics
 import ServiceLifecycle
 import Storage
 
-/// Runs one service's event subscriptions: takes events from the transport and applies each in a
-/// database transaction that also claims it in the inbox, so a redelivery has no second effect.
+/// Runs one service's event subscriptions: takes events from the transport in batches and
+/// applies each batch in one database transaction that also claims its events in the inbox, so
+/// a redelivery has no second effect.
+///
+/// Metrics: `emporium_events_consumed_batch_size` (a histogram of the events per committed
+/// transaction, by `consumer`) and `emporium_events_consumed_total` (events applied, counting
+/// each once; redeliveries the inbox skipped are not counted).
 public struct EventConsumer: Service {
     /// The consuming service; also the consumer (queue) name.
     public let consumer: String
@@ -11,21 +17,40 @@ public struct EventConsumer: Service {
     private let transport: any EventTransport
     private let subscriptions: [EventSubscription]
     private let logger: Logger
+    private let batchSize: Recorder
+    private let consumed: Counter
 
-    public init(consumer: String, database: any Database, transport: any EventTransport, subscriptions: [EventSubscription], logger: Logger) {
+    /// - Parameters:
+    ///   - consumer: The consuming service; also the consumer (queue) name.
+    ///   - database: The service's database, holding its inbox.
+    ///   - transport: Where events come from.
+    ///   - subscriptions: The handlers, each for some event types.
+    ///   - metrics: Where the consumer's metrics go (by default the process's `MetricsSystem`).
+    ///   - logger: For the consumer's messages.
+    public init(
+        consumer: String,
+        database: any Database,
+        transport: any EventTransport,
+        subscriptions: [EventSubscription],
+        metrics: any MetricsFactory = MetricsSystem.factory,
+        logger: Logger
+    ) {
         self.consumer = consumer
         self.database = database
         self.transport = transport
         self.subscriptions = subscriptions
         self.logger = logger
+        let dimensions = [("consumer", consumer)]
+        self.batchSize = Recorder(label: "emporium_events_consumed_batch_size", dimensions: dimensions, aggregate: true, factory: metrics)
+        self.consumed = Counter(label: "emporium_events_consumed_total", dimensions: dimensions, factory: metrics)
     }
 
     /// Every event type the consumer handles.
     public var types: Set<String> { subscriptions.reduce(into: []) { $0.formUnion($1.types) } }
 
     public func run() async throws {
-        try await transport.consume(consumer: consumer, types: types) { event in
-            try await self.handle(event)
+        try await transport.consumeBatches(consumer: consumer, types: types) { events in
+            try await self.apply(events)
         }
     }
 
@@ -33,14 +58,33 @@ public struct EventConsumer: Service {
     /// - Returns: false when it had been handled before (nothing was done).
     @discardableResult
     public func handle(_ event: CloudEvent) async throws -> Bool {
-        let handlers = subscriptions.filter { $0.types.contains(event.type) }
-        return try await database.transaction { sql in
-            guard try await Inbox.claim(event, consumer: consumer, sql) else { return false }
-            for subscription in handlers {
-                try await subscription.handle(event, sql)
+        try await apply([event]) == 1
+    }
+
+    /// Applies `events` all or nothing, in one transaction: claims them in the inbox with one
+    /// statement, then runs the handlers of the events claimed now, in order, then commits.
+    /// Events handled before (redeliveries) and repeated ids are skipped. When a handler throws,
+    /// the whole transaction rolls back, inbox claims included.
+    /// - Returns: How many events were applied now.
+    @discardableResult
+    public func apply(_ events: [CloudEvent]) async throws -> Int {
+        guard !events.isEmpty else { return 0 }
+        let subscriptions = self.subscriptions
+        let consumer = self.consumer
+        let applied = try await database.transaction { sql in
+            var claimed = try await Inbox.claim(events, consumer: consumer, sql)
+            var applied = 0
+            for event in events where claimed.remove(event.id) != nil {
+                for subscription in subscriptions where subscription.types.contains(event.type) {
+                    try await subscription.handle(event, sql)
+                }
+                applied += 1
             }
-            return true
+            return applied
         }
+        batchSize.record(events.count)
+        if applied > 0 { consumed.increment(by: applied) }
+        return applied
     }
 }
 

@@ -12,13 +12,33 @@ public protocol EventTransport: Sendable {
     /// - Throws: when the transport cannot take them now; the relay retries later.
     func publish(_ events: [CloudEvent]) async throws
 
-    /// Delivers events whose type is in `types` to `handler` until the task is cancelled or
-    /// shutdown is requested. A handler that throws gets the event again, up to the transport's
-    /// delivery limit; then the event is dead-lettered. An undecodable message is dead-lettered at once.
+    /// Delivers events whose type is in `types` to `handler`, one at a time, until the task is
+    /// cancelled or shutdown is requested. A handler that throws gets the event again, up to the
+    /// transport's delivery limit; then the event is dead-lettered. An undecodable message is
+    /// dead-lettered at once.
     func consume(
         consumer: String,
         types: Set<String>,
         handler: @escaping @Sendable (CloudEvent) async throws -> Void
+    ) async throws
+
+    /// Delivers events whose type is in `types` to `handler` in batches, until the task is
+    /// cancelled or shutdown is requested.
+    ///
+    /// A batch is the next event plus the events already received after it, up to the
+    /// transport's maximum, in delivery order; the transport never waits to fill a batch. The
+    /// handler applies a batch all or nothing (one database transaction). When it throws, the
+    /// transport applies that batch's events one at a time instead, calling `handler` with one
+    /// event each, under the rules of ``consume(consumer:types:handler:)``: an event whose
+    /// handler throws is delivered again, up to the delivery limit, then dead-lettered, while
+    /// the others of the batch go through. An undecodable message is dead-lettered at once.
+    ///
+    /// The default implementation delivers one event at a time through
+    /// ``consume(consumer:types:handler:)``.
+    func consumeBatches(
+        consumer: String,
+        types: Set<String>,
+        handler: @escaping @Sendable ([CloudEvent]) async throws -> Void
     ) async throws
 
     /// Delivers events whose type is in `types` to `handler` in *this process*, whatever other
@@ -36,6 +56,19 @@ public protocol EventTransport: Sendable {
 
     /// Runs the transport's connection until shutdown (a no-op for the in-process bus).
     func run() async throws
+}
+
+extension EventTransport {
+    /// One event at a time, for transports without batches.
+    public func consumeBatches(
+        consumer: String,
+        types: Set<String>,
+        handler: @escaping @Sendable ([CloudEvent]) async throws -> Void
+    ) async throws {
+        try await consume(consumer: consumer, types: types) { event in
+            try await handler([event])
+        }
+    }
 }
 
 /// A consumer's event handler: runs inside the consumer's database transaction, with the inbox.

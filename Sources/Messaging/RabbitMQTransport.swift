@@ -11,6 +11,10 @@ import Synchronization
 /// type, one durable quorum queue per consuming service (`emporium.<service>`) with a dead-letter
 /// queue after ``maxDeliveries`` failed deliveries. Publishes are persistent and confirmed.
 ///
+/// A consumer takes deliveries in batches (``consumeBatches(consumer:types:handler:)``): the
+/// next delivery plus those already received, up to ``maxBatch``, acknowledged together with one
+/// `basic.ack` (multiple) once the batch is applied.
+///
 /// The process starts whether or not the broker answers: ``run()`` keeps trying to connect with
 /// backoff (logging why, naming the broker), `/health/ready` reports the broker as down meanwhile,
 /// and the outboxes keep filling. Once connected, the AMQP client reconnects by itself and
@@ -23,6 +27,8 @@ public final class RabbitMQTransport: EventTransport {
     private let configuration: AMQPConfiguration
     private let maxDeliveries: Int
     private let prefetch: UInt16
+    /// The most events a consumer's batch holds.
+    public let maxBatch: Int
     private let logger: Logger
 
     private struct State {
@@ -38,14 +44,19 @@ public final class RabbitMQTransport: EventTransport {
     ///   - url: `amqp://user:password@host:port/vhost`.
     ///   - maxDeliveries: Deliveries of a message before it goes to the consumer's dead-letter queue.
     ///   - prefetch: Unacknowledged deliveries a consumer may hold.
+    ///   - maxBatch: The most events a consumer applies in one batch; by default `prefetch`
+    ///     (64 when `prefetch` is 0, unlimited); never more than a non-zero `prefetch`, and 1
+    ///     applies events one at a time.
     /// - Throws: `AMQPError.invalidURL` for a malformed URL.
-    public init(url: String, maxDeliveries: Int = 5, prefetch: UInt16 = 64, logger: Logger) throws {
+    public init(url: String, maxDeliveries: Int = 5, prefetch: UInt16 = 64, maxBatch: Int? = nil, logger: Logger) throws {
         var configuration = try AMQPConfiguration(url: url)
         configuration.connectionName = "emporium"
         self.configuration = configuration
         self.description = "amqp://\(configuration.user)@\(configuration.brokerAddress)"
         self.maxDeliveries = maxDeliveries
         self.prefetch = prefetch
+        let limit = prefetch > 0 ? Int(prefetch) : Int.max
+        self.maxBatch = Swift.max(1, Swift.min(maxBatch ?? (prefetch > 0 ? Int(prefetch) : 64), limit))
         var logger = logger
         logger[metadataKey: "broker"] = .string(configuration.brokerAddress)
         self.logger = logger
@@ -166,15 +177,25 @@ public final class RabbitMQTransport: EventTransport {
     public static func deadLetterQueue(of consumer: String) -> String { "\(queue(of: consumer)).dlq" }
 
     public func consume(consumer: String, types: Set<String>, handler: @escaping @Sendable (CloudEvent) async throws -> Void) async throws {
-        await keepConsuming("event consumer", consumer: consumer) { channel in
+        await consumeQueue(consumer: consumer, types: types, maxBatch: 1) { events in
+            for event in events { try await handler(event) }
+        }
+    }
+
+    public func consumeBatches(consumer: String, types: Set<String>, handler: @escaping @Sendable ([CloudEvent]) async throws -> Void) async throws {
+        await consumeQueue(consumer: consumer, types: types, maxBatch: maxBatch, handler)
+    }
+
+    private func consumeQueue(consumer: String, types: Set<String>, maxBatch: Int, _ handler: @escaping @Sendable ([CloudEvent]) async throws -> Void) async {
+        await keepConsuming("event consumer", consumer: consumer, maxBatch: maxBatch) { channel in
             try await self.declareQueues(on: channel, consumer: consumer, types: types)
-        } handle: { delivery in
-            try await self.handle(delivery, consumer: consumer, handler)
+        } handle: { deliveries in
+            try await self.handle(deliveries, consumer: consumer, handler)
         }
     }
 
     public func consumeBroadcast(consumer: String, types: Set<String>, handler: @escaping @Sendable (CloudEvent) async -> Void) async throws {
-        await keepConsuming("broadcast consumer", consumer: consumer) { channel in
+        await keepConsuming("broadcast consumer", consumer: consumer, maxBatch: 1) { channel in
             // A queue of this process only: exclusive to its connection, gone with it.
             let queue = "\(Self.queue(of: consumer)).instance.\(UUID.v7().lowercased)"
             try await channel.declareQueue(queue, durable: false, exclusive: true, autoDelete: true)
@@ -183,25 +204,28 @@ public final class RabbitMQTransport: EventTransport {
             }
             try await channel.setPrefetch(count: self.prefetch)
             return try await channel.consume(queue: queue, exclusive: true)
-        } handle: { delivery in
-            if let event = try? CloudEvent.decode(Data(buffer: delivery.body)) {
-                await handler(event)
-            } else {
-                self.logger.error("undecodable broadcast message dropped", metadata: ["consumer": "\(consumer)", "routing_key": "\(delivery.routingKey)"])
+        } handle: { deliveries in
+            for delivery in deliveries {
+                if let event = try? CloudEvent.decode(Data(buffer: delivery.body)) {
+                    await handler(event)
+                } else {
+                    self.logger.error("undecodable broadcast message dropped", metadata: ["consumer": "\(consumer)", "routing_key": "\(delivery.routingKey)"])
+                }
+                try await delivery.ack()
             }
-            try await delivery.ack()
         }
     }
 
     /// Consumes until shutdown: on a fresh channel, `subscribe` declares what it needs and starts
-    /// consuming, and each delivery goes to `handle`. When the channel or connection fails, the
-    /// channel is closed (its unacknowledged deliveries go back to the queue) and it starts over
-    /// after a backoff.
+    /// consuming, and each batch of up to `maxBatch` deliveries goes to `handle`. When the channel
+    /// or connection fails, the channel is closed (its unacknowledged deliveries go back to the
+    /// queue) and it starts over after a backoff.
     private func keepConsuming(
         _ role: String,
         consumer: String,
+        maxBatch: Int,
         subscribe: @escaping @Sendable (AMQPChannel) async throws -> AMQPConsumer,
-        handle: @escaping @Sendable (AMQPDelivery) async throws -> Void
+        handle: @escaping @Sendable ([AMQPDelivery]) async throws -> Void
     ) async {
         try? await cancelWhenGracefulShutdown {
             var backoff = Backoff()
@@ -211,8 +235,9 @@ public final class RabbitMQTransport: EventTransport {
                     do {
                         let deliveries = try await subscribe(channel)
                         backoff.reset()
-                        for try await delivery in deliveries {
-                            try await handle(delivery)
+                        var iterator = deliveries.makeAsyncIterator()
+                        while let batch = try await iterator.nextBatch(max: maxBatch) {
+                            try await handle(batch)
                         }
                     } catch {
                         try? await channel.close()
@@ -244,17 +269,51 @@ public final class RabbitMQTransport: EventTransport {
         return try await channel.consume(queue: topology.queue)
     }
 
-    private func handle(_ delivery: AMQPDelivery, consumer: String, _ handler: @Sendable (CloudEvent) async throws -> Void) async throws {
-        let event: CloudEvent
-        do {
-            event = try CloudEvent.decode(Data(buffer: delivery.body))
-        } catch {
-            logger.error("undecodable message dead-lettered", metadata: ["consumer": "\(consumer)", "routing_key": "\(delivery.routingKey)", "error": "\(error)"])
-            try await delivery.nack(requeue: false)
-            return
+    /// Applies a batch of deliveries: undecodable ones are dead-lettered at once; the others go
+    /// to `handler` together and are acknowledged with one `basic.ack` (multiple). When the
+    /// batch fails, each event goes to `handler` on its own instead (``handle(_:_:consumer:_:)``).
+    private func handle(_ deliveries: [AMQPDelivery], consumer: String, _ handler: @Sendable ([CloudEvent]) async throws -> Void) async throws {
+        var batch: [(delivery: AMQPDelivery, event: CloudEvent)] = []
+        batch.reserveCapacity(deliveries.count)
+        for delivery in deliveries {
+            do {
+                batch.append((delivery, try CloudEvent.decode(Data(buffer: delivery.body))))
+            } catch {
+                logger.error("undecodable message dead-lettered", metadata: ["consumer": "\(consumer)", "routing_key": "\(delivery.routingKey)", "error": "\(error)"])
+                try await delivery.nack(requeue: false)
+            }
         }
+        guard let last = batch.last else { return }
+        if batch.count > 1 {
+            let applied: Bool
+            do {
+                try await handler(batch.map(\.event))
+                applied = true
+            } catch {
+                if Task.isCancelled { throw CancellationError() }
+                logger.warning(
+                    "event batch failed; applying its events one at a time",
+                    metadata: ["consumer": "\(consumer)", "events": "\(batch.count)", "error": "\(error)"]
+                )
+                applied = false
+            }
+            if applied {
+                // Every earlier delivery on this channel is settled: this acknowledges the batch.
+                try last.delivery.ack(multiple: true)
+                return
+            }
+        }
+        for (delivery, event) in batch {
+            try await handle(delivery, event, consumer: consumer, handler)
+        }
+    }
+
+    /// Applies one event: acknowledged when `handler` returns; when it throws, handed back to
+    /// the broker after a pause that grows with its deliveries, so the broker redelivers it
+    /// (and dead-letters it after ``maxDeliveries``).
+    private func handle(_ delivery: AMQPDelivery, _ event: CloudEvent, consumer: String, _ handler: @Sendable ([CloudEvent]) async throws -> Void) async throws {
         do {
-            try await handler(event)
+            try await handler([event])
         } catch {
             logger.warning(
                 "event handler failed; the broker will redeliver",

@@ -111,6 +111,67 @@ struct ConsumeTests {
         }
     }
 
+    @Test("nextBatch takes what has arrived without waiting for more; one multiple ack settles the batch")
+    func batches() async throws {
+        try await withBroker { connection in
+            let queue = uniqueName("batch")
+            let channel = try await connection.openChannel()
+            try await channel.declareQueue(queue, durable: false, autoDelete: false)
+            try await channel.enablePublisherConfirms()
+            for i in 0..<10 { try await channel.publish("\(i)", routingKey: queue) }
+
+            let consumer = try await channel.consume(queue: queue)
+            // Let every delivery reach the client: the queue has none ready, then a moment more.
+            try await withTimeout("deliveries") {
+                while try await channel.inspectQueue(queue).messageCount > 0 { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            let box = BatchIteratorBox(consumer.makeAsyncIterator())
+            let first = try #require(try await withTimeout("first batch") { try await box.nextBatch(max: 4) })
+            #expect(first.map(\.bodyString) == ["0", "1", "2", "3"], "up to max, in order")
+            let rest = try #require(try await withTimeout("second batch") { try await box.nextBatch(max: 100) })
+            #expect(rest.map(\.bodyString) == ["4", "5", "6", "7", "8", "9"], "what was buffered, without waiting for 100")
+
+            // One more message arrives later: a batch of one, not a wait for more.
+            let late = Task { try await box.nextBatch(max: 100) }
+            try await Task.sleep(for: .milliseconds(100))
+            try await channel.publish("late", routingKey: queue)
+            let lateBatch = try #require(try await withTimeout("late batch") { try await late.value })
+            #expect(lateBatch.map(\.bodyString) == ["late"])
+
+            try lateBatch[0].ack(multiple: true)
+            try await consumer.cancel()
+            #expect(try await withTimeout("end") { try await box.nextBatch(max: 100) } == nil, "nil once cancelled")
+            try await channel.close()
+            let check = try await connection.openChannel()
+            #expect(try await check.inspectQueue(queue).messageCount == 0, "the one ack settled all eleven")
+            try await check.deleteQueue(queue)
+        }
+    }
+
+    @Test("cancelling the task waiting in nextBatch cancels the consumer on the broker")
+    func cancelWhileWaitingForABatch() async throws {
+        try await withBroker { connection in
+            let queue = uniqueName("batch.cancel")
+            let channel = try await connection.openChannel()
+            try await channel.declareQueue(queue, durable: false, autoDelete: false)
+            let consumer = try await channel.consume(queue: queue)
+            let waiting = Task {
+                var iterator = consumer.makeAsyncIterator()
+                return try await iterator.nextBatch(max: 10)
+            }
+            // Inspected on another channel: the consumer's channel sends basic.cancel by itself.
+            let inspector = try await connection.openChannel()
+            #expect(try await withTimeout("consumer registered") { try await inspector.inspectQueue(queue).consumerCount } == 1)
+            waiting.cancel()
+            #expect(try await withTimeout("cancelled wait") { try await waiting.value } == nil)
+            try await withTimeout("broker consumer cancelled") {
+                while try await inspector.inspectQueue(queue).consumerCount > 0 { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            try await inspector.deleteQueue(queue)
+        }
+    }
+
     @Test("basic.get fetches one message, or nil from an empty queue")
     func get() async throws {
         try await withBroker { connection in
@@ -129,3 +190,10 @@ struct ConsumeTests {
     }
 }
 
+/// Moves a consumer iterator into `@Sendable` closures (used by one task at a time).
+final class BatchIteratorBox: @unchecked Sendable {
+    // Safe: the tests call it from one task at a time (each call awaited before the next).
+    private var iterator: AMQPConsumer.AsyncIterator
+    init(_ iterator: AMQPConsumer.AsyncIterator) { self.iterator = iterator }
+    func nextBatch(max: Int) async throws -> [AMQPDelivery]? { try await iterator.nextBatch(max: max) }
+}

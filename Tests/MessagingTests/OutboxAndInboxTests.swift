@@ -93,7 +93,9 @@ struct OutboxAndInboxTests {
                 #expect(try await eventually { try await fixture.drained(database, effects: 19) })
             }
             #expect(try await fixture.effects(database) == (0..<20).filter { $0 != 5 }.map(String.init))
-            #expect(attempts.count == 3)
+            // Three attempts on its own, plus one as part of a batch when the relay handed it
+            // over together with other events (the batch failed, then each went alone).
+            #expect((3...4).contains(attempts.count), "\(attempts.count) attempts")
             #expect(transport.deadLetters(of: fixture.consumer).map(\.subject) == ["5"])
             #expect(try await fixture.unsent(database) == 0)
         }

@@ -159,7 +159,9 @@ struct RabbitMQTransportTests {
                     #expect(try await eventually { try await fixture.effectCounts(database).rows >= 29 })
                     #expect(try await eventually { try await Self.messageCount(RabbitMQTransport.deadLetterQueue(of: fixture.consumer)) == 1 })
                 }
-                #expect(poisonAttempts.count == 3)
+                // One attempt on its own per delivery (3), plus one per delivery in which it
+                // came in a batch with other events (the batch failed, then each went alone).
+                #expect((3...6).contains(poisonAttempts.count), "\(poisonAttempts.count) attempts")
                 #expect(Set(try await fixture.effects(database)) == Set((0..<30).filter { $0 != 3 }.map(String.init)))
                 #expect(try await fixture.effectCounts(database).rows == 29)
             }

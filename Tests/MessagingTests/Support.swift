@@ -6,6 +6,7 @@ import Metrics
 import ServiceLifecycle
 import SQLKit
 import Storage
+import Synchronization
 import Testing
 
 /// The RabbitMQ the test script started (`EMPORIUM_TEST_AMQP_URL`, `EMPORIUM_TEST_RABBITMQCTL`).
@@ -88,8 +89,11 @@ struct EventFixture: Sendable {
         }
     }
 
-    func eventConsumer(_ database: any Database, _ transport: any EventTransport, fail: @escaping @Sendable (CloudEvent) -> Bool = { _ in false }) -> EventConsumer {
-        EventConsumer(consumer: consumer, database: database, transport: transport, subscriptions: [subscription(fail: fail)], logger: quietLogger)
+    func eventConsumer(
+        _ database: any Database, _ transport: any EventTransport, metrics: any MetricsFactory = NOOPMetricsHandler.instance,
+        fail: @escaping @Sendable (CloudEvent) -> Bool = { _ in false }
+    ) -> EventConsumer {
+        EventConsumer(consumer: consumer, database: database, transport: transport, subscriptions: [subscription(fail: fail)], metrics: metrics, logger: quietLogger)
     }
 
     func relay(_ database: any Database, _ transport: any EventTransport) -> OutboxRelay {
@@ -168,3 +172,109 @@ let quietLogger: Logger = {
     logger.logLevel = ProcessInfo.processInfo.environment["MESSAGING_TEST_LOG"].flatMap { Logger.Level(rawValue: $0) } ?? .critical
     return logger
 }()
+
+/// Metrics kept in memory: what a recorder recorded and what a counter counted, by label and
+/// the `consumer` dimension.
+final class RecordingMetrics: MetricsFactory {
+    private final class Store: Sendable {
+        let values = Mutex<[String: [Double]]>([:])
+    }
+    private let store = Store()
+
+    /// Everything recorded under `label` for `consumer`, oldest first (a counter's increments).
+    func values(_ label: String, consumer: String) -> [Double] {
+        store.values.withLock { $0[Self.key(label, [("consumer", consumer)])] ?? [] }
+    }
+
+    private static func key(_ label: String, _ dimensions: [(String, String)]) -> String {
+        ([label] + dimensions.filter { $0.0 == "consumer" }.map { "\($0.0)=\($0.1)" }).joined(separator: ",")
+    }
+
+    private func handler(_ label: String, _ dimensions: [(String, String)]) -> Handler {
+        Handler(key: Self.key(label, dimensions), store: store)
+    }
+
+    func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler { handler(label, dimensions) }
+    func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> any RecorderHandler { handler(label, dimensions) }
+    func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler { handler(label, dimensions) }
+    func destroyCounter(_ handler: any CounterHandler) {}
+    func destroyRecorder(_ handler: any RecorderHandler) {}
+    func destroyTimer(_ handler: any TimerHandler) {}
+
+    private final class Handler: CounterHandler, RecorderHandler, TimerHandler {
+        let key: String
+        let store: Store
+
+        init(key: String, store: Store) {
+            self.key = key
+            self.store = store
+        }
+
+        func increment(by amount: Int64) { append(Double(amount)) }
+        func reset() {}
+        func record(_ value: Int64) { append(Double(value)) }
+        func record(_ value: Double) { append(value) }
+        func recordNanoseconds(_ duration: Int64) { append(Double(duration)) }
+        private func append(_ value: Double) { store.values.withLock { $0[key, default: []].append(value) } }
+    }
+}
+
+/// A transport that logs each batch its consumers' handler is called with (the subjects, in
+/// order) and whether the handler returned, then forwards to `base`.
+struct BatchLoggingTransport: EventTransport {
+    struct Call: Sendable {
+        var subjects: [String]
+        var succeeded: Bool
+    }
+
+    let base: any EventTransport
+    private final class Log: Sendable {
+        let calls = Mutex<[Call]>([])
+    }
+    private let log = Log()
+
+    init(_ base: any EventTransport) {
+        self.base = base
+    }
+
+    /// Every call so far, oldest first.
+    var calls: [Call] { log.calls.withLock { $0 } }
+
+    var description: String { base.description }
+
+    func publish(_ events: [CloudEvent]) async throws {
+        try await base.publish(events)
+    }
+
+    func consume(consumer: String, types: Set<String>, handler: @escaping @Sendable (CloudEvent) async throws -> Void) async throws {
+        try await consumeBatches(consumer: consumer, types: types) { events in
+            for event in events { try await handler(event) }
+        }
+    }
+
+    func consumeBatches(consumer: String, types: Set<String>, handler: @escaping @Sendable ([CloudEvent]) async throws -> Void) async throws {
+        let log = self.log
+        try await base.consumeBatches(consumer: consumer, types: types) { events in
+            let subjects = events.map { $0.subject ?? "" }
+            do {
+                try await handler(events)
+            } catch {
+                log.calls.withLock { $0.append(Call(subjects: subjects, succeeded: false)) }
+                throw error
+            }
+            log.calls.withLock { $0.append(Call(subjects: subjects, succeeded: true)) }
+        }
+    }
+
+    func consumeBroadcast(consumer: String, types: Set<String>, handler: @escaping @Sendable (CloudEvent) async -> Void) async throws {
+        try await base.consumeBroadcast(consumer: consumer, types: types, handler: handler)
+    }
+
+    func checkReady() async throws {
+        try await base.checkReady()
+    }
+
+    func run() async throws {
+        try await base.run()
+    }
+}

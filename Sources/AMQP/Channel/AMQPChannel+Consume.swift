@@ -7,7 +7,7 @@ struct ConsumerRecord {
     var queue: String
     var exclusive: Bool
     var arguments: AMQPTable
-    var continuation: AsyncThrowingStream<AMQPDelivery, any Error>.Continuation
+    var buffer: DeliveryBuffer
 }
 
 /// Consuming, fetching and acknowledging.
@@ -39,24 +39,23 @@ extension AMQPChannel {
         guard self.consumers[tag] == nil else {
             throw AMQPError.invalidArgument("consumer tag '\(tag)' is already in use on channel \(self.id)")
         }
-        let (stream, continuation) = AsyncThrowingStream.makeStream(of: AMQPDelivery.self, throwing: (any Error).self)
+        let buffer = DeliveryBuffer { [weak self] in
+            // The consuming task went away: stop deliveries to it.
+            guard let self else { return }
+            Task { try? await self.cancel(consumerTag: tag) }
+        }
         // Registered before basic.consume-ok so that no delivery finds it missing.
-        self.consumers[tag] = ConsumerRecord(tag: tag, queue: queue, exclusive: exclusive, arguments: arguments, continuation: continuation)
+        self.consumers[tag] = ConsumerRecord(tag: tag, queue: queue, exclusive: exclusive, arguments: arguments, buffer: buffer)
         do {
             _ = try await self.call(
                 .basicConsume(queue: queue, consumerTag: tag, noLocal: false, noAck: false, exclusive: exclusive, noWait: false, arguments: arguments),
                 operation: "basic.consume '\(queue)'")
         } catch {
             self.consumers[tag] = nil
-            continuation.finish(throwing: error)
+            buffer.finish(throwing: error)
             throw error
         }
-        continuation.onTermination = { [weak self] termination in
-            guard case .cancelled = termination, let self else { return }
-            // The consuming task went away: stop deliveries to it.
-            Task { try? await self.cancel(consumerTag: tag) }
-        }
-        return AMQPConsumer(consumerTag: tag, channel: self, stream: stream)
+        return AMQPConsumer(consumerTag: tag, channel: self, buffer: buffer)
     }
 
     /// Stops a consumer (basic.cancel); its sequence ends after the broker confirms.
@@ -112,11 +111,7 @@ extension AMQPChannel {
         let records = self.consumers.values
         self.consumers = [:]
         for record in records {
-            if let error {
-                record.continuation.finish(throwing: error)
-            } else {
-                record.continuation.finish()
-            }
+            record.buffer.finish(throwing: error)
         }
     }
 }

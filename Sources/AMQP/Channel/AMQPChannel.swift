@@ -299,12 +299,12 @@ public actor AMQPChannel {
             // The broker cancelled the consumer (its queue was deleted, or it failed over).
             self.logger.warning("broker cancelled consumer", metadata: ["amqp.consumer_tag": "\(consumerTag)"])
             if let record = self.consumers.removeValue(forKey: consumerTag) {
-                record.continuation.finish(throwing: AMQPError.channelClosed(
+                record.buffer.finish(throwing: AMQPError.channelClosed(
                     code: AMQPReplyCode.notFound, text: "consumer \(consumerTag) was cancelled by the broker", method: nil))
             }
         case .basicCancelOk(let consumerTag):
             if let record = self.consumers.removeValue(forKey: consumerTag) {
-                record.continuation.finish()
+                record.buffer.finish()
             }
             try self.completeRPC(with: .method(method), id: method.id)
         case .channelClose(let code, let text, let classID, let methodID):
@@ -327,12 +327,12 @@ public actor AMQPChannel {
         let properties = content.properties ?? AMQPProperties()
         switch content.kind {
         case .delivery(let consumerTag, let deliveryTag, let redelivered):
-            if let record = self.consumers[consumerTag] {
-                record.continuation.yield(
-                    AMQPDelivery(
-                        body: body, properties: properties, exchange: content.exchange, routingKey: content.routingKey,
-                        deliveryTag: deliveryTag, redelivered: redelivered, consumerTag: consumerTag,
-                        channel: self, epoch: self.epoch))
+            let delivery = AMQPDelivery(
+                body: body, properties: properties, exchange: content.exchange, routingKey: content.routingKey,
+                deliveryTag: deliveryTag, redelivered: redelivered, consumerTag: consumerTag,
+                channel: self, epoch: self.epoch)
+            if let record = self.consumers[consumerTag], record.buffer.append(delivery) {
+                // Buffered for the consuming task.
             } else {
                 // A delivery for a consumer being cancelled: give it back to the queue.
                 try? self.sendMethod(.basicReject(deliveryTag: deliveryTag, requeue: true))
