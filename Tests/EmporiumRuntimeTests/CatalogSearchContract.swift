@@ -205,9 +205,18 @@ enum CatalogSearchContract {
 
             // Reindexing from the write model gives the same documents.
             let snapshot = { @Sendable () async throws -> [String] in
-                try await #require(platform.databases["catalog"]).withConnection { sql in
+                let database = try #require(platform.databases["catalog"])
+                return try await database.withConnection { sql in
                     let documents = try await sql.raw("SELECT product_id, version, document FROM product_search ORDER BY product_id").all().map {
                         "\(try $0.decode(column: "product_id", as: String.self)) \(try $0.decode(column: "version", as: Int64.self)) \(try $0.decode(column: "document", as: String.self))"
+                    }
+                    if database.kind == .postgres {
+                        let arrays = try await sql.raw(
+                            "SELECT product_id, category_ids::text AS c, attribute_pairs::text AS a FROM product_search ORDER BY product_id"
+                        ).all().map {
+                            "\(try $0.decode(column: "product_id", as: String.self)) in \(try $0.decode(column: "c", as: String.self)) =\(try $0.decode(column: "a", as: String.self))"
+                        }
+                        return documents + arrays
                     }
                     let categories = try await sql.raw("SELECT category_id, product_id FROM product_search_categories ORDER BY product_id, category_id").all().map {
                         "\(try $0.decode(column: "product_id", as: String.self)) in \(try $0.decode(column: "category_id", as: String.self))"
@@ -222,7 +231,10 @@ enum CatalogSearchContract {
             let catalog = try #require(platform.services.lazy.compactMap { $0 as? CatalogService }.first)
             let indexed = try await catalog.reindexSearch()
             #expect(try await snapshot() == incremental, "reindex equals the incremental model")
-            #expect(indexed == incremental.filter { $0.hasSuffix("}") }.count, "one document per active product")
+            let documents = try await #require(platform.databases["catalog"]).withConnection { sql in
+                try await sql.raw("SELECT COUNT(*) AS n FROM product_search").first()?.decode(column: "n", as: Int.self)
+            }
+            #expect(indexed == documents, "one document per active product")
             #expect(try await search("q=vicuna") == [deluxe], "text search works after a reindex")
         }
     }

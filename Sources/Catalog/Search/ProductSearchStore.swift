@@ -37,9 +37,9 @@ struct ProductSearchStore: Sendable {
 
     /// Removes a product from the read model.
     func remove(productID: String, _ sql: any SQLDatabase) async throws {
-        try await sql.raw("DELETE FROM product_search_categories WHERE product_id = \(bind: productID)").run()
-        try await sql.raw("DELETE FROM product_search_attributes WHERE product_id = \(bind: productID)").run()
         if database.kind == .sqlite {
+            try await sql.raw("DELETE FROM product_search_categories WHERE product_id = \(bind: productID)").run()
+            try await sql.raw("DELETE FROM product_search_attributes WHERE product_id = \(bind: productID)").run()
             try await sql.raw(
                 "DELETE FROM product_search_fts WHERE rowid IN (SELECT doc_id FROM product_search WHERE product_id = \(bind: productID))"
             ).run()
@@ -68,13 +68,15 @@ struct ProductSearchStore: Sendable {
                 \(bind: document.currency), \(bind: document.createdAt), \(bind: document.document)
                 """
             return postgres
-                ? "(" + values + ", setweight(to_tsvector('english', \(bind: document.name)), 'A') || setweight(to_tsvector('english', \(bind: document.description)), 'B'))"
+                ? "(" + values + ", setweight(to_tsvector('english', \(bind: document.name)), 'A') || setweight(to_tsvector('english', \(bind: document.description)), 'B'), "
+                    + "\(bind: document.categoryPath), \(bind: document.attributes.map(Self.pairKey).sorted()))"
                 : "(" + values + ")"
         }
         try await sql.raw(
             "INSERT INTO product_search (product_id, version, name, name_folded, description, category_id, min_price, max_price, currency, created_at, document"
-                + (postgres ? ", search_vector) VALUES " : ") VALUES ") + rows.joined(separator: ", ")
+                + (postgres ? ", search_vector, category_ids, attribute_pairs) VALUES " : ") VALUES ") + rows.joined(separator: ", ")
         ).run()
+        guard !postgres else { return }
         let categories: [SQLQueryString] = documents.flatMap { document in
             document.categoryPath.map { "(\(bind: $0), \(bind: document.productID))" as SQLQueryString }
         }
@@ -89,11 +91,9 @@ struct ProductSearchStore: Sendable {
         for chunk in attributes.chunked(1000) {
             try await sql.raw("INSERT INTO product_search_attributes (name, value, product_id) VALUES " + chunk.joined(separator: ", ")).run()
         }
-        if !postgres {
-            try await sql.raw(
-                "INSERT INTO product_search_fts (rowid, name, description) SELECT doc_id, name, description FROM product_search WHERE product_id IN (\(binds: documents.map(\.productID)))"
-            ).run()
-        }
+        try await sql.raw(
+            "INSERT INTO product_search_fts (rowid, name, description) SELECT doc_id, name, description FROM product_search WHERE product_id IN (\(binds: documents.map(\.productID)))"
+        ).run()
     }
 
     // MARK: Searching
@@ -153,13 +153,26 @@ struct ProductSearchStore: Sendable {
             facets.categories = try await sql.raw(
                 "SELECT s.category_id, COUNT(*) AS n " + from + " GROUP BY s.category_id ORDER BY n DESC, s.category_id"
             ).all().map { .init(id: try $0.decode(column: "category_id", as: String.self), count: try $0.decode(column: "n", as: Int.self)) }
-            for row in try await sql.raw(
-                "SELECT a.name, a.value, COUNT(*) AS n FROM product_search_attributes a WHERE a.product_id IN (SELECT s.product_id "
-                    + from + ") GROUP BY a.name, a.value ORDER BY a.name, n DESC, a.value"
-            ).all() {
-                facets.attributes[try row.decode(column: "name", as: String.self), default: []].append(
-                    .init(value: try row.decode(column: "value", as: String.self), count: try row.decode(column: "n", as: Int.self))
-                )
+            switch database.kind {
+            case .postgres:
+                for row in try await sql.raw(
+                    "SELECT pair, COUNT(*) AS n FROM (SELECT unnest(s.attribute_pairs) AS pair " + from + ") pairs GROUP BY pair ORDER BY pair"
+                ).all() {
+                    let (name, value) = Self.pair(try row.decode(column: "pair", as: String.self))
+                    facets.attributes[name, default: []].append(.init(value: value, count: try row.decode(column: "n", as: Int.self)))
+                }
+                for name in facets.attributes.keys {
+                    facets.attributes[name]?.sort { ($0.count, $1.value) > ($1.count, $0.value) }
+                }
+            case .sqlite:
+                for row in try await sql.raw(
+                    "SELECT a.name, a.value, COUNT(*) AS n FROM product_search_attributes a WHERE a.product_id IN (SELECT s.product_id "
+                        + from + ") GROUP BY a.name, a.value ORDER BY a.name, n DESC, a.value"
+                ).all() {
+                    facets.attributes[try row.decode(column: "name", as: String.self), default: []].append(
+                        .init(value: try row.decode(column: "value", as: String.self), count: try row.decode(column: "n", as: Int.self))
+                    )
+                }
             }
             return facets
         }
@@ -186,15 +199,24 @@ struct ProductSearchStore: Sendable {
                 conditions.append("product_search_fts MATCH \(bind: Self.ftsQuery(text))")
             }
         }
-        if let category = query.category {
-            conditions.append("EXISTS (SELECT 1 FROM product_search_categories c WHERE c.category_id = \(bind: category.lowercased) AND c.product_id = s.product_id)")
-        }
         if let minPrice = query.minPrice { conditions.append("s.min_price >= \(bind: minPrice)") }
         if let maxPrice = query.maxPrice { conditions.append("s.min_price <= \(bind: maxPrice)") }
-        for (name, value) in query.attributes.sorted(by: { $0.key < $1.key }) {
-            conditions.append(
-                "EXISTS (SELECT 1 FROM product_search_attributes a WHERE a.name = \(bind: name) AND a.value = \(bind: value) AND a.product_id = s.product_id)"
-            )
+        let attributes = query.attributes.sorted(by: { $0.key < $1.key })
+        switch database.kind {
+        case .postgres:
+            if let category = query.category { conditions.append("s.category_ids @> \(bind: [category.lowercased])") }
+            if !attributes.isEmpty {
+                conditions.append("s.attribute_pairs @> \(bind: attributes.map { Self.pairKey(.init(name: $0.key, value: $0.value)) })")
+            }
+        case .sqlite:
+            if let category = query.category {
+                conditions.append("EXISTS (SELECT 1 FROM product_search_categories c WHERE c.category_id = \(bind: category.lowercased) AND c.product_id = s.product_id)")
+            }
+            for (name, value) in attributes {
+                conditions.append(
+                    "EXISTS (SELECT 1 FROM product_search_attributes a WHERE a.name = \(bind: name) AND a.value = \(bind: value) AND a.product_id = s.product_id)"
+                )
+            }
         }
         return from + " WHERE (" + conditions.joined(separator: ") AND (") + ")"
     }
@@ -210,6 +232,15 @@ struct ProductSearchStore: Sendable {
             // bm25 is lower for better matches; the name column weighs five times the description.
             return exact + ", bm25(product_search_fts, 10.0, 2.0)"
         }
+    }
+
+    /// An attribute as one array element (PostgreSQL): name and value joined by the unit
+    /// separator, which neither contains in practice.
+    static func pairKey(_ pair: SearchDocument.Pair) -> String { pair.name + "\u{1F}" + pair.value }
+
+    static func pair(_ key: String) -> (name: String, value: String) {
+        let parts = key.split(separator: "\u{1F}", maxSplits: 1, omittingEmptySubsequences: false)
+        return (String(parts[0]), parts.count > 1 ? String(parts[1]) : "")
     }
 
     /// An FTS5 query of the words of `text`, each quoted (so no operator syntax reaches FTS5),

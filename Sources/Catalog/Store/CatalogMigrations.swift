@@ -56,11 +56,17 @@ enum CatalogMigrations {
                         name TEXT NOT NULL, name_folded TEXT NOT NULL, description TEXT NOT NULL,
                         category_id TEXT NOT NULL, min_price BIGINT NOT NULL, max_price BIGINT NOT NULL,
                         currency TEXT NOT NULL, created_at TEXT NOT NULL, document TEXT NOT NULL,
-                        search_vector tsvector NOT NULL
+                        search_vector tsvector NOT NULL,
+                        category_ids TEXT[] NOT NULL,
+                        attribute_pairs TEXT[] NOT NULL
                     )
                     """
                 ).run()
+                // Text, category and attribute filters are GIN lookups that PostgreSQL can AND
+                // together as bitmaps.
                 try await sql.raw("CREATE INDEX product_search_text ON product_search USING GIN (search_vector)").run()
+                try await sql.raw("CREATE INDEX product_search_category_ids ON product_search USING GIN (category_ids)").run()
+                try await sql.raw("CREATE INDEX product_search_attribute_pairs ON product_search USING GIN (attribute_pairs)").run()
             case .sqlite:
                 try await sql.raw(
                     """
@@ -75,15 +81,20 @@ enum CatalogMigrations {
                 try await sql.raw(
                     "CREATE VIRTUAL TABLE product_search_fts USING fts5(name, description, tokenize='porter unicode61')"
                 ).run()
+                // The categories (with ancestors) and attributes of each document, as rows.
+                for statement in [
+                    "CREATE TABLE product_search_categories (category_id TEXT NOT NULL, product_id TEXT NOT NULL, PRIMARY KEY (category_id, product_id))",
+                    "CREATE INDEX product_search_categories_product ON product_search_categories (product_id)",
+                    "CREATE TABLE product_search_attributes (name TEXT NOT NULL, value TEXT NOT NULL, product_id TEXT NOT NULL, PRIMARY KEY (name, value, product_id))",
+                    "CREATE INDEX product_search_attributes_product ON product_search_attributes (product_id)",
+                ] {
+                    try await sql.raw(SQLQueryString(statement)).run()
+                }
             }
             for statement in [
                 "CREATE INDEX product_search_price ON product_search (min_price, product_id)",
                 "CREATE INDEX product_search_created ON product_search (created_at, product_id)",
                 "CREATE INDEX product_search_name ON product_search (name_folded)",
-                "CREATE TABLE product_search_categories (category_id TEXT NOT NULL, product_id TEXT NOT NULL, PRIMARY KEY (category_id, product_id))",
-                "CREATE INDEX product_search_categories_product ON product_search_categories (product_id)",
-                "CREATE TABLE product_search_attributes (name TEXT NOT NULL, value TEXT NOT NULL, product_id TEXT NOT NULL, PRIMARY KEY (name, value, product_id))",
-                "CREATE INDEX product_search_attributes_product ON product_search_attributes (product_id)",
             ] {
                 try await sql.raw(SQLQueryString(statement)).run()
             }
