@@ -142,7 +142,7 @@ public struct EmporiumPlatform: Sendable {
             if !service.eventSubscriptions.isEmpty {
                 lifecycle.append(AfterSignal(signal: migrated, service: EventConsumer(
                     consumer: service.name, database: database, transport: transport,
-                    subscriptions: service.eventSubscriptions, logger: serviceLogger
+                    subscriptions: service.eventSubscriptions, metrics: metrics.factory, logger: serviceLogger
                 )))
             }
         }

@@ -72,6 +72,10 @@ struct EventWiringTests {
             #expect(rows.map(\.type) == ["catalog.product.created", "catalog.product.updated", "catalog.product.deleted"])
             #expect(rows.map(\.subject) == [id, id, id])
             #expect(rows.filter(\.sent).count == 3, "the relay published all three")
+            // The catalog's own consumer (its search read model) applied them; /metrics says so.
+            let metrics = try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
+            #expect(metrics.contains(#"emporium_events_consumed_total{consumer="catalog"}"#), "\(metrics.prefix(2000))")
+            #expect(metrics.contains(#"emporium_events_consumed_batch_size_bucket{consumer="catalog",le="64.0"}"#))
         }
     }
 

@@ -17,6 +17,8 @@ public struct MetricsRegistry: Sendable {
             .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
             .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10),
         ]
+        // Events applied per consumer transaction (1 up to the prefetch).
+        factory.valueHistogramBuckets["emporium_events_consumed_batch_size"] = [1, 2, 4, 8, 16, 32, 64, 128, 256]
         self.registry = registry
         self.factory = factory
     }
