@@ -102,6 +102,13 @@ struct ProductSearchStore: Sendable {
     func search(_ query: SearchQuery) async throws -> (documents: [(id: String, json: String, sortKey: String?)], hasMore: Bool) {
         try await database.withConnection { sql in
             var select: SQLQueryString = "SELECT s.product_id, s.document, s.min_price, s.created_at " + from(query)
+            // With category or attribute filters, PostgreSQL's estimate of how many rows match is
+            // a guess (it cannot see that categories and attributes go together), and walking the
+            // price or time index until enough rows pass the filter can read the whole table when
+            // few or none do. Sorting the GIN bitmap's matches instead costs what they number.
+            let sortAfterFiltering = database.kind == .postgres && (query.category != nil || !query.attributes.isEmpty)
+            let price = sortAfterFiltering ? "(s.min_price + 0)" : "s.min_price"
+            let created = sortAfterFiltering ? "(s.created_at || '')" : "s.created_at"
             let order: SQLQueryString
             switch query.sort {
             case .relevance:
@@ -113,17 +120,17 @@ struct ProductSearchStore: Sendable {
                 if let position = query.position, let key = position.key, let id = position.productID {
                     select += " AND (s.created_at < \(bind: key) OR (s.created_at = \(bind: key) AND s.product_id < \(bind: id)))"
                 }
-                order = " ORDER BY s.created_at DESC, s.product_id DESC"
+                order = " ORDER BY \(unsafeRaw: created) DESC, s.product_id DESC"
             case .priceAsc:
                 if let position = query.position, let key = position.key.flatMap(Int64.init), let id = position.productID {
                     select += " AND (s.min_price > \(bind: key) OR (s.min_price = \(bind: key) AND s.product_id > \(bind: id)))"
                 }
-                order = " ORDER BY s.min_price, s.product_id"
+                order = " ORDER BY \(unsafeRaw: price), s.product_id"
             case .priceDesc:
                 if let position = query.position, let key = position.key.flatMap(Int64.init), let id = position.productID {
                     select += " AND (s.min_price < \(bind: key) OR (s.min_price = \(bind: key) AND s.product_id < \(bind: id)))"
                 }
-                order = " ORDER BY s.min_price DESC, s.product_id DESC"
+                order = " ORDER BY \(unsafeRaw: price) DESC, s.product_id DESC"
             }
             let offset = query.sort == .relevance ? (query.position?.offset ?? 0) : 0
             let rows = try await sql.raw(select + order + " LIMIT \(bind: query.limit + 1) OFFSET \(bind: offset)").all()
@@ -145,6 +152,7 @@ struct ProductSearchStore: Sendable {
     func facets(_ query: SearchQuery) async throws -> SearchFacets {
         try await database.withConnection { sql in
             let from = from(query)
+            if database.kind == .postgres { return try await postgresFacets(from, sql) }
             let summary = try await sql.raw("SELECT COUNT(*) AS n, MIN(s.min_price) AS low, MAX(s.min_price) AS high " + from).first()
             let total = try summary?.decode(column: "n", as: Int.self) ?? 0
             var facets = SearchFacets(total: total, categories: [], attributes: [:], price: nil)
@@ -153,29 +161,49 @@ struct ProductSearchStore: Sendable {
             facets.categories = try await sql.raw(
                 "SELECT s.category_id, COUNT(*) AS n " + from + " GROUP BY s.category_id ORDER BY n DESC, s.category_id"
             ).all().map { .init(id: try $0.decode(column: "category_id", as: String.self), count: try $0.decode(column: "n", as: Int.self)) }
-            switch database.kind {
-            case .postgres:
-                for row in try await sql.raw(
-                    "SELECT pair, COUNT(*) AS n FROM (SELECT unnest(s.attribute_pairs) AS pair " + from + ") pairs GROUP BY pair ORDER BY pair"
-                ).all() {
-                    let (name, value) = Self.pair(try row.decode(column: "pair", as: String.self))
-                    facets.attributes[name, default: []].append(.init(value: value, count: try row.decode(column: "n", as: Int.self)))
-                }
-                for name in facets.attributes.keys {
-                    facets.attributes[name]?.sort { ($0.count, $1.value) > ($1.count, $0.value) }
-                }
-            case .sqlite:
-                for row in try await sql.raw(
-                    "SELECT a.name, a.value, COUNT(*) AS n FROM product_search_attributes a WHERE a.product_id IN (SELECT s.product_id "
-                        + from + ") GROUP BY a.name, a.value ORDER BY a.name, n DESC, a.value"
-                ).all() {
-                    facets.attributes[try row.decode(column: "name", as: String.self), default: []].append(
-                        .init(value: try row.decode(column: "value", as: String.self), count: try row.decode(column: "n", as: Int.self))
-                    )
-                }
+            for row in try await sql.raw(
+                "SELECT a.name, a.value, COUNT(*) AS n FROM product_search_attributes a WHERE a.product_id IN (SELECT s.product_id "
+                    + from + ") GROUP BY a.name, a.value ORDER BY a.name, n DESC, a.value"
+            ).all() {
+                facets.attributes[try row.decode(column: "name", as: String.self), default: []].append(
+                    .init(value: try row.decode(column: "value", as: String.self), count: try row.decode(column: "n", as: Int.self))
+                )
             }
             return facets
         }
+    }
+
+    /// The facets in one statement: the matches are found once (a materialised CTE) and counted
+    /// three ways.
+    private func postgresFacets(_ from: SQLQueryString, _ sql: any SQLDatabase) async throws -> SearchFacets {
+        let rows = try await sql.raw(
+            "WITH m AS MATERIALIZED (SELECT s.category_id, s.min_price, s.attribute_pairs " + from + ") "
+                + "SELECT 'total' AS kind, '' AS key, COUNT(*) AS n, MIN(min_price) AS low, MAX(min_price) AS high FROM m "
+                + "UNION ALL SELECT 'category', category_id, COUNT(*), NULL, NULL FROM m GROUP BY category_id "
+                + "UNION ALL SELECT 'attribute', pair, COUNT(*), NULL, NULL FROM m, unnest(m.attribute_pairs) AS pair GROUP BY pair"
+        ).all()
+        var facets = SearchFacets(total: 0, categories: [], attributes: [:], price: nil)
+        for row in rows {
+            let key = try row.decode(column: "key", as: String.self)
+            let count = try row.decode(column: "n", as: Int.self)
+            switch try row.decode(column: "kind", as: String.self) {
+            case "total":
+                facets.total = count
+                if count > 0 {
+                    facets.price = .init(min: try row.decode(column: "low", as: Int64.self), max: try row.decode(column: "high", as: Int64.self))
+                }
+            case "category":
+                facets.categories.append(.init(id: key, count: count))
+            default:
+                let (name, value) = Self.pair(key)
+                facets.attributes[name, default: []].append(.init(value: value, count: count))
+            }
+        }
+        facets.categories.sort { ($0.count, $1.id) > ($1.count, $0.id) }
+        for name in facets.attributes.keys {
+            facets.attributes[name]?.sort { ($0.count, $1.value) > ($1.count, $0.value) }
+        }
+        return facets
     }
 
     /// How many documents the read model holds.

@@ -34,6 +34,7 @@ public struct CatalogSeeder: Sendable {
             written = next
             progress(written, productCount)
         }
+        try await store.refreshStatistics()
         logger.info("seeded demo catalog", metadata: ["products": "\(productCount)", "categories": "\(catalog.categories.count)"])
         return true
     }

@@ -288,7 +288,19 @@ public struct CatalogStore: Sendable {
             ).all().map { try $0.decode(column: "product_id", as: String.self) }
             for id in stale { try await search.remove(productID: id, sql) }
         }
+        try await refreshStatistics()
         return indexed
+    }
+
+    /// After a bulk load (seeding, reindexing), lets PostgreSQL's planner see the new data at
+    /// once rather than at autovacuum's next pass: search plans depend on it.
+    public func refreshStatistics() async throws {
+        guard database.kind == .postgres else { return }
+        try await database.withConnection { sql in
+            for table in ["products", "product_variants", "product_search"] {
+                try await sql.raw("ANALYZE \(unsafeRaw: table)").run()
+            }
+        }
     }
 
     // MARK: SQL helpers
