@@ -162,7 +162,7 @@ struct KafkaTransportTests {
                     let done = try await eventually(.seconds(300)) {
                         let handled = try await fixture.effectCounts(database).events
                         let unsent = try await fixture.unsent(database)
-                        return handled >= total && unsent == 0
+                        return handled >= 10_000 && unsent == 0
                     }
                     let handled = try await fixture.effectCounts(database)
                     let unsent = try await fixture.unsent(database)
