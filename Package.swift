@@ -145,7 +145,7 @@ let package = Package(
         .target(
             name: "Messaging",
             dependencies: [
-                "Storage", "AMQP",
+                "Storage", "AMQP", "Kafka",
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -268,7 +268,7 @@ let package = Package(
         .testTarget(
             name: "MessagingTests",
             dependencies: [
-                "Messaging", "AMQP", "Storage", "EmporiumTestSupport",
+                "Messaging", "AMQP", "Kafka", "Storage", "EmporiumTestSupport",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -326,7 +326,7 @@ let package = Package(
             name: "EmporiumRuntimeTests",
             dependencies: [
                 "EmporiumRuntime", "EmporiumKit", "Catalog", "Storage", "EmporiumTestSupport", "Emporium", "Caching", "RESP",
-                "Messaging", "AMQP", "Identity", "Security",
+                "Messaging", "AMQP", "Kafka", "Identity", "Security",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),

@@ -5,13 +5,16 @@ import ServiceLifecycle
 import Storage
 
 extension EmporiumPlatform {
-    /// RabbitMQ when `broker.url` is set, else the in-process bus expecting every subscribing
-    /// service.
+    /// RabbitMQ or Kafka when `broker.url` is set (by its scheme), else the in-process bus
+    /// expecting every subscribing service.
     static func makeTransport(settings: RuntimeSettings, services: [any EmporiumService], logger: Logger) throws -> any EventTransport {
         var logger = logger
         logger[metadataKey: "component"] = "events"
         if let url = settings.brokerURL {
             do {
+                if url.hasPrefix("kafka://") {
+                    return try KafkaTransport(url: url, partitions: settings.brokerPartitions, maxDeliveries: settings.maxDeliveries, logger: logger)
+                }
                 return try RabbitMQTransport(url: url, maxDeliveries: settings.maxDeliveries, logger: logger)
             } catch {
                 throw ConfigurationError(key: "broker.url", reason: "\(error)")

@@ -28,8 +28,11 @@ public struct RuntimeSettings: Sendable {
     public var seedDemoData: Bool?
     /// The Redis server for caches and rate limits (`redis.url`); nil keeps them in memory.
     public var redis: RedisConfiguration?
-    /// The event broker (`amqp://…`); nil: the in-process bus.
+    /// The event broker: RabbitMQ (`amqp://…`) or Kafka (`kafka://host:port[,host:port]`); nil:
+    /// the in-process bus.
     public var brokerURL: String?
+    /// Partitions of the Kafka events topic when the transport creates it (`broker.partitions`).
+    public var brokerPartitions: Int
     /// Deliveries of an event to a consumer before it is dead-lettered.
     public var maxDeliveries: Int
     /// How long caches keep an entry in process (`cache.l1TTL`, seconds).
@@ -65,6 +68,7 @@ public struct RuntimeSettings: Sendable {
         "log.format": "json",
         "database.maxConnections": "10",
         "broker.maxDeliveries": "5",
+        "broker.partitions": "6",
         "cache.l1TTL": "5",
         "auth.issuer": "emporium",
         "auth.audience": "emporium",
@@ -90,9 +94,12 @@ public struct RuntimeSettings: Sendable {
         maxDatabaseConnections = try settings.int("database.maxConnections", in: 1...1000)
         seedDemoData = try settings.optionalBool("seed.demo")
         brokerURL = settings.optionalString("broker.url")
-        if let brokerURL, !(brokerURL.hasPrefix("amqp://")) {
-            throw ConfigurationError(key: "broker.url", reason: "must be an amqp://user:password@host:port/vhost URL")
+        if let brokerURL, !(brokerURL.hasPrefix("amqp://") || brokerURL.hasPrefix("kafka://")) {
+            throw ConfigurationError(
+                key: "broker.url",
+                reason: "must be an amqp://user:password@host:port/vhost (RabbitMQ) or kafka://host:port[,host:port] (Kafka) URL")
         }
+        brokerPartitions = try settings.int("broker.partitions", in: 1...10_000)
         maxDeliveries = try settings.int("broker.maxDeliveries", in: 1...1000)
         cacheL1TTL = .seconds(try settings.int("cache.l1TTL", in: 1...86_400))
         authIssuer = try settings.string("auth.issuer")

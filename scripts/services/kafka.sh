@@ -12,7 +12,8 @@
 #   EMPORIUM_TEST_KAFKA_CTL    a script: `stop` takes the broker's Kafka service away (the
 #                              process and its data stay), `start` brings it back on the same
 #                              port and waits until it answers, `restart SECONDS` does both
-#   EMPORIUM_TEST_KAFKA_PYTHON the venv's python, with kafka-python when pip could install it
+#   EMPORIUM_TEST_KAFKA_PYTHON the venv's python, with kafka-python (and confluent-kafka) when pip
+#                              could install them
 #
 # The venv lives in ${EMPORIUM_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/emporium}/noida-venv and
 # is reused by later runs. Nothing else outside DIR is written, and kafka_stop ends only the
@@ -24,11 +25,13 @@ _emporium_kafka_venv() {
     echo "${EMPORIUM_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/emporium}/noida-venv"
 }
 
-# Installs noida-db (and, best effort, kafka-python for interop tests) into the cached venv.
+# Installs noida-db (and, best effort, kafka-python and confluent-kafka for interop tests) into
+# the cached venv.
 _emporium_kafka_install() {
     local venv
     venv="$(_emporium_kafka_venv)"
     if [ -x "$venv/bin/noida-db" ]; then
+        _emporium_kafka_install_confluent "$venv"
         return 0
     fi
     echo "kafka.sh: installing noida-db into $venv (pip)" >&2
@@ -36,6 +39,21 @@ _emporium_kafka_install() {
     python3 -m venv "$venv" >&2 || return 1
     "$venv/bin/pip" install -q noida-db >&2 || return 1
     "$venv/bin/pip" install -q kafka-python >&2 || echo "kafka.sh: kafka-python not installed; interop tests will be skipped" >&2
+    _emporium_kafka_install_confluent "$venv"
+}
+
+# Best effort: confluent-kafka (librdkafka) for the event transport's interop test; tried once
+# per venv (a marker file remembers a failure), the tests fall back to kafka-python without it.
+_emporium_kafka_install_confluent() {
+    local venv="$1"
+    "$venv/bin/python" -c "import confluent_kafka" 2>/dev/null && return 0
+    [ -e "$venv/.confluent-kafka-failed" ] && return 0
+    echo "kafka.sh: installing confluent-kafka into $venv (pip)" >&2
+    "$venv/bin/pip" install -q confluent-kafka >&2 || {
+        echo "kafka.sh: confluent-kafka not installed; interop tests use kafka-python only" >&2
+        touch "$venv/.confluent-kafka-failed"
+    }
+    return 0
 }
 
 # Waits until PORT on 127.0.0.1 accepts connections (up to 30 s).
