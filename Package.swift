@@ -292,7 +292,7 @@ let package = Package(
         .testTarget(
             name: "KafkaTests",
             dependencies: [
-                "Kafka",
+                "Kafka", "EmporiumTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -60,7 +60,7 @@ struct KafkaEventWiringTests {
           .enabled(if: kafkaURL != nil, "needs the Kafka test broker (EMPORIUM_TEST_KAFKA_URL)"))
     func catalogPublishesThroughKafka() async throws {
         let url = try #require(Self.kafkaURL)
-        try await BrokerGate.shared.shared {
+        try await BrokerGate.kafka.shared {
             try await TestPlatform.withClient(.sqlite, extra: ["broker.url": url, "broker.partitions": "3"]) { client, _ throws in
                 var status: HTTPResponse.Status = .serviceUnavailable
                 for _ in 0..<400 where status != .ok {

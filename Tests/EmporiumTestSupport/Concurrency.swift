@@ -55,6 +55,9 @@ public final class ResumeOnce<T: Sendable>: Sendable {
 /// take it exclusively, every other broker test takes it shared.
 public actor BrokerGate {
     public static let shared = BrokerGate()
+    /// The gate of the Kafka test broker (``shared`` is RabbitMQ's): its outage tests need not
+    /// wait for RabbitMQ's, nor the other way round.
+    public static let kafka = BrokerGate()
 
     private var readers = 0
     private var writer = false

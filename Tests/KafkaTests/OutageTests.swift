@@ -7,7 +7,7 @@ extension BrokerTests {
     struct OutageTests {
         @Test("the broker stops mid-run: sends fail with typed errors or wait, the client reconnects when it is back, nothing is lost or doubled")
         func brokerRestart() async throws {
-            try await withTimeout(seconds: 150) {
+            try await withTimeout(seconds: 150, exclusive: true) {
                 var configuration = try TestKafka.configuration(retryTimeout: .seconds(40))
                 configuration.requestTimeout = .seconds(5)
                 try await withClient(configuration) { client in
@@ -52,7 +52,7 @@ extension BrokerTests {
 
         @Test("a consumer group member keeps consuming across a broker restart")
         func consumerAcrossRestart() async throws {
-            try await withTimeout(seconds: 150) {
+            try await withTimeout(seconds: 150, exclusive: true) {
                 var configuration = try TestKafka.configuration(retryTimeout: .seconds(40))
                 configuration.requestTimeout = .seconds(5)
                 try await withClient(configuration) { client in

@@ -72,7 +72,7 @@ struct KafkaInteropTests {
 
     @Test("a CloudEvent written by kafka-python in binary mode is consumed, applied once and committed")
     func kafkaPythonToUs() async throws {
-        try await BrokerGate.shared.shared {
+        try await BrokerGate.kafka.shared {
             try await TestDatabases.withDatabase(EventTestDatabase.preferred) { database throws in
                 let fixture = EventFixture("kafka-interop-in")
                 try await fixture.migrate(database)
@@ -107,7 +107,7 @@ struct KafkaInteropTests {
 
     @Test("records our transport publishes are read by confluent-kafka (or kafka-python) with the binding's ce_ headers")
     func usToThirdParty() async throws {
-        try await BrokerGate.shared.shared {
+        try await BrokerGate.kafka.shared {
             let topic = KafkaBroker.uniqueTopic("interop-out")
             let transport = try KafkaBroker.transport(topic: topic, partitions: 2)
             let events = (0..<4).map {

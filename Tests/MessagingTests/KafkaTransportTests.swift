@@ -76,7 +76,7 @@ struct KafkaTransportTests {
 
     @Test("round trip for every platform event type: outbox -> relay -> topic (binary-mode ce_ headers, key = subject) -> group consumer -> commit")
     func roundTrip() async throws {
-        try await BrokerGate.shared.shared {
+        try await BrokerGate.kafka.shared {
             try await TestDatabases.withDatabase(EventTestDatabase.preferred) { database throws in
                 let fixture = EventFixture("kafka-roundtrip")
                 try await fixture.migrate(database)
@@ -132,7 +132,7 @@ struct KafkaTransportTests {
     @Test("10,000 events while the broker is stopped and restarted mid-run: all handled, each once, per-subject order kept")
     func tenThousandThroughAnOutage() async throws {
         try #require(KafkaBroker.ctl != nil, "needs EMPORIUM_TEST_KAFKA_CTL")
-        try await BrokerGate.shared.exclusive(limit: .seconds(600)) {
+        try await BrokerGate.kafka.exclusive(limit: .seconds(600)) {
             try await TestDatabases.withDatabase(EventTestDatabase.preferred) { database throws in
                 let fixture = EventFixture("kafka-outage")
                 try await fixture.migrate(database)
@@ -180,7 +180,7 @@ struct KafkaTransportTests {
 
     @Test("a consumer killed after its effect but before its commit: the event is redelivered and has no second effect")
     func killedBeforeCommit() async throws {
-        try await BrokerGate.shared.shared {
+        try await BrokerGate.kafka.shared {
             try await TestDatabases.withDatabase(EventTestDatabase.preferred) { database throws in
                 let fixture = EventFixture("kafka-kill")
                 try await fixture.migrate(database)
@@ -231,7 +231,7 @@ struct KafkaTransportTests {
 
     @Test("two instances of one consuming service share the partitions; one leaving mid-run hands its partitions over and nothing is lost")
     func twoInstancesRebalance() async throws {
-        try await BrokerGate.shared.shared(limit: .seconds(240)) {
+        try await BrokerGate.kafka.shared(limit: .seconds(240)) {
             try await TestDatabases.withDatabase(EventTestDatabase.preferred) { database throws in
                 let fixture = EventFixture("kafka-rebalance")
                 try await fixture.migrate(database)
@@ -294,7 +294,7 @@ struct KafkaTransportTests {
 
     @Test("a poison event goes to the consumer's dead-letter topic after N tries, with its headers and the error; the partition keeps flowing")
     func poisonToDeadLetterTopic() async throws {
-        try await BrokerGate.shared.shared {
+        try await BrokerGate.kafka.shared {
             try await TestDatabases.withDatabase(EventTestDatabase.preferred) { database throws in
                 let fixture = EventFixture("kafka-poison")
                 try await fixture.migrate(database)
@@ -333,7 +333,7 @@ struct KafkaTransportTests {
 
     @Test("records that are not CloudEvents go to the dead-letter topic at once; the consumer keeps running and handles what follows")
     func notACloudEvent() async throws {
-        try await BrokerGate.shared.shared {
+        try await BrokerGate.kafka.shared {
             try await TestDatabases.withDatabase(EventTestDatabase.preferred) { database throws in
                 let fixture = EventFixture("kafka-garbage")
                 try await fixture.migrate(database)
@@ -401,7 +401,7 @@ struct KafkaTransportTests {
 
     @Test("broadcast: every instance gets every event published after it subscribed")
     func broadcastReachesEveryInstance() async throws {
-        try await BrokerGate.shared.shared {
+        try await BrokerGate.kafka.shared {
             let topic = KafkaBroker.uniqueTopic("broadcast")
             let one = try KafkaBroker.transport(topic: topic)
             let two = try KafkaBroker.transport(topic: topic)

@@ -1,3 +1,4 @@
+import EmporiumTestSupport
 import Foundation
 import Kafka
 import Logging
@@ -84,17 +85,26 @@ struct TestTimedOut: Error, CustomStringConvertible {
 /// Runs `operation`, failing with ``TestTimedOut`` if it has not finished within `seconds`, so a
 /// hang fails the test instead of stalling the run.
 @discardableResult
+///
+/// The test broker is shared with every other test of the process (the Messaging tests'
+/// transport among them): the clock starts once ``BrokerGate/kafka`` lets the test in, shared,
+/// or alone with `exclusive` for a test that stops the broker.
 func withTimeout<Result: Sendable>(
     seconds: Int = 60,
+    exclusive: Bool = false,
     _ operation: @escaping @Sendable () async throws -> Result
 ) async throws -> Result {
-    try await withThrowingTaskGroup(of: Result.self) { group in
-        group.addTask { try await operation() }
-        group.addTask {
-            try await Task.sleep(for: .seconds(seconds))
-            throw TestTimedOut(seconds: seconds)
+    let timed = { @Sendable () async throws -> Result in
+        try await withThrowingTaskGroup(of: Result.self) { group in
+            group.addTask { try await operation() }
+            group.addTask {
+                try await Task.sleep(for: .seconds(seconds))
+                throw TestTimedOut(seconds: seconds)
+            }
+            defer { group.cancelAll() }
+            return try await group.next()!
         }
-        defer { group.cancelAll() }
-        return try await group.next()!
     }
+    let limit = Duration.seconds(seconds + 10)
+    return exclusive ? try await BrokerGate.kafka.exclusive(limit: limit, timed) : try await BrokerGate.kafka.shared(limit: limit, timed)
 }
