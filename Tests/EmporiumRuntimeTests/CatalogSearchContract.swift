@@ -207,7 +207,7 @@ enum CatalogSearchContract {
             let snapshot = { @Sendable () async throws -> [String] in
                 let database = try #require(platform.databases["catalog"])
                 return try await database.withConnection { sql in
-                    let documents = try await sql.raw("SELECT product_id, version, document FROM product_search ORDER BY product_id").all().map {
+                    let documents = try await sql.raw("SELECT s.product_id, s.version, d.document FROM product_search s JOIN product_search_documents d ON d.product_id = s.product_id ORDER BY s.product_id").all().map {
                         "\(try $0.decode(column: "product_id", as: String.self)) \(try $0.decode(column: "version", as: Int64.self)) \(try $0.decode(column: "document", as: String.self))"
                     }
                     if database.kind == .postgres {

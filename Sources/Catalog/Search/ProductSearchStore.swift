@@ -44,6 +44,7 @@ struct ProductSearchStore: Sendable {
                 "DELETE FROM product_search_fts WHERE rowid IN (SELECT doc_id FROM product_search WHERE product_id = \(bind: productID))"
             ).run()
         }
+        try await sql.raw("DELETE FROM product_search_documents WHERE product_id = \(bind: productID)").run()
         try await sql.raw("DELETE FROM product_search WHERE product_id = \(bind: productID)").run()
     }
 
@@ -65,7 +66,7 @@ struct ProductSearchStore: Sendable {
             let values: SQLQueryString = """
                 \(bind: document.productID), \(bind: document.version), \(bind: document.name), \(bind: document.name.lowercased()), \
                 \(bind: document.description), \(bind: document.categoryID), \(bind: document.minPrice), \(bind: document.maxPrice), \
-                \(bind: document.currency), \(bind: document.createdAt), \(bind: document.document)
+                \(bind: document.currency), \(bind: document.createdAt)
                 """
             return postgres
                 ? "(" + values + ", setweight(to_tsvector('english', \(bind: document.name)), 'A') || setweight(to_tsvector('english', \(bind: document.description)), 'B'), "
@@ -73,9 +74,11 @@ struct ProductSearchStore: Sendable {
                 : "(" + values + ")"
         }
         try await sql.raw(
-            "INSERT INTO product_search (product_id, version, name, name_folded, description, category_id, min_price, max_price, currency, created_at, document"
+            "INSERT INTO product_search (product_id, version, name, name_folded, description, category_id, min_price, max_price, currency, created_at"
                 + (postgres ? ", search_vector, category_ids, attribute_pairs) VALUES " : ") VALUES ") + rows.joined(separator: ", ")
         ).run()
+        let bodies: [SQLQueryString] = documents.map { "(\(bind: $0.productID), \(bind: $0.document))" }
+        try await sql.raw("INSERT INTO product_search_documents (product_id, document) VALUES " + bodies.joined(separator: ", ")).run()
         guard !postgres else { return }
         let categories: [SQLQueryString] = documents.flatMap { document in
             document.categoryPath.map { "(\(bind: $0), \(bind: document.productID))" as SQLQueryString }
@@ -101,7 +104,7 @@ struct ProductSearchStore: Sendable {
     /// One page of documents (as stored JSON) matching `query`, and whether more follow.
     func search(_ query: SearchQuery) async throws -> (documents: [(id: String, json: String, sortKey: String?)], hasMore: Bool) {
         try await database.withConnection { sql in
-            var select: SQLQueryString = "SELECT s.product_id, s.document, s.min_price, s.created_at " + from(query)
+            var select: SQLQueryString = "SELECT s.product_id, s.min_price, s.created_at " + from(query)
             // With category or attribute filters, PostgreSQL's estimate of how many rows match is
             // a guess (it cannot see that categories and attributes go together), and walking the
             // price or time index until enough rows pass the filter can read the whole table when
@@ -134,14 +137,23 @@ struct ProductSearchStore: Sendable {
             }
             let offset = query.sort == .relevance ? (query.position?.offset ?? 0) : 0
             let rows = try await sql.raw(select + order + " LIMIT \(bind: query.limit + 1) OFFSET \(bind: offset)").all()
-            let documents = try rows.prefix(query.limit).map { row -> (id: String, json: String, sortKey: String?) in
+            let page = Array(rows.prefix(query.limit))
+            var bodies: [String: String] = [:]
+            if !page.isEmpty {
+                let ids = try page.map { try $0.decode(column: "product_id", as: String.self) }
+                for row in try await sql.raw("SELECT product_id, document FROM product_search_documents WHERE product_id IN (\(binds: ids))").all() {
+                    bodies[try row.decode(column: "product_id", as: String.self)] = try row.decode(column: "document", as: String.self)
+                }
+            }
+            let documents = try page.map { row -> (id: String, json: String, sortKey: String?) in
                 let sortKey: String?
                 switch query.sort {
                 case .newest: sortKey = try row.decode(column: "created_at", as: String.self)
                 case .priceAsc, .priceDesc: sortKey = String(try row.decode(column: "min_price", as: Int64.self))
                 case .oldest, .relevance: sortKey = nil
                 }
-                return (try row.decode(column: "product_id", as: String.self), try row.decode(column: "document", as: String.self), sortKey)
+                let id = try row.decode(column: "product_id", as: String.self)
+                return (id, bodies[id] ?? "{}", sortKey)
             }
             return (documents, rows.count > query.limit)
         }

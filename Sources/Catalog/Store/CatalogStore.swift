@@ -293,12 +293,14 @@ public struct CatalogStore: Sendable {
     }
 
     /// After a bulk load (seeding, reindexing), lets PostgreSQL's planner see the new data at
-    /// once rather than at autovacuum's next pass: search plans depend on it.
+    /// once rather than at autovacuum's next pass: search plans depend on it. Runs outside any
+    /// transaction (VACUUM cannot run inside one).
     public func refreshStatistics() async throws {
         guard database.kind == .postgres else { return }
         try await database.withConnection { sql in
-            for table in ["products", "product_variants", "product_search"] {
-                try await sql.raw("ANALYZE \(unsafeRaw: table)").run()
+            // VACUUM also sets the new rows' visibility bits once, instead of on each first read.
+            for table in ["products", "product_variants", "product_search", "product_search_documents"] {
+                try await sql.raw("VACUUM (ANALYZE) \(unsafeRaw: table)").run()
             }
         }
     }
