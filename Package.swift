@@ -49,6 +49,7 @@ let package = Package(
                 "Messaging",
                 "Storage",
                 "AMQP",
+                "Kafka",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
