@@ -62,25 +62,10 @@ struct IdentityBenchmark: AsyncParsableCommand {
             environment: [:], file: nil
         )
         let settings = try RuntimeSettings(config: config, serviceNames: ServiceTable.standard.modules.map(\.name))
-        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        let platform = try await EmporiumPlatform.build(settings: settings, logger: logger) { port in portContinuation.yield(port) }
-        let group = ServiceGroup(configuration: .init(services: [platform.application], logger: logger))
-        let result = try await withThrowingTaskGroup(of: Result?.self) { tasks in
-            tasks.addTask { try await group.run(); return nil }
-            var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next() else { throw ValidationError("the server did not start") }
-            do {
-                let result = try await measure(base: "http://127.0.0.1:\(port)", platform: platform)
-                await group.triggerGracefulShutdown()
-                return result
-            } catch {
-                await group.triggerGracefulShutdown()
-                throw error
-            }
+        let result = try await BenchmarkServer.withServer(settings: settings, logger: logger) { base, platform in
+            try await measure(base: base, platform: platform)
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        print(String(decoding: try encoder.encode(result), as: UTF8.self))
+        try BenchmarkServer.printJSONLine(result)
     }
 
     private func measure(base: String, platform: EmporiumPlatform) async throws -> Result {

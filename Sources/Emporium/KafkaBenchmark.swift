@@ -76,9 +76,7 @@ struct KafkaBenchmark: AsyncParsableCommand {
             _ = try await produce(max(batch, records / 10))
             let seconds = try await produce(records)
             let result = Result(records: records, valueBytes: size, batch: batch, inFlight: inFlight, recordsPerSecond: Double(records) / seconds)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            print(String(decoding: try encoder.encode(result), as: UTF8.self))
+            try BenchmarkServer.printJSONLine(result)
         } catch {
             await client.close()
             throw error

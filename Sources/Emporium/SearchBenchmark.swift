@@ -74,25 +74,10 @@ struct SearchBenchmark: AsyncParsableCommand {
             }
             if !seeded { FileHandle.standardError.write(Data("the catalog already has products; searching those\n".utf8)) }
         }
-        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        let platform = try await EmporiumPlatform.build(settings: settings, logger: logger) { port in portContinuation.yield(port) }
-        let group = ServiceGroup(configuration: .init(services: [platform.application], logger: logger))
-        let result = try await withThrowingTaskGroup(of: Result?.self) { tasks in
-            tasks.addTask { try await group.run(); return nil }
-            var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next() else { throw ValidationError("the server did not start") }
-            do {
-                let result = try await measure(base: "http://127.0.0.1:\(port)")
-                await group.triggerGracefulShutdown()
-                return result
-            } catch {
-                await group.triggerGracefulShutdown()
-                throw error
-            }
+        let result = try await BenchmarkServer.withServer(settings: settings, logger: logger) { base, _ in
+            try await measure(base: base)
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        print(String(decoding: try encoder.encode(result), as: UTF8.self))
+        try BenchmarkServer.printJSONLine(result)
     }
 
     private func measure(base: String) async throws -> Result {

@@ -61,7 +61,7 @@ struct ProductsController: Sendable {
     /// One active product, read through the cache, with its version as `ETag` (`If-None-Match`
     /// with it answers 304).
     @Sendable func show(_ request: Request, context: EmporiumRequestContext) async throws -> Response {
-        let id = try Self.productID(context)
+        let id = try context.uuidParameter("id")
         if context.principal?.may(.catalogReadUnpublished) == true {
             // Catalog managers see drafts and archived products too, uncached.
             guard let product = try await store.product(id: id) else { throw ProblemDetails.notFound("No product has id \(id.lowercased).") }
@@ -88,7 +88,7 @@ struct ProductsController: Sendable {
     /// change is committed.
     @Sendable func update(_ request: Request, context: EmporiumRequestContext) async throws -> EditedResponse<ProductResource> {
         try context.requirePermission(.catalogWrite)
-        let id = try Self.productID(context)
+        let id = try context.uuidParameter("id")
         let precondition = try IfMatch(header: request.headers[.ifMatch])
         let changes = try ProductRules.validate(try await request.decodeJSON(as: ProductChanges.self, context: context))
         guard let product = try await store.update(id: id, changes, precondition: precondition) else {
@@ -113,7 +113,7 @@ struct ProductsController: Sendable {
     /// Deletes a product; its cached body is dropped once the deletion is committed.
     @Sendable func delete(_ request: Request, context: EmporiumRequestContext) async throws -> HTTPResponse.Status {
         try context.requirePermission(.catalogWrite)
-        let id = try Self.productID(context)
+        let id = try context.uuidParameter("id")
         guard try await store.delete(id: id, precondition: try IfMatch(header: request.headers[.ifMatch])) else {
             throw ProblemDetails.notFound("No product has id \(id.lowercased).")
         }
@@ -132,7 +132,7 @@ struct ProductsController: Sendable {
     /// Renames a category (catalog.write).
     @Sendable func renameCategory(_ request: Request, context: EmporiumRequestContext) async throws -> CategoryResource {
         try context.requirePermission(.catalogWrite)
-        let id = try Self.productID(context)
+        let id = try context.uuidParameter("id")
         let name = try CategoryRules.validate(try await request.decodeJSON(as: CategoryChanges.self, context: context))
         guard let category = try await store.renameCategory(id: id, name: name) else { throw ProblemDetails.notFound("No category has id \(id.lowercased).") }
         return CategoryResource(category)
@@ -141,17 +141,11 @@ struct ProductsController: Sendable {
     /// Deletes an empty category (catalog.write): 409 while products or subcategories use it.
     @Sendable func deleteCategory(_ request: Request, context: EmporiumRequestContext) async throws -> HTTPResponse.Status {
         try context.requirePermission(.catalogWrite)
-        let id = try Self.productID(context)
+        let id = try context.uuidParameter("id")
         guard try await store.deleteCategory(id: id) else { throw ProblemDetails.notFound("No category has id \(id.lowercased).") }
         return .noContent
     }
 
-    private static func productID(_ context: EmporiumRequestContext) throws -> UUID {
-        guard let id = UUID(uuidString: context.parameters.get("id") ?? "") else {
-            throw ProblemDetails.invalidParameter("id", "must be a UUID")
-        }
-        return id
-    }
 
     /// Every category, as a flat list with parent ids.
     @Sendable func categories(_ request: Request, context: EmporiumRequestContext) async throws -> ItemList<CategoryResource> {

@@ -88,3 +88,13 @@ extension ProblemDetails {
         }
     }
 }
+
+extension EmporiumRequestContext {
+    /// The path parameter `name` (`/v1/products/{id}`) as a UUID, or a 400 naming it.
+    public func uuidParameter(_ name: String) throws -> UUID {
+        guard let id = UUID(uuidString: parameters.get(name) ?? "") else {
+            throw ProblemDetails.invalidParameter(name, "must be a UUID")
+        }
+        return id
+    }
+}

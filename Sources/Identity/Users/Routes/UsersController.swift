@@ -71,7 +71,7 @@ struct UsersController: Sendable {
     /// Any user's profile (support, admin).
     @Sendable func user(_ request: Request, context: EmporiumRequestContext) async throws -> ProfileResource {
         try context.requirePermission(.usersRead)
-        let id = try Self.userID(context)
+        let id = try context.uuidParameter("id").lowercased
         guard let profile = try await store.profile(id: id) else { throw ProblemDetails.notFound("No user has id \(id).") }
         return ProfileResource(profile)
     }
@@ -79,7 +79,7 @@ struct UsersController: Sendable {
     /// Replaces a user's roles (admin); audited, and published for the auth service.
     @Sendable func setRoles(_ request: Request, context: EmporiumRequestContext) async throws -> ProfileResource {
         let principal = try context.requirePermission(.usersManageRoles)
-        let id = try Self.userID(context)
+        let id = try context.uuidParameter("id").lowercased
         let roles = try ProfileRules.roles(try await request.decodeJSON(as: RolesRequest.self, context: context))
         guard let profile = try await store.setRoles(id: id, roles: roles, by: principal.subject) else {
             throw ProblemDetails.notFound("No user has id \(id).")
@@ -127,12 +127,6 @@ struct UsersController: Sendable {
         )
     }
 
-    private static func userID(_ context: EmporiumRequestContext) throws -> String {
-        guard let id = UUID(uuidString: context.parameters.get("id") ?? "") else {
-            throw ProblemDetails.invalidParameter("id", "must be a UUID")
-        }
-        return id.lowercased
-    }
 
     private static func existing(_ profile: Profile?) throws -> Profile {
         guard let profile else { throw noProfile }
