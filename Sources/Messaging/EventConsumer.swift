@@ -62,9 +62,10 @@ public struct EventConsumer: Service {
     }
 
     /// Applies `events` all or nothing, in one transaction: claims them in the inbox with one
-    /// statement, then runs the handlers of the events claimed now, in order, then commits.
-    /// Events handled before (redeliveries) and repeated ids are skipped. When a handler throws,
-    /// the whole transaction rolls back, inbox claims included.
+    /// statement, then hands each subscription the events of its types claimed now, in delivery
+    /// order (subscriptions in registration order), then commits. Events handled before
+    /// (redeliveries) and repeated ids are skipped. When a handler throws, the whole transaction
+    /// rolls back, inbox claims included.
     /// - Returns: How many events were applied now.
     @discardableResult
     public func apply(_ events: [CloudEvent]) async throws -> Int {
@@ -73,14 +74,13 @@ public struct EventConsumer: Service {
         let consumer = self.consumer
         let applied = try await database.transaction { sql in
             var claimed = try await Inbox.claim(events, consumer: consumer, sql)
-            var applied = 0
-            for event in events where claimed.remove(event.id) != nil {
-                for subscription in subscriptions where subscription.types.contains(event.type) {
-                    try await subscription.handle(event, sql)
-                }
-                applied += 1
+            // Each claimed id once, at its first place.
+            let fresh = events.filter { claimed.remove($0.id) != nil }
+            for subscription in subscriptions {
+                let mine = fresh.filter { subscription.types.contains($0.type) }
+                if !mine.isEmpty { try await subscription.handleBatch(mine, sql) }
             }
-            return applied
+            return fresh.count
         }
         batchSize.record(events.count)
         if applied > 0 { consumed.increment(by: applied) }

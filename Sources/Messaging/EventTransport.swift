@@ -1,3 +1,4 @@
+import Foundation
 public import SQLKit
 
 /// Moves events from producers' outboxes to consumers: in-process, RabbitMQ (and later Kafka).
@@ -11,6 +12,12 @@ public protocol EventTransport: Sendable {
     /// confirms; in-process: every consumer has handled or dead-lettered them).
     /// - Throws: when the transport cannot take them now; the relay retries later.
     func publish(_ events: [CloudEvent]) async throws
+
+    /// Publishes events as an outbox holds them, under the rules of ``publish(_:)``. A transport
+    /// that sends the CloudEvents JSON as it is (RabbitMQ) skips decoding and encoding it again.
+    ///
+    /// The default implementation decodes the events and calls ``publish(_:)``.
+    func publish(stored events: [StoredEvent]) async throws
 
     /// Delivers events whose type is in `types` to `handler`, one at a time, until the task is
     /// cancelled or shutdown is requested. A handler that throws gets the event again, up to the
@@ -58,7 +65,38 @@ public protocol EventTransport: Sendable {
     func run() async throws
 }
 
+/// An event as an outbox row holds it: the CloudEvent's JSON, with the attributes a broker
+/// routes and labels it by.
+public struct StoredEvent: Sendable {
+    /// The event's `id`.
+    public var id: String
+    /// The event's `type`.
+    public var type: String
+    /// The event's `source`.
+    public var source: String
+    /// The whole CloudEvent in its JSON format, as ``CloudEvent/encoded()`` wrote it.
+    public var json: String
+
+    public init(id: String, type: String, source: String, json: String) {
+        self.id = id
+        self.type = type
+        self.source = source
+        self.json = json
+    }
+
+    /// The event itself.
+    /// - Throws: `MalformedEventError` or a decoding error when `json` is not a CloudEvent.
+    public func decoded() throws -> CloudEvent {
+        try CloudEvent.decode(Data(json.utf8))
+    }
+}
+
 extension EventTransport {
+    /// Decodes the events and publishes them with ``publish(_:)``.
+    public func publish(stored events: [StoredEvent]) async throws {
+        try await publish(try events.map { try $0.decoded() })
+    }
+
     /// One event at a time, for transports without batches.
     public func consumeBatches(
         consumer: String,
@@ -72,15 +110,35 @@ extension EventTransport {
 }
 
 /// A consumer's event handler: runs inside the consumer's database transaction, with the inbox.
+///
+/// A transaction applies a batch of events (see ``EventConsumer``). Each subscription gets the
+/// batch's events of its types, in delivery order; the subscriptions run one after another, in
+/// the order they were registered.
 public struct EventSubscription: Sendable {
     /// The event types handled.
     public var types: Set<String>
-    /// Applies the event; throws to have it redelivered.
-    public var handle: @Sendable (CloudEvent, any SQLDatabase) async throws -> Void
+    /// Applies events of ``types``, in delivery order, inside the transaction of `sql`; throws
+    /// to have them redelivered.
+    public var handleBatch: @Sendable ([CloudEvent], any SQLDatabase) async throws -> Void
 
+    /// A handler that applies one event at a time.
     public init(types: Set<String>, handle: @escaping @Sendable (CloudEvent, any SQLDatabase) async throws -> Void) {
         self.types = types
-        self.handle = handle
+        self.handleBatch = { events, sql in
+            for event in events { try await handle(event, sql) }
+        }
+    }
+
+    /// A handler that applies a whole batch at once, for example with multi-row statements.
+    /// It is given at least one event.
+    public init(types: Set<String>, handleBatch: @escaping @Sendable ([CloudEvent], any SQLDatabase) async throws -> Void) {
+        self.types = types
+        self.handleBatch = handleBatch
+    }
+
+    /// Applies one event.
+    public func handle(_ event: CloudEvent, _ sql: any SQLDatabase) async throws {
+        try await handleBatch([event], sql)
     }
 }
 

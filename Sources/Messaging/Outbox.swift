@@ -1,6 +1,6 @@
 import Foundation
 public import SQLKit
-import Storage
+public import Storage
 
 /// Writes a service's events to its outbox table inside the caller's transaction, so an event
 /// exists if and only if the state change that caused it committed. ``OutboxRelay`` publishes them.
@@ -11,6 +11,10 @@ public struct Outbox: Sendable {
     public let service: String
     private let relayNudge: OutboxRelay.Nudge?
     private let traceparent: @Sendable () -> String?
+
+    /// Rows per `INSERT` statement when recording many events: 5 parameters a row keeps a
+    /// statement far below PostgreSQL's 65,535 and SQLite's 32,766 bound parameters.
+    static let rowsPerStatement = 1_000
 
     /// - Parameters:
     ///   - service: The producing service's name.
@@ -24,6 +28,27 @@ public struct Outbox: Sendable {
         self.traceparent = traceparent
     }
 
+    /// An event to record: what happened, to which aggregate, with what payload.
+    public struct Draft: Sendable {
+        /// What happened (`catalog.product.created`).
+        public var type: String
+        /// The aggregate it happened to.
+        public var subject: String?
+        /// The payload.
+        public var data: JSONValue
+
+        public init(type: String, subject: String?, data: JSONValue) {
+            self.type = type
+            self.subject = subject
+            self.data = data
+        }
+
+        /// - Throws: when `data` cannot be encoded as JSON.
+        public init(type: String, subject: String?, encoding data: some Encodable) throws {
+            self.init(type: type, subject: subject, data: try JSONValue(encoding: data))
+        }
+    }
+
     /// Records an event in the outbox, in the transaction `sql` belongs to.
     /// - Parameters:
     ///   - type: What happened (`catalog.product.created`).
@@ -32,18 +57,37 @@ public struct Outbox: Sendable {
     ///   - sql: A connection inside the caller's open transaction.
     @discardableResult
     public func record(type: String, subject: String?, data: some Encodable, in sql: any SQLDatabase) async throws -> CloudEvent {
-        let event = CloudEvent(source: source, type: type, subject: subject, data: try JSONValue(encoding: data), traceparent: traceparent())
-        try await Self.insert(event, service: service, sql)
-        relayNudge?.nudge()
-        return event
+        try await record([Draft(type: type, subject: subject, encoding: data)], in: sql)[0]
     }
 
-    static func insert(_ event: CloudEvent, service: String, _ sql: any SQLDatabase) async throws {
-        try await sql.raw(
-            """
-            INSERT INTO emporium_outbox (service, event_id, type, payload, created_at)
-            VALUES (\(bind: service), \(bind: event.id), \(bind: event.type), \(bind: String(decoding: try event.encoded(), as: UTF8.self)), \(bind: Timestamp.format(.now)))
-            """
-        ).run()
+    /// Records `drafts` in the outbox, in this order, in the transaction `sql` belongs to, with
+    /// one multi-row `INSERT` per 1,000 events: for work that causes many events at once.
+    /// - Returns: The events as they will be published.
+    @discardableResult
+    public func record(_ drafts: [Draft], in sql: any SQLDatabase) async throws -> [CloudEvent] {
+        guard !drafts.isEmpty else { return [] }
+        let traceparent = self.traceparent()
+        let events = drafts.map { draft in
+            CloudEvent(source: source, type: draft.type, subject: draft.subject, data: draft.data, traceparent: traceparent)
+        }
+        try await Self.insert(events, service: service, sql)
+        relayNudge?.nudge()
+        return events
+    }
+
+    static func insert(_ events: [CloudEvent], service: String, _ sql: any SQLDatabase) async throws {
+        let createdAt = Timestamp.format(.now)
+        var start = events.startIndex
+        while start < events.endIndex {
+            let chunk = events[start..<min(start + rowsPerStatement, events.endIndex)]
+            let rows: [SQLQueryString] = try chunk.map { event in
+                "(\(bind: service), \(bind: event.id), \(bind: event.type), \(bind: String(decoding: try event.encoded(), as: UTF8.self)), \(bind: createdAt))"
+            }
+            // Rows get their sequence numbers in VALUES order, which is the order given.
+            try await sql.raw(
+                "INSERT INTO emporium_outbox (service, event_id, type, payload, created_at) VALUES \(rows.joined(separator: ", "))"
+            ).run()
+            start = chunk.endIndex
+        }
     }
 }

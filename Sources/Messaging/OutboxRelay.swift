@@ -79,6 +79,8 @@ public struct OutboxRelay: Service {
     }
 
     private let service: String
+    /// The `source` of the service's events.
+    private let source: String
     private let database: any Database
     private let transport: any EventTransport
     private let nudge: Nudge
@@ -100,6 +102,7 @@ public struct OutboxRelay: Service {
         pollInterval: Duration = .milliseconds(200)
     ) {
         self.service = service
+        self.source = Outbox(service: service).source
         self.database = database
         self.transport = transport
         self.nudge = nudge
@@ -117,9 +120,9 @@ public struct OutboxRelay: Service {
             var backoff = Backoff()
             while !Task.isCancelled {
                 do {
-                    let sent = try await relayBatch()
+                    let more = try await relay()
                     backoff.reset()
-                    if sent == batchSize { continue }  // more may be waiting
+                    if more { continue }
                     // Idle: wait for a nudge or the next poll, whichever comes first.
                     await nudge.wait(upTo: pollInterval)
                     try Task.checkCancellation()
@@ -140,42 +143,85 @@ public struct OutboxRelay: Service {
         }
     }
 
-    /// Publishes the oldest unsent events, up to a batch; returns how many were sent.
-    func relayBatch() async throws -> Int {
+    /// Batches one relay transaction publishes at most on PostgreSQL before it commits.
+    static let batchesPerTransaction = 8
+
+    /// Publishes the oldest unsent events; returns whether more may be waiting (the last read
+    /// filled a batch).
+    ///
+    /// On PostgreSQL one transaction, under the advisory lock, relays up to
+    /// ``batchesPerTransaction`` batches as a pipeline: while the transport confirms one batch,
+    /// the relay marks the previous one sent and reads the next, and it publishes a batch only
+    /// after the one before it was confirmed, so the order on the wire is the outbox's. When
+    /// publishing fails, the batches confirmed before are still marked sent, then the error is
+    /// thrown.
+    func relay() async throws -> Bool {
         switch database.kind {
         case .postgres:
-            return try await database.transaction { sql in
+            let (more, failure) = try await database.transaction { sql -> (Bool, (any Error)?) in
                 let key = AdvisoryLockKey("\(service).outbox-relay").value
                 let locked = try await sql.raw("SELECT pg_try_advisory_xact_lock(\(bind: key)) AS locked").first()?
                     .decode(column: "locked", as: Bool.self) ?? false
-                guard locked else { return 0 }  // another instance is relaying
-                let batch = try await unsent(sql)
-                guard !batch.isEmpty else { return 0 }
-                try await transport.publish(batch.map(\.event))
-                try await markSent(batch.map(\.sequence), sql)
-                published.increment(by: batch.count)
-                return batch.count
+                guard locked else { return (false, nil) }  // another instance is relaying
+                // Losing this transaction's commit in a crash only means publishing its batches
+                // again, which consumers' inboxes make harmless: no need to wait for the WAL flush.
+                try await sql.raw("SET LOCAL synchronous_commit = off").run()
+                var batch = try await unsent(after: nil, sql)
+                var confirmed: [Int64] = []
+                var failure: (any Error)?
+                var round = 1
+                while !batch.isEmpty {
+                    let events = batch.map(\.event)
+                    async let publishing: Void = transport.publish(stored: events)
+                    if !confirmed.isEmpty {
+                        try await markSent(confirmed, sql)
+                        confirmed = []
+                    }
+                    let following = round < Self.batchesPerTransaction ? try await unsent(after: batch.last?.sequence, sql) : []
+                    do {
+                        try await publishing
+                    } catch {
+                        failure = error
+                        break
+                    }
+                    published.increment(by: batch.count)
+                    confirmed = batch.map(\.sequence)
+                    if following.isEmpty { break }
+                    batch = following
+                    round += 1
+                }
+                if !confirmed.isEmpty { try await markSent(confirmed, sql) }
+                return (failure == nil && batch.count == batchSize, failure)
             }
+            if let failure { throw failure }
+            return more
         case .sqlite:
             // Read on a reader connection, publish, then mark in a short write transaction: the
             // single SQLite writer is never held while the broker confirms.
-            let batch = try await database.withConnection { sql in try await unsent(sql) }
-            guard !batch.isEmpty else { return 0 }
-            try await transport.publish(batch.map(\.event))
+            let batch = try await database.withConnection { sql in try await unsent(after: nil, sql) }
+            guard !batch.isEmpty else { return false }
+            try await transport.publish(stored: batch.map(\.event))
             try await database.transaction { sql in try await markSent(batch.map(\.sequence), sql) }
             published.increment(by: batch.count)
-            return batch.count
+            return batch.count == batchSize
         }
     }
 
-    private func unsent(_ sql: any SQLDatabase) async throws -> [(sequence: Int64, event: CloudEvent)] {
+    /// The oldest unsent events, up to a batch, after the outbox sequence `after` when given.
+    private func unsent(after: Int64?, _ sql: any SQLDatabase) async throws -> [(sequence: Int64, event: StoredEvent)] {
         let rows = try await sql.raw(
-            "SELECT sequence, payload FROM emporium_outbox WHERE service = \(bind: service) AND sent_at IS NULL ORDER BY sequence LIMIT \(bind: batchSize)"
+            """
+            SELECT sequence, event_id, type, payload FROM emporium_outbox
+            WHERE service = \(bind: service) AND sent_at IS NULL AND sequence > \(bind: after ?? 0)
+            ORDER BY sequence LIMIT \(bind: batchSize)
+            """
         ).all()
-        pending.record(rows.count)
+        if after == nil { pending.record(rows.count) }
         return try rows.map { row in
-            let payload = try row.decode(column: "payload", as: String.self)
-            return (try row.decode(column: "sequence", as: Int64.self), try CloudEvent.decode(Data(payload.utf8)))
+            let event = StoredEvent(
+                id: try row.decode(column: "event_id", as: String.self), type: try row.decode(column: "type", as: String.self),
+                source: source, json: try row.decode(column: "payload", as: String.self))
+            return (try row.decode(column: "sequence", as: Int64.self), event)
         }
     }
 

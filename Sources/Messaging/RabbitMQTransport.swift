@@ -44,11 +44,12 @@ public final class RabbitMQTransport: EventTransport {
     ///   - url: `amqp://user:password@host:port/vhost`.
     ///   - maxDeliveries: Deliveries of a message before it goes to the consumer's dead-letter queue.
     ///   - prefetch: Unacknowledged deliveries a consumer may hold.
-    ///   - maxBatch: The most events a consumer applies in one batch; by default `prefetch`
-    ///     (64 when `prefetch` is 0, unlimited); never more than a non-zero `prefetch`, and 1
+    ///   - maxBatch: The most events a consumer applies in one batch; by default half of
+    ///     `prefetch` (so while one batch is applied the broker can already send the next; 64
+    ///     when `prefetch` is 0, unlimited); never more than a non-zero `prefetch`, and 1
     ///     applies events one at a time.
     /// - Throws: `AMQPError.invalidURL` for a malformed URL.
-    public init(url: String, maxDeliveries: Int = 5, prefetch: UInt16 = 64, maxBatch: Int? = nil, logger: Logger) throws {
+    public init(url: String, maxDeliveries: Int = 5, prefetch: UInt16 = 256, maxBatch: Int? = nil, logger: Logger) throws {
         var configuration = try AMQPConfiguration(url: url)
         configuration.connectionName = "emporium"
         self.configuration = configuration
@@ -56,7 +57,7 @@ public final class RabbitMQTransport: EventTransport {
         self.maxDeliveries = maxDeliveries
         self.prefetch = prefetch
         let limit = prefetch > 0 ? Int(prefetch) : Int.max
-        self.maxBatch = Swift.max(1, Swift.min(maxBatch ?? (prefetch > 0 ? Int(prefetch) : 64), limit))
+        self.maxBatch = Swift.max(1, Swift.min(maxBatch ?? (prefetch > 0 ? Int(prefetch) / 2 : 64), limit))
         var logger = logger
         logger[metadataKey: "broker"] = .string(configuration.brokerAddress)
         self.logger = logger
@@ -132,11 +133,15 @@ public final class RabbitMQTransport: EventTransport {
     // MARK: Publishing
 
     public func publish(_ events: [CloudEvent]) async throws {
-        guard !events.isEmpty else { return }
+        try await publish(messages: try events.map(Self.message))
+    }
+
+    private func publish(messages: [AMQPMessage]) async throws {
+        guard !messages.isEmpty else { return }
         let channel = try await publisherChannel()
         do {
             // One batch, written in order (the broker keeps a queue's order), confirmed together.
-            try await channel.publish(batch: try events.map(Self.message))
+            try await channel.publish(batch: messages)
         } catch {
             // A channel the broker closed (or a lost connection) is replaced on the next publish.
             state.withLock { if $0.publisher === channel { $0.publisher = nil } }
@@ -144,8 +149,18 @@ public final class RabbitMQTransport: EventTransport {
         }
     }
 
+    /// Publishes the events' JSON as the outbox stored it, without decoding it.
+    public func publish(stored events: [StoredEvent]) async throws {
+        try await publish(messages: events.map(Self.message))
+    }
+
     /// The AMQP message of an event: persistent, routed by its type, the CloudEvent as JSON.
     static func message(_ event: CloudEvent) throws -> AMQPMessage {
+        message(StoredEvent(id: event.id, type: event.type, source: event.source, json: String(decoding: try event.encoded(), as: UTF8.self)))
+    }
+
+    /// The AMQP message of an event as an outbox holds it.
+    static func message(_ event: StoredEvent) -> AMQPMessage {
         var properties = AMQPProperties()
         properties.contentType = "application/cloudevents+json"
         properties.deliveryMode = .persistent
@@ -153,7 +168,7 @@ public final class RabbitMQTransport: EventTransport {
         properties.type = event.type
         properties.timestamp = Date.now
         properties.appID = event.source
-        return AMQPMessage(body: ByteBuffer(data: try event.encoded()), exchange: exchange, routingKey: event.type, properties: properties)
+        return AMQPMessage(body: ByteBuffer(string: event.json), exchange: exchange, routingKey: event.type, properties: properties)
     }
 
     private func publisherChannel() async throws -> AMQPChannel {
