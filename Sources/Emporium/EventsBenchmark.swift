@@ -8,22 +8,24 @@ import SQLKit
 import Storage
 import Synchronization
 
-/// `emporium bench events`: events per second end to end through RabbitMQ, the way the runtime
-/// wires them (see `EmporiumPlatform.build`): producers record events with `Outbox.record` inside
-/// database transactions (`--per-transaction` events with one multi-row insert), an `OutboxRelay`
-/// publishes them through a `RabbitMQTransport` (persistent, confirmed), and an `EventConsumer`
-/// applies them in batches of what has arrived, up to `--max-batch` events per transaction (inbox
-/// claim plus one multi-row insert by a batch-aware handler). The clock runs from the first
-/// insert until the consumer has committed the last event; the line also says when the producers
-/// had committed every insert and when the broker had confirmed every event to the relay. Prints
-/// one JSON line.
+/// `emporium bench events`: events per second end to end through RabbitMQ or Kafka, the way the
+/// runtime wires them (see `EmporiumPlatform.build`): producers record events with
+/// `Outbox.record` inside database transactions (`--per-transaction` events with one multi-row
+/// insert), an `OutboxRelay` publishes them through a `RabbitMQTransport` (persistent, confirmed)
+/// or a `KafkaTransport` (acks=all, idempotent), and an `EventConsumer` applies them in batches of
+/// what has arrived, up to `--max-batch` events per transaction (inbox claim plus one multi-row
+/// insert by a batch-aware handler). The clock runs from the first insert until the consumer has
+/// committed the last event; the line also says when the producers had committed every insert
+/// and when the broker had confirmed every event to the relay. Prints one JSON line.
 ///
-/// It uses the service name `bench` (outbox rows, inbox consumer, queue `emporium.bench`), a table
-/// `emporium_bench_effects`, and removes them afterwards; point it at a scratch database and broker.
+/// It uses the service name `bench` (outbox rows, inbox consumer; RabbitMQ queue `emporium.bench`,
+/// Kafka group `emporium.bench`), a table `emporium_bench_effects`, and removes them afterwards
+/// (through Kafka it uses a new topic `emporium.bench.<random>` per run, which stays: the client
+/// has no topic deletion); point it at a scratch database and broker.
 struct EventsBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "events",
-        abstract: "Measure events/s from outbox insert to consumer effect through RabbitMQ (see scripts/bench-amqp)."
+        abstract: "Measure events/s from outbox insert to consumer effect through RabbitMQ or Kafka (see scripts/bench-events)."
     )
 
     /// The service and consumer name the benchmark runs as.
@@ -33,7 +35,7 @@ struct EventsBenchmark: AsyncParsableCommand {
     /// The table the consumer's handler writes.
     static let effects = "emporium_bench_effects"
 
-    @Option(help: "The broker, as an amqp:// URL.")
+    @Option(help: "The broker, as an amqp:// or kafka:// URL.")
     var url = "amqp://guest:guest@127.0.0.1:5672/"
 
     @Option(name: .customLong("database-url"), help: "The database, as a postgres:// (or sqlite:) URL.")
@@ -57,15 +59,18 @@ struct EventsBenchmark: AsyncParsableCommand {
     @Option(name: .customLong("max-batch"), help: "Events a consumer applies per transaction at most (default: half the prefetch; 1 = one at a time).")
     var maxBatch: Int?
 
-    @Option(help: "Unacknowledged deliveries each consumer may hold (the transport's prefetch).")
+    @Option(help: "Unacknowledged deliveries each consumer may hold (RabbitMQ's prefetch).")
     var prefetch = 256
+
+    @Option(help: "Partitions of the run's topic (Kafka).")
+    var partitions = 6
 
     @Option(help: "Seconds to wait for the consumer before giving up.")
     var timeout = 600
 
     func validate() throws {
-        guard events > 0, size >= 0, perTransaction > 0, producers > 0, consumers > 0, timeout > 0, (maxBatch ?? 1) > 0, (1...65_535).contains(prefetch) else {
-            throw ValidationError("--events, --per-transaction, --producers, --consumers, --max-batch and --timeout must be positive, --size not negative, --prefetch 1 to 65535")
+        guard events > 0, size >= 0, perTransaction > 0, producers > 0, consumers > 0, timeout > 0, (maxBatch ?? 1) > 0, (1...65_535).contains(prefetch), partitions > 0 else {
+            throw ValidationError("--events, --per-transaction, --producers, --consumers, --max-batch, --partitions and --timeout must be positive, --size not negative, --prefetch 1 to 65535")
         }
     }
 
@@ -81,44 +86,35 @@ struct EventsBenchmark: AsyncParsableCommand {
         } catch {
             throw ValidationError("--database-url: \(error)")
         }
+        let broker = try BenchBroker(url: url, partitions: partitions)
         let database = try await DatabaseFactory.open(location, maximumConnections: producers + consumers + 4, logger: logger)
         let transport = CountingTransport(
-            base: try RabbitMQTransport(url: url, maxDeliveries: Self.maxDeliveries, prefetch: UInt16(prefetch), maxBatch: maxBatch, logger: logger))
+            base: try broker.transport(maxDeliveries: Self.maxDeliveries, prefetch: UInt16(prefetch), maxBatch: maxBatch, logger: logger))
         let result = try await withThrowingTaskGroup(of: Void.self) { infrastructure in
             infrastructure.addTask { try await database.run() }
             infrastructure.addTask { try await transport.run() }
             defer { infrastructure.cancelAll() }
             try await prepareDatabase(database, logger: logger)
-            try await withBrokerChannel(logger: logger) { channel in
-                try await self.consumerTopology.declare(on: channel)
-                _ = try await channel.purgeQueue(self.consumerTopology.queue)  // left from an interrupted run
-            }
+            try await broker.prepare(logger: logger)
             let result: EventsBenchmarkResult
             do {
-                result = try await measure(database: database, transport: transport, logger: logger)
+                result = try await measure(database: database, transport: transport, broker: broker, logger: logger)
             } catch {
-                try? await cleanUp(database, logger: logger)
+                try? await cleanUp(database, broker: broker, logger: logger)
                 throw error
             }
-            try await cleanUp(database, logger: logger)
+            try await cleanUp(database, broker: broker, logger: logger)
             return result
         }
         print(try result.jsonLine())
     }
 
-    /// The consumer queue's delivery limit (as the runtime's default `maxDeliveries`).
-    private static let maxDeliveries = 5
-
-    /// The queues `RabbitMQTransport` declares for the benchmark's consumer.
-    private var consumerTopology: AMQPDeadLetterTopology {
-        AMQPDeadLetterTopology(
-            queue: RabbitMQTransport.queue(of: Self.service), maxDeliveries: Self.maxDeliveries,
-            bindings: [.init(exchange: RabbitMQTransport.exchange, routingKey: Self.eventType)])
-    }
+    /// The consumer's delivery limit (as the runtime's default `maxDeliveries`).
+    static let maxDeliveries = 5
 
     /// Runs the relay and consumers, warms up, then records `events` and waits for their effects.
     private func measure(
-        database: any Database, transport: CountingTransport, logger: Logger
+        database: any Database, transport: CountingTransport, broker: BenchBroker, logger: Logger
     ) async throws -> EventsBenchmarkResult {
         let applied = transport.applied
         let nudge = OutboxRelay.Nudge()
@@ -169,9 +165,9 @@ struct EventsBenchmark: AsyncParsableCommand {
             let insertSeconds = (inserted - start) / .seconds(1)
             let relaySeconds = (relayedAll - start) / .seconds(1)
             return EventsBenchmarkResult(
-                database: settings, events: events, eventBytes: try sampleEvent(padding: padding).count, perTransaction: perTransaction,
+                database: settings, broker: broker.name, events: events, eventBytes: try sampleEvent(padding: padding).count, perTransaction: perTransaction,
                 producers: producers, consumers: consumers, prefetch: prefetch,
-                maxBatch: (transport.base as? RabbitMQTransport)?.maxBatch ?? 1, meanBatch: Double(events) / Double(max(batches, 1)),
+                maxBatch: broker.maxBatch(of: transport.base), meanBatch: Double(events) / Double(max(batches, 1)),
                 insertSeconds: insertSeconds, relaySeconds: relaySeconds,
                 seconds: seconds, insertsPerSecond: Double(events) / insertSeconds,
                 relayedPerSecond: Double(events) / relaySeconds, eventsPerSecond: Double(events) / seconds)
@@ -259,15 +255,82 @@ struct EventsBenchmark: AsyncParsableCommand {
         }
     }
 
-    /// Removes the benchmark's rows, table and queues (the shared `emporium.events` exchange stays).
-    private func cleanUp(_ database: any Database, logger: Logger) async throws {
+    /// Removes the benchmark's rows and table, and its queues or group's offsets at the broker.
+    private func cleanUp(_ database: any Database, broker: BenchBroker, logger: Logger) async throws {
         try await database.transaction { sql in
             try await sql.raw("DROP TABLE IF EXISTS \(unsafeRaw: Self.effects)").run()
             try await sql.raw("DELETE FROM emporium_outbox WHERE service = \(bind: Self.service)").run()
             try await sql.raw("DELETE FROM emporium_inbox WHERE consumer = \(bind: Self.service)").run()
         }
-        let topology = consumerTopology
-        try await withBrokerChannel(logger: logger) { channel in
+        try await broker.cleanUp(logger: logger)
+    }
+}
+
+/// The broker a benchmark run goes through, and what it declares there.
+enum BenchBroker {
+    /// RabbitMQ: the consumer's queue `emporium.bench` (and its dead-letter queue).
+    case rabbitMQ(url: String)
+    /// Kafka: a topic of the run's own, so the consumer group starts on an empty topic.
+    case kafka(url: String, topic: String, partitions: Int)
+
+    init(url: String, partitions: Int) throws {
+        if url.hasPrefix("amqp://") || url.hasPrefix("amqps://") {
+            self = .rabbitMQ(url: url)
+        } else if url.hasPrefix("kafka://") {
+            let suffix = String(UInt64.random(in: 0...UInt64.max), radix: 36)
+            self = .kafka(url: url, topic: "emporium.bench.\(suffix)", partitions: partitions)
+        } else {
+            throw ValidationError("--url: expected amqp://… or kafka://…, got \(url)")
+        }
+    }
+
+    /// `rabbitmq` or `kafka`, for the result line.
+    var name: String {
+        switch self {
+        case .rabbitMQ: "rabbitmq"
+        case .kafka: "kafka"
+        }
+    }
+
+    func transport(maxDeliveries: Int, prefetch: UInt16, maxBatch: Int?, logger: Logger) throws -> any EventTransport {
+        switch self {
+        case .rabbitMQ(let url):
+            return try RabbitMQTransport(url: url, maxDeliveries: maxDeliveries, prefetch: prefetch, maxBatch: maxBatch, logger: logger)
+        case .kafka(let url, let topic, let partitions):
+            if let maxBatch {
+                return try KafkaTransport(url: url, topic: topic, partitions: partitions, maxDeliveries: maxDeliveries, maxBatch: maxBatch, logger: logger)
+            }
+            return try KafkaTransport(url: url, topic: topic, partitions: partitions, maxDeliveries: maxDeliveries, logger: logger)
+        }
+    }
+
+    /// The consumer's most events per transaction.
+    func maxBatch(of transport: any EventTransport) -> Int {
+        (transport as? RabbitMQTransport)?.maxBatch ?? (transport as? KafkaTransport)?.maxBatch ?? 1
+    }
+
+    /// The queues `RabbitMQTransport` declares for the benchmark's consumer.
+    private static var consumerTopology: AMQPDeadLetterTopology {
+        AMQPDeadLetterTopology(
+            queue: RabbitMQTransport.queue(of: EventsBenchmark.service), maxDeliveries: EventsBenchmark.maxDeliveries,
+            bindings: [.init(exchange: RabbitMQTransport.exchange, routingKey: EventsBenchmark.eventType)])
+    }
+
+    /// Declares the consumer's queue before the run and empties it of an interrupted run's
+    /// messages (RabbitMQ); nothing for Kafka, whose transport creates the run's topic.
+    func prepare(logger: Logger) async throws {
+        guard case .rabbitMQ(let url) = self else { return }
+        try await Self.withChannel(url: url, logger: logger) { channel in
+            try await Self.consumerTopology.declare(on: channel)
+            _ = try await channel.purgeQueue(Self.consumerTopology.queue)
+        }
+    }
+
+    /// Deletes the consumer's queues (RabbitMQ; the shared `emporium.events` exchange stays).
+    func cleanUp(logger: Logger) async throws {
+        guard case .rabbitMQ(let url) = self else { return }
+        let topology = Self.consumerTopology
+        try await Self.withChannel(url: url, logger: logger) { channel in
             _ = try await channel.deleteQueue(topology.queue)
             _ = try await channel.deleteQueue(topology.deadLetterQueue)
             try await channel.deleteExchange(topology.deadLetterExchange)
@@ -275,7 +338,7 @@ struct EventsBenchmark: AsyncParsableCommand {
     }
 
     /// Runs `body` on a channel of a connection of its own, closed afterwards.
-    private func withBrokerChannel(logger: Logger, _ body: (AMQPChannel) async throws -> Void) async throws {
+    private static func withChannel(url: String, logger: Logger, _ body: (AMQPChannel) async throws -> Void) async throws {
         var configuration = try AMQPConfiguration(url: url)
         configuration.reconnect = .disabled
         configuration.connectionName = "emporium bench events (setup)"
@@ -381,6 +444,8 @@ struct CountingTransport: EventTransport {
 struct EventsBenchmarkResult: Encodable, Sendable {
     /// The database engine, its version and whether it flushes to disk (`PostgreSQL 15.18, fsync on`).
     var database: String
+    /// `rabbitmq` or `kafka`.
+    var broker: String
     var events: Int
     var eventBytes: Int
     var perTransaction: Int
@@ -399,7 +464,7 @@ struct EventsBenchmarkResult: Encodable, Sendable {
     var eventsPerSecond: Double
 
     enum CodingKeys: String, CodingKey {
-        case database, events, producers, consumers, prefetch, seconds
+        case database, broker, events, producers, consumers, prefetch, seconds
         case eventBytes = "event_bytes"
         case perTransaction = "per_transaction"
         case maxBatch = "max_batch"

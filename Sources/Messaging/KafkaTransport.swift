@@ -94,7 +94,7 @@ public final class KafkaTransport: EventTransport {
         partitions: Int = 6,
         replicationFactor: Int16 = -1,
         maxDeliveries: Int = 5,
-        maxBatch: Int = 64,
+        maxBatch: Int = 128,
         consumerTiming: ConsumerTiming = ConsumerTiming(),
         logger: Logger
     ) throws {
