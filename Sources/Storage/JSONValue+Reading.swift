@@ -153,9 +153,16 @@ struct JSONReader {
         }
     }
 
-    private func checkDepth() throws(JSONParsingError) {
+    /// Checks that one more array or object may open; makes room for a few at the first.
+    private mutating func checkDepth() throws(JSONParsingError) {
         if frames.count == JSONValue.maximumParsingDepth {
             throw JSONParsingError(offset: offset, reason: .tooDeep)
+        }
+        if frames.capacity == 0 {
+            // One allocation each instead of growing through 1, 2, 4, 8 and 16 elements.
+            frames.reserveCapacity(8)
+            values.reserveCapacity(16)
+            keys.reserveCapacity(16)
         }
     }
 
