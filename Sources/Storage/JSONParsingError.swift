@@ -1,8 +1,12 @@
 /// Why `JSONValue(parsing:)` refused its input, and where.
 ///
-/// `offset` is a byte offset into the input: the first byte of the token that is wrong (the `0` of
-/// a leading zero, the backslash of a bad escape, the opening quote of a string that never ends,
-/// the first byte after the value), or the input's length when it ends too early.
+/// `offset` is a byte offset into the input: where the reader found the problem (the byte that
+/// cannot start a value, the comma before a closing bracket, a raw control character), or the
+/// start of the token that is wrong (the `0` of a leading zero, the first byte of a misspelt
+/// literal or of an out-of-range number, the backslash of a bad escape or lone surrogate, the
+/// lead byte of bad UTF-8, the bracket that opens one level too many, the opening quote of a
+/// string that never ends), or the input's length when it ends inside a value. In a number, it is
+/// the byte where a digit was expected.
 public struct JSONParsingError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What is wrong at ``offset``.
     public enum Reason: Sendable, Equatable, CustomStringConvertible {

@@ -19,24 +19,24 @@ extension JSONValue {
         self = try Self.parse(bytes).get()
     }
 
-    /// Parses the JSON text in `data`; see ``init(parsing:)-(UnsafeRawBufferPointer)``.
+    /// Parses the JSON text in `data`, as `init(parsing:)` of an `UnsafeRawBufferPointer` does.
     public init(parsing data: Data) throws(JSONParsingError) {
         self = try data.withUnsafeBytes(Self.parse).get()
     }
 
-    /// Parses the JSON text in the readable bytes of `buffer` (without reading them); see
-    /// ``init(parsing:)-(UnsafeRawBufferPointer)``.
+    /// Parses the JSON text in the readable bytes of `buffer` (without reading them), as
+    /// `init(parsing:)` of an `UnsafeRawBufferPointer` does.
     public init(parsing buffer: ByteBuffer) throws(JSONParsingError) {
         self = try buffer.withUnsafeReadableBytes(Self.parse).get()
     }
 
-    /// Parses the JSON text `string` (its UTF-8); see ``init(parsing:)-(UnsafeRawBufferPointer)``.
+    /// Parses the JSON text `string` (its UTF-8), as `init(parsing:)` of an `UnsafeRawBufferPointer` does.
     public init(parsing string: String) throws(JSONParsingError) {
         var string = string
         self = try string.withUTF8 { Self.parse(UnsafeRawBufferPointer($0)) }.get()
     }
 
-    /// Parses the JSON text in `bytes`; see ``init(parsing:)-(UnsafeRawBufferPointer)``.
+    /// Parses the JSON text in `bytes`, as `init(parsing:)` of an `UnsafeRawBufferPointer` does.
     public init(parsing bytes: some Collection<UInt8>) throws(JSONParsingError) {
         let result = bytes.withContiguousStorageIfAvailable { Self.parse(UnsafeRawBufferPointer($0)) }
             ?? Array(bytes).withUnsafeBytes(Self.parse)
