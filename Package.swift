@@ -238,7 +238,11 @@ let package = Package(
         ),
         .testTarget(
             name: "StorageTests",
-            dependencies: ["Storage", "EmporiumTestSupport", .product(name: "SQLKit", package: "sql-kit")],
+            dependencies: [
+                "Storage", "EmporiumTestSupport",
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

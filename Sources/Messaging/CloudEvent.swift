@@ -42,25 +42,88 @@ public struct CloudEvent: Codable, Sendable, Equatable {
         self.traceparent = traceparent
     }
 
-    /// The event as JSON bytes.
+    /// The event as JSON bytes: the CloudEvents JSON format, keys sorted, `subject` and
+    /// `traceparent` left out when nil: the same bytes `JSONEncoder` with `.sortedKeys` and
+    /// `.withoutEscapingSlashes` writes on Linux for the event's `Codable` form, written directly.
+    /// - Throws: ``JSONWritingError`` when `data` holds a NaN or infinite number.
     public func encoded() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(self)
+        var writer = JSONTextWriter(capacity: 512)
+        writer.beginObject()
+        writer.writeKey("data")
+        try writer.write(data)
+        writer.writeKey("datacontenttype")
+        writer.write(datacontenttype)
+        writer.writeKey("id")
+        writer.write(id)
+        writer.writeKey("source")
+        writer.write(source)
+        writer.writeKey("specversion")
+        writer.write(specversion)
+        if let subject {
+            writer.writeKey("subject")
+            writer.write(subject)
+        }
+        writer.writeKey("time")
+        writer.write(time)
+        if let traceparent {
+            writer.writeKey("traceparent")
+            writer.write(traceparent)
+        }
+        writer.writeKey("type")
+        writer.write(type)
+        writer.endObject()
+        return Data(writer.bytes)
     }
 
     /// Decodes an event, checking the attributes CloudEvents requires.
+    ///
+    /// Reads what the `Codable` form reads: `specversion`, `id`, `source`, `type`, `time` and
+    /// `datacontenttype` must be strings, `data` must be present (it may be `null`), `subject`
+    /// and `traceparent` are strings, `null` or absent; other members are ignored.
+    /// - Throws: ``JSONParsingError`` when `data` is not JSON; ``MalformedEventError`` when it is
+    ///   not such an object, or `specversion` is not 1.0, or `id`, `source` or `type` is empty.
     public static func decode(_ data: Data) throws -> CloudEvent {
-        let event = try JSONDecoder().decode(CloudEvent.self, from: data)
+        guard case .object(let members) = try JSONValue(parsing: data) else {
+            throw MalformedEventError(reason: "not a JSON object")
+        }
+        let event = try CloudEvent(members: members)
         guard event.specversion == "1.0", !event.id.isEmpty, !event.source.isEmpty, !event.type.isEmpty else {
             throw MalformedEventError(reason: "missing or invalid CloudEvents attributes")
         }
         return event
     }
 
+    /// The event in the members of its JSON object.
+    private init(members: [String: JSONValue]) throws(MalformedEventError) {
+        func required(_ name: String) throws(MalformedEventError) -> String {
+            switch members[name] {
+            case .string(let value)?: return value
+            case nil: throw MalformedEventError(reason: "no \(name) attribute")
+            default: throw MalformedEventError(reason: "the \(name) attribute is not a string")
+            }
+        }
+        func optional(_ name: String) throws(MalformedEventError) -> String? {
+            switch members[name] {
+            case .string(let value)?: return value
+            case nil, .null?: return nil
+            default: throw MalformedEventError(reason: "the \(name) attribute is not a string")
+            }
+        }
+        guard let data = members["data"] else { throw MalformedEventError(reason: "no data attribute") }
+        specversion = try required("specversion")
+        id = try required("id")
+        source = try required("source")
+        type = try required("type")
+        time = try required("time")
+        subject = try optional("subject")
+        datacontenttype = try required("datacontenttype")
+        self.data = data
+        traceparent = try optional("traceparent")
+    }
+
     /// Decodes `data` as `Payload`.
     public func payload<Payload: Decodable>(as type: Payload.Type) throws -> Payload {
-        try JSONDecoder().decode(type, from: JSONEncoder().encode(data))
+        try JSONDecoder().decode(type, from: Data(data.serializedBytes()))
     }
 }
 
@@ -71,8 +134,8 @@ public struct MalformedEventError: Error, CustomStringConvertible {
 }
 
 extension JSONValue {
-    /// Encodes any `Encodable` value as a ``JSONValue``.
+    /// Encodes any `Encodable` value as a ``JSONValue`` (with `JSONEncoder`'s default strategies).
     public init(encoding value: some Encodable) throws {
-        self = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(value))
+        self = try JSONValue(parsing: JSONEncoder().encode(value))
     }
 }

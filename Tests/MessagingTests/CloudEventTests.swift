@@ -42,3 +42,126 @@ struct CloudEventTests {
         #expect(throws: (any Error).self) { try CloudEvent.decode(data) }
     }
 }
+
+/// The JSON reader and writer of ``CloudEvent`` against its `Codable` form through Foundation,
+/// which `encoded()` and `decode(_:)` used before.
+@Suite("CloudEvents envelope: the fast JSON path against Codable")
+struct CloudEventCodableCompatibilityTests {
+    static let foundationEncoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    static let events: [CloudEvent] = {
+        let data: [JSONValue] = [
+            .null,
+            .object(["name": .string("Shoe"), "price": .number(12.5), "stock": .number(3), "tags": .array([.string("a/b"), .bool(true)])]),
+            .object([
+                "unicode": .string("é e\u{301} 😀 👩‍👩‍👧 🇫🇷 中文 \u{2028}"), "controls": .string("\"\\\n\r\t\u{0}\u{1F}\u{7F}"),
+                "numbers": .array([.number(0), .number(-0.0), .number(1e300), .number(9_007_199_254_740_992), .number(0.1), .number(-1.5e-7), .number(1e15)]),
+                "nested": .object(["B": .object(["a": .array([.object([:]), .array([]), .null])]), "a": .number(-7)]),
+            ]),
+            .array([.number(1), .string("two")]),
+            .string("just a string"),
+        ]
+        var events: [CloudEvent] = []
+        for (index, data) in data.enumerated() {
+            events.append(
+                CloudEvent(
+                    source: "/emporium/catalog", type: "catalog.product.created",
+                    subject: index.isMultiple(of: 2) ? "p-\(index)" : nil, data: data,
+                    traceparent: index % 3 == 0 ? nil : "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+                )
+            )
+        }
+        return events
+    }()
+
+    @Test("an event JSONEncoder wrote decodes to the same event, and encoded() writes the same bytes", arguments: events)
+    func readsCodableOutput(event: CloudEvent) throws {
+        let old = try Self.foundationEncoder.encode(event)
+        #expect(try CloudEvent.decode(old) == event)
+        #expect(try event.encoded() == old, "\(String(decoding: old, as: UTF8.self))")
+    }
+
+    @Test("an event encoded() wrote decodes with JSONDecoder to the same event", arguments: events)
+    func codableReadsOutput(event: CloudEvent) throws {
+        #expect(try JSONDecoder().decode(CloudEvent.self, from: event.encoded()) == event)
+        #expect(try CloudEvent.decode(event.encoded()) == event)
+    }
+
+    @Test("pretty-printed JSON with unknown members, null subject and traceparent, null data is read as Codable reads it")
+    func readsWhatCodableReads() throws {
+        let text = Data(
+            """
+            {
+              "specversion" : "1.0", "id" : "e-1", "source" : "\\/emporium\\/identity", "type" : "identity.user.registered",
+              "time" : "2026-01-02T03:04:05.678Z", "datacontenttype" : "application/json", "data" : null,
+              "subject" : null, "traceparent" : null, "dataschema" : "https://example.invalid/schema", "extension" : [1, {"x": 2}]
+            }
+            """.utf8
+        )
+        let event = try CloudEvent.decode(text)
+        #expect(event == (try JSONDecoder().decode(CloudEvent.self, from: text)))
+        #expect(event.source == "/emporium/identity")
+        #expect(event.subject == nil && event.traceparent == nil && event.data == .null)
+    }
+
+    /// Envelopes `decode(_:)` refuses: a required attribute missing or of the wrong type (which
+    /// `Codable` refuses too), or a value `decode(_:)` checks after decoding.
+    static let malformedEnvelopes: [(String, String)] = {
+        let complete = #""specversion":"1.0","id":"e-1","source":"/s","type":"t","time":"2026-01-02T03:04:05Z","datacontenttype":"application/json""#
+        var cases: [(String, String)] = []
+        for name in ["specversion", "id", "source", "type", "time", "datacontenttype"] {
+            let without = complete.split(separator: ",").filter { !$0.hasPrefix("\"\(name)\"") }.joined(separator: ",")
+            cases.append(("no \(name)", "{\(without),\"data\":1}"))
+            cases.append(("\(name) a number", "{\(without),\"\(name)\":1,\"data\":1}"))
+            cases.append(("\(name) null", "{\(without),\"\(name)\":null,\"data\":1}"))
+        }
+        cases.append(("no data", "{\(complete)}"))
+        cases.append(("subject a number", "{\(complete),\"data\":1,\"subject\":5}"))
+        cases.append(("traceparent an object", "{\(complete),\"data\":1,\"traceparent\":{}}"))
+        cases.append(("specversion 0.3", "{\(complete.replacingOccurrences(of: "1.0", with: "0.3")),\"data\":1}"))
+        cases.append(("empty id", "{\(complete.replacingOccurrences(of: "e-1", with: "")),\"data\":1}"))
+        cases.append(("an array", "[{\(complete),\"data\":1}]"))
+        return cases
+    }()
+
+    @Test("an envelope Codable refuses, or with an invalid attribute, is refused with MalformedEventError", arguments: malformedEnvelopes)
+    func refusesWhatCodableRefuses(name: String, json: String) throws {
+        if !["specversion 0.3", "empty id"].contains(name) {
+            #expect(throws: (any Error).self, "Codable, \(name)") { try JSONDecoder().decode(CloudEvent.self, from: Data(json.utf8)) }
+        }
+        #expect(throws: MalformedEventError.self, "\(name)") { try CloudEvent.decode(Data(json.utf8)) }
+    }
+
+    @Test("the complete envelope of those cases is read")
+    func readsCompleteEnvelope() throws {
+        let json = #"{"specversion":"1.0","id":"e-1","source":"/s","type":"t","time":"2026-01-02T03:04:05Z","datacontenttype":"application/json","data":1}"#
+        #expect(try CloudEvent.decode(Data(json.utf8)).data == .number(1))
+    }
+
+    @Test("text that is not JSON is refused with the reader's error")
+    func refusesInvalidJSON() {
+        #expect(throws: JSONParsingError(offset: 14, reason: .trailingComma)) { try CloudEvent.decode(Data(#"{"id":"e-1",  }"#.utf8)) }
+        #expect(throws: JSONParsingError(offset: 0, reason: .emptyInput)) { try CloudEvent.decode(Data()) }
+    }
+
+    @Test("JSONValue(encoding:) and payload(as:) round-trip a Codable payload")
+    func payloadRoundTrip() throws {
+        struct Payload: Codable, Equatable {
+            var name: String
+            var price: Double
+            var count: Int
+            var tags: [String]
+            var note: String?
+            var url: String
+        }
+        let payload = Payload(name: "Shoe 👟", price: 0.1, count: -3, tags: ["a", "b"], note: nil, url: "https://shop/p/1")
+        let data = try JSONValue(encoding: payload)
+        #expect(data == (try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(payload))))
+        let event = CloudEvent(source: "/s", type: "t", subject: nil, data: data)
+        #expect(try CloudEvent.decode(event.encoded()).payload(as: Payload.self) == payload)
+    }
+}
