@@ -1,4 +1,5 @@
 import Foundation
+public import NIOCore
 public import Storage
 
 /// A CloudEvents 1.0 event in its JSON format: the envelope of every event Emporium publishes.
@@ -83,7 +84,16 @@ public struct CloudEvent: Codable, Sendable, Equatable {
     /// - Throws: ``JSONParsingError`` when `data` is not JSON; ``MalformedEventError`` when it is
     ///   not such an object, or `specversion` is not 1.0, or `id`, `source` or `type` is empty.
     public static func decode(_ data: Data) throws -> CloudEvent {
-        guard case .object(let members) = try JSONValue(parsing: data) else {
+        try decoded(JSONValue(parsing: data))
+    }
+
+    /// Decodes an event from a message body in place (no copy), like ``decode(_:)``.
+    public static func decode(_ buffer: ByteBuffer) throws -> CloudEvent {
+        try decoded(JSONValue(parsing: buffer))
+    }
+
+    private static func decoded(_ json: JSONValue) throws -> CloudEvent {
+        guard case .object(let members) = json else {
             throw MalformedEventError(reason: "not a JSON object")
         }
         let event = try CloudEvent(members: members)

@@ -52,7 +52,7 @@ public enum KafkaCloudEventBinding {
                 throw MalformedEventError(reason: "structured mode with content type \(contentType) (only JSON is read)")
             }
             do {
-                return try CloudEvent.decode(record.value.map { Data(buffer: $0) } ?? Data())
+                return try CloudEvent.decode(record.value ?? ByteBuffer())
             } catch let error as MalformedEventError {
                 throw error
             } catch {

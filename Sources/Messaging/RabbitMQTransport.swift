@@ -221,7 +221,7 @@ public final class RabbitMQTransport: EventTransport {
             return try await channel.consume(queue: queue, exclusive: true)
         } handle: { deliveries in
             for delivery in deliveries {
-                if let event = try? CloudEvent.decode(Data(buffer: delivery.body)) {
+                if let event = try? CloudEvent.decode(delivery.body) {
                     await handler(event)
                 } else {
                     self.logger.error("undecodable broadcast message dropped", metadata: ["consumer": "\(consumer)", "routing_key": "\(delivery.routingKey)"])
@@ -292,7 +292,7 @@ public final class RabbitMQTransport: EventTransport {
         batch.reserveCapacity(deliveries.count)
         for delivery in deliveries {
             do {
-                batch.append((delivery, try CloudEvent.decode(Data(buffer: delivery.body))))
+                batch.append((delivery, try CloudEvent.decode(delivery.body)))
             } catch {
                 logger.error("undecodable message dead-lettered", metadata: ["consumer": "\(consumer)", "routing_key": "\(delivery.routingKey)", "error": "\(error)"])
                 try await delivery.nack(requeue: false)
