@@ -7,6 +7,12 @@ import Storage
 /// a GIN index, `ts_rank_cd`) or SQLite FTS5 (`bm25`), filters, sorts, facets and keyset pages.
 struct ProductSearchStore: Sendable {
     let database: any Database
+    /// PostgreSQL's side tables (term and category lists, facet counts).
+    private let postings = SearchPostings()
+
+    init(database: any Database) {
+        self.database = database
+    }
 
     // MARK: Writing documents
 
@@ -43,6 +49,8 @@ struct ProductSearchStore: Sendable {
             try await sql.raw(
                 "DELETE FROM product_search_fts WHERE rowid IN (SELECT doc_id FROM product_search WHERE product_id = \(bind: productID))"
             ).run()
+        } else {
+            try await postings.remove(productID: productID, sql)
         }
         try await sql.raw("DELETE FROM product_search_documents WHERE product_id = \(bind: productID)").run()
         try await sql.raw("DELETE FROM product_search WHERE product_id = \(bind: productID)").run()
@@ -79,7 +87,10 @@ struct ProductSearchStore: Sendable {
         ).run()
         let bodies: [SQLQueryString] = documents.map { "(\(bind: $0.productID), \(bind: $0.document))" }
         try await sql.raw("INSERT INTO product_search_documents (product_id, document) VALUES " + bodies.joined(separator: ", ")).run()
-        guard !postgres else { return }
+        guard !postgres else {
+            try await postings.add(productIDs: documents.map(\.productID), sql)
+            return
+        }
         let categories: [SQLQueryString] = documents.flatMap { document in
             document.categoryPath.map { "(\(bind: $0), \(bind: document.productID))" as SQLQueryString }
         }
@@ -104,39 +115,8 @@ struct ProductSearchStore: Sendable {
     /// One page of documents (as stored JSON) matching `query`, and whether more follow.
     func search(_ query: SearchQuery) async throws -> (documents: [(id: String, json: String, sortKey: String?)], hasMore: Bool) {
         try await database.withConnection { sql in
-            var select: SQLQueryString = "SELECT s.product_id, s.min_price, s.created_at " + from(query)
-            // With category or attribute filters, PostgreSQL's estimate of how many rows match is
-            // a guess (it cannot see that categories and attributes go together), and walking the
-            // price or time index until enough rows pass the filter can read the whole table when
-            // few or none do. Sorting the GIN bitmap's matches instead costs what they number.
-            let sortAfterFiltering = database.kind == .postgres && (query.category != nil || !query.attributes.isEmpty)
-            let price = sortAfterFiltering ? "(s.min_price + 0)" : "s.min_price"
-            let created = sortAfterFiltering ? "(s.created_at || '')" : "s.created_at"
-            let order: SQLQueryString
-            switch query.sort {
-            case .relevance:
-                order = " ORDER BY " + relevance(query) + ", s.product_id"
-            case .oldest:
-                if let after = query.position?.productID { select += " AND s.product_id > \(bind: after)" }
-                order = " ORDER BY s.product_id"
-            case .newest:
-                if let position = query.position, let key = position.key, let id = position.productID {
-                    select += " AND (s.created_at < \(bind: key) OR (s.created_at = \(bind: key) AND s.product_id < \(bind: id)))"
-                }
-                order = " ORDER BY \(unsafeRaw: created) DESC, s.product_id DESC"
-            case .priceAsc:
-                if let position = query.position, let key = position.key.flatMap(Int64.init), let id = position.productID {
-                    select += " AND (s.min_price > \(bind: key) OR (s.min_price = \(bind: key) AND s.product_id > \(bind: id)))"
-                }
-                order = " ORDER BY \(unsafeRaw: price), s.product_id"
-            case .priceDesc:
-                if let position = query.position, let key = position.key.flatMap(Int64.init), let id = position.productID {
-                    select += " AND (s.min_price < \(bind: key) OR (s.min_price = \(bind: key) AND s.product_id < \(bind: id)))"
-                }
-                order = " ORDER BY \(unsafeRaw: price) DESC, s.product_id DESC"
-            }
-            let offset = query.sort == .relevance ? (query.position?.offset ?? 0) : 0
-            let rows = try await sql.raw(select + order + " LIMIT \(bind: query.limit + 1) OFFSET \(bind: offset)").all()
+            let rows: [any SQLRow]
+            if let walked = try await walkedPage(query, sql) { rows = walked } else { rows = try await sortedPage(query, sql) }
             let page = Array(rows.prefix(query.limit))
             var bodies: [String: String] = [:]
             if !page.isEmpty {
@@ -159,12 +139,119 @@ struct ProductSearchStore: Sendable {
         }
     }
 
+    /// The page (product_id, min_price, created_at; one row more than the limit when more follow)
+    /// from every match, sorted.
+    private func sortedPage(_ query: SearchQuery, _ sql: any SQLDatabase) async throws -> [any SQLRow] {
+        var select: SQLQueryString = "SELECT s.product_id, s.min_price, s.created_at " + from(query)
+        // With category or attribute filters, PostgreSQL's estimate of how many rows match is
+        // a guess (it cannot see that categories and attributes go together), and walking the
+        // price or time index until enough rows pass the filter can read the whole table when
+        // few or none do. Sorting the GIN bitmap's matches instead costs what they number
+        // (``walkedPage`` walks a category's own price list when that is cheaper).
+        let sortAfterFiltering = database.kind == .postgres && (query.category != nil || !query.attributes.isEmpty)
+        let price = sortAfterFiltering ? "(s.min_price + 0)" : "s.min_price"
+        let created = sortAfterFiltering ? "(s.created_at || '')" : "s.created_at"
+        let order: SQLQueryString
+        switch query.sort {
+        case .relevance:
+            order = " ORDER BY " + relevance(query) + ", s.product_id"
+        case .oldest:
+            if let after = query.position?.productID { select += " AND s.product_id > \(bind: after)" }
+            order = " ORDER BY s.product_id"
+        case .newest:
+            if let position = query.position, let key = position.key, let id = position.productID {
+                select += " AND (s.created_at < \(bind: key) OR (s.created_at = \(bind: key) AND s.product_id < \(bind: id)))"
+            }
+            order = " ORDER BY \(unsafeRaw: created) DESC, s.product_id DESC"
+        case .priceAsc:
+            if let position = query.position, let key = position.key.flatMap(Int64.init), let id = position.productID {
+                select += " AND (s.min_price > \(bind: key) OR (s.min_price = \(bind: key) AND s.product_id > \(bind: id)))"
+            }
+            order = " ORDER BY \(unsafeRaw: price), s.product_id"
+        case .priceDesc:
+            if let position = query.position, let key = position.key.flatMap(Int64.init), let id = position.productID {
+                select += " AND (s.min_price < \(bind: key) OR (s.min_price = \(bind: key) AND s.product_id < \(bind: id)))"
+            }
+            order = " ORDER BY \(unsafeRaw: price) DESC, s.product_id DESC"
+        }
+        let offset = query.sort == .relevance ? (query.position?.offset ?? 0) : 0
+        return try await sql.raw(select + order + " LIMIT \(bind: query.limit + 1) OFFSET \(bind: offset)").all()
+    }
+
+    /// PostgreSQL: the page read off an ordered side table, when that is cheaper than sorting
+    /// every match; nil otherwise. A one-word search by relevance with no filter reads the word's
+    /// rank-ordered list; browsing a category by price walks the category's price list when enough
+    /// of it passes the attribute filters (counted exactly by the facet counts), and reads nothing
+    /// when none does.
+    private func walkedPage(_ query: SearchQuery, _ sql: any SQLDatabase) async throws -> [any SQLRow]? {
+        guard database.kind == .postgres else { return nil }
+        switch query.sort {
+        case .relevance:
+            let filtered = query.category != nil || !query.attributes.isEmpty || query.minPrice != nil || query.maxPrice != nil
+            guard !filtered, let text = query.text, let lexeme = try await postings.lexeme(of: text, sql) else { return nil }
+            return try await termPage(query, text: text, lexeme: lexeme, sql)
+        case .priceAsc, .priceDesc:
+            guard query.text == nil, let category = query.category?.lowercased else { return nil }
+            let groups = try await postings.groups(.category(category), sql)
+            let matches = groups.count(having: Set(query.attributes.map { Self.pairKey(.init(name: $0.key, value: $0.value)) }))
+            // Nothing in the category has these attributes (books have no colour): no page to read.
+            if matches == 0 { return [] }
+            guard WalkChoice.walk(matches: matches, scopeSize: groups.count(having: []), needed: query.limit + 1) else { return nil }
+            return try await categoryPricePage(query, category: category, sql)
+        case .newest, .oldest:
+            return nil
+        }
+    }
+
+    /// A one-lexeme search by relevance: exact name matches first (by rank, then id), then the
+    /// lexeme's list in (stored rank, id) order without them; the same order as ``sortedPage``'s
+    /// (the stored rank is `ts_rank_cd` of the same one-lexeme query).
+    private func termPage(_ query: SearchQuery, text: String, lexeme: String, _ sql: any SQLDatabase) async throws -> [any SQLRow] {
+        let tsquery: SQLQueryString = "websearch_to_tsquery('english', \(bind: text))"
+        let folded = text.lowercased()
+        let offset = query.position?.offset ?? 0
+        return try await sql.raw(
+            "SELECT s.product_id, s.min_price, s.created_at FROM ((SELECT e.product_id, 0 AS exact, ts_rank_cd(e.search_vector, " + tsquery
+                + ") AS rank FROM product_search e WHERE e.name_folded = \(bind: folded) AND e.search_vector @@ " + tsquery + ") "
+                + "UNION ALL (SELECT t.product_id, 1, t.rank FROM product_search_terms t WHERE t.lexeme = \(bind: lexeme) "
+                + "AND t.product_id NOT IN (SELECT e.product_id FROM product_search e WHERE e.name_folded = \(bind: folded)) "
+                + "ORDER BY t.rank DESC, t.product_id LIMIT \(bind: query.limit + 1 + offset))) m "
+                + "JOIN product_search s ON s.product_id = m.product_id ORDER BY m.exact, m.rank DESC, m.product_id "
+                + "LIMIT \(bind: query.limit + 1) OFFSET \(bind: offset)"
+        ).all()
+    }
+
+    /// A category browsed by price: its price list walked in order (price range and cursor as
+    /// index bounds), each document checked against every filter until the page is full.
+    private func categoryPricePage(_ query: SearchQuery, category: String, _ sql: any SQLDatabase) async throws -> [any SQLRow] {
+        var walk: SQLQueryString = "p.category_id = \(bind: category)"
+        if let minPrice = query.minPrice { walk += " AND p.min_price >= \(bind: minPrice)" }
+        if let maxPrice = query.maxPrice { walk += " AND p.min_price <= \(bind: maxPrice)" }
+        let descending = query.sort == .priceDesc
+        if let position = query.position, let key = position.key.flatMap(Int64.init), let id = position.productID {
+            walk += " AND (p.min_price, p.product_id) \(unsafeRaw: descending ? "<" : ">") (\(bind: key), \(bind: id))"
+        }
+        let direction = descending ? " DESC" : ""
+        // The lateral subquery (kept apart by OFFSET 0) makes each step one lookup by product id.
+        return try await sql.raw(
+            "SELECT s.product_id, s.min_price, s.created_at FROM product_search_category_prices p CROSS JOIN LATERAL "
+                + "(SELECT s.product_id, s.min_price, s.created_at FROM product_search s WHERE s.product_id = p.product_id AND "
+                + conditions(query) + " OFFSET 0) s WHERE " + walk
+                + " ORDER BY p.min_price\(unsafeRaw: direction), p.product_id\(unsafeRaw: direction) LIMIT \(bind: query.limit + 1)"
+        ).all()
+    }
+
     /// Counts of the products matching `query` (all pages): in total, by direct category, by
     /// attribute value, and their price range.
     func facets(_ query: SearchQuery) async throws -> SearchFacets {
         try await database.withConnection { sql in
             let from = from(query)
-            if database.kind == .postgres { return try await postgresFacets(from, sql) }
+            if database.kind == .postgres {
+                if let scope = try await countedScope(query, sql) {
+                    return SearchFacets(groups: try await postings.groups(scope, sql), price: try await postings.priceRange(scope, sql))
+                }
+                return try await postgresFacets(from, sql)
+            }
             let summary = try await sql.raw("SELECT COUNT(*) AS n, MIN(s.min_price) AS low, MAX(s.min_price) AS high " + from).first()
             let total = try summary?.decode(column: "n", as: Int.self) ?? 0
             var facets = SearchFacets(total: total, categories: [], attributes: [:], price: nil)
@@ -182,6 +269,18 @@ struct ProductSearchStore: Sendable {
                 )
             }
             return facets
+        }
+    }
+
+    /// PostgreSQL: the scope whose kept counts are exactly the facets of `query`, if any: no price
+    /// or attribute filter, and either a one-lexeme text or a category or neither.
+    private func countedScope(_ query: SearchQuery, _ sql: any SQLDatabase) async throws -> FacetScope? {
+        guard query.minPrice == nil, query.maxPrice == nil, query.attributes.isEmpty else { return nil }
+        switch (query.text, query.category) {
+        case (nil, nil): return .all
+        case (nil, let category?): return .category(category.lowercased)
+        case (let text?, nil): return try await postings.lexeme(of: text, sql).map(FacetScope.term)
+        case (_?, _?): return nil
         }
     }
 
@@ -228,14 +327,20 @@ struct ProductSearchStore: Sendable {
     /// `FROM … WHERE …` of the documents matching `query` (text, category, price, attributes),
     /// the documents as `s`; with text on SQLite, joined to the FTS5 table by row id.
     private func from(_ query: SearchQuery) -> SQLQueryString {
+        let from: SQLQueryString = database.kind == .sqlite && query.text != nil
+            ? "FROM product_search_fts JOIN product_search s ON s.doc_id = product_search_fts.rowid"
+            : "FROM product_search s"
+        return from + " WHERE " + conditions(query)
+    }
+
+    /// The conditions on document `s` (and on SQLite with text, `product_search_fts`) of `query`.
+    private func conditions(_ query: SearchQuery) -> SQLQueryString {
         var conditions: [SQLQueryString] = ["1 = 1"]
-        var from: SQLQueryString = "FROM product_search s"
         if let text = query.text {
             switch database.kind {
             case .postgres:
                 conditions.append("s.search_vector @@ websearch_to_tsquery('english', \(bind: text))")
             case .sqlite:
-                from = "FROM product_search_fts JOIN product_search s ON s.doc_id = product_search_fts.rowid"
                 conditions.append("product_search_fts MATCH \(bind: Self.ftsQuery(text))")
             }
         }
@@ -258,7 +363,7 @@ struct ProductSearchStore: Sendable {
                 )
             }
         }
-        return from + " WHERE (" + conditions.joined(separator: ") AND (") + ")"
+        return "(" + conditions.joined(separator: ") AND (") + ")"
     }
 
     /// Best first: an exact name match, then the engine's text rank.

@@ -299,7 +299,10 @@ public struct CatalogStore: Sendable {
         guard database.kind == .postgres else { return }
         try await database.withConnection { sql in
             // VACUUM also sets the new rows' visibility bits once, instead of on each first read.
-            for table in ["products", "product_variants", "product_search", "product_search_documents"] {
+            for table in [
+                "products", "product_variants", "product_search", "product_search_documents",
+                "product_search_terms", "product_search_category_prices", "product_search_facet_counts",
+            ] {
                 try await sql.raw("VACUUM (ANALYZE) \(unsafeRaw: table)").run()
             }
         }
