@@ -72,9 +72,10 @@ struct SearchPostings: Sendable {
     // MARK: Reading
 
     /// The lexeme of `text` when its query (`websearch_to_tsquery`) is that one lexeme, nil for
-    /// anything else (several words, operators, only stop words).
+    /// anything else (several words, operators, only stop words). Asks PostgreSQL (which stems)
+    /// only about a text of one word.
     func lexeme(of text: String, _ sql: any SQLDatabase) async throws -> String? {
-        guard let row = try await sql.raw(
+        guard SearchQuery.terms(of: text).count == 1, let row = try await sql.raw(
             "SELECT numnode(q) AS nodes, q::text AS query FROM websearch_to_tsquery('english', \(bind: text)) AS q"
         ).first(), try row.decode(column: "nodes", as: Int.self) == 1 else { return nil }
         return Self.lexeme(inQueryText: try row.decode(column: "query", as: String.self))
