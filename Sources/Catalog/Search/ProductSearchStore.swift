@@ -112,11 +112,19 @@ struct ProductSearchStore: Sendable {
 
     // MARK: Searching
 
-    /// One page of documents (as stored JSON) matching `query`, and whether more follow.
-    func search(_ query: SearchQuery) async throws -> (documents: [(id: String, json: String, sortKey: String?)], hasMore: Bool) {
+    /// One page of documents (as stored JSON) matching `query`, whether more follow, and with
+    /// `query.facets` the facets of every match, on one connection.
+    func search(_ query: SearchQuery) async throws -> SearchResults {
         try await database.withConnection { sql in
+            // PostgreSQL: the lexeme of a one-word text with no filter, whose term list and kept
+            // facet counts answer it.
+            let unfiltered = query.category == nil && query.attributes.isEmpty && query.minPrice == nil && query.maxPrice == nil
+            var lexeme: String?
+            if database.kind == .postgres, unfiltered, query.sort == .relevance || query.facets, let text = query.text {
+                lexeme = try await postings.lexeme(of: text, sql)
+            }
             let rows: [any SQLRow]
-            if let walked = try await walkedPage(query, sql) { rows = walked } else { rows = try await sortedPage(query, sql) }
+            if let walked = try await walkedPage(query, lexeme: lexeme, sql) { rows = walked } else { rows = try await sortedPage(query, sql) }
             let page = Array(rows.prefix(query.limit))
             var bodies: [String: String] = [:]
             if !page.isEmpty {
@@ -125,7 +133,7 @@ struct ProductSearchStore: Sendable {
                     bodies[try row.decode(column: "product_id", as: String.self)] = try row.decode(column: "document", as: String.self)
                 }
             }
-            let documents = try page.map { row -> (id: String, json: String, sortKey: String?) in
+            let documents = try page.map { row -> SearchResults.Document in
                 let sortKey: String?
                 switch query.sort {
                 case .newest: sortKey = try row.decode(column: "created_at", as: String.self)
@@ -135,7 +143,8 @@ struct ProductSearchStore: Sendable {
                 let id = try row.decode(column: "product_id", as: String.self)
                 return (id, bodies[id] ?? "{}", sortKey)
             }
-            return (documents, rows.count > query.limit)
+            let facets = query.facets ? try await facets(query, lexeme: lexeme, sql) : nil
+            return SearchResults(documents: documents, hasMore: rows.count > query.limit, facets: facets)
         }
     }
 
@@ -183,12 +192,12 @@ struct ProductSearchStore: Sendable {
     /// rank-ordered list; browsing a category by price walks the category's price list when enough
     /// of it passes the attribute filters (counted exactly by the facet counts), and reads nothing
     /// when none does.
-    private func walkedPage(_ query: SearchQuery, _ sql: any SQLDatabase) async throws -> [any SQLRow]? {
+    private func walkedPage(_ query: SearchQuery, lexeme: String?, _ sql: any SQLDatabase) async throws -> [any SQLRow]? {
         guard database.kind == .postgres else { return nil }
         switch query.sort {
         case .relevance:
             let filtered = query.category != nil || !query.attributes.isEmpty || query.minPrice != nil || query.maxPrice != nil
-            guard !filtered, let text = query.text, let lexeme = try await postings.lexeme(of: text, sql) else { return nil }
+            guard !filtered, let text = query.text, let lexeme else { return nil }
             return try await termPage(query, text: text, lexeme: lexeme, sql)
         case .priceAsc, .priceDesc:
             guard query.text == nil, let category = query.category?.lowercased else { return nil }
@@ -243,43 +252,40 @@ struct ProductSearchStore: Sendable {
 
     /// Counts of the products matching `query` (all pages): in total, by direct category, by
     /// attribute value, and their price range.
-    func facets(_ query: SearchQuery) async throws -> SearchFacets {
-        try await database.withConnection { sql in
-            let from = from(query)
-            if database.kind == .postgres {
-                if let scope = try await countedScope(query, sql) {
-                    return SearchFacets(groups: try await postings.groups(scope, sql), price: try await postings.priceRange(scope, sql))
-                }
-                return try await postgresFacets(from, sql)
-            }
-            let summary = try await sql.raw("SELECT COUNT(*) AS n, MIN(s.min_price) AS low, MAX(s.min_price) AS high " + from).first()
-            let total = try summary?.decode(column: "n", as: Int.self) ?? 0
-            var facets = SearchFacets(total: total, categories: [], attributes: [:], price: nil)
-            guard total > 0, let summary else { return facets }
-            facets.price = .init(min: try summary.decode(column: "low", as: Int64.self), max: try summary.decode(column: "high", as: Int64.self))
-            facets.categories = try await sql.raw(
-                "SELECT s.category_id, COUNT(*) AS n " + from + " GROUP BY s.category_id ORDER BY n DESC, s.category_id"
-            ).all().map { .init(id: try $0.decode(column: "category_id", as: String.self), count: try $0.decode(column: "n", as: Int.self)) }
-            for row in try await sql.raw(
-                "SELECT a.name, a.value, COUNT(*) AS n FROM product_search_attributes a WHERE a.product_id IN (SELECT s.product_id "
-                    + from + ") GROUP BY a.name, a.value ORDER BY a.name, n DESC, a.value"
-            ).all() {
-                facets.attributes[try row.decode(column: "name", as: String.self), default: []].append(
-                    .init(value: try row.decode(column: "value", as: String.self), count: try row.decode(column: "n", as: Int.self))
-                )
-            }
-            return facets
+    /// - Parameter lexeme: PostgreSQL: the lexeme of a one-word `query.text`, if looked up.
+    private func facets(_ query: SearchQuery, lexeme: String?, _ sql: any SQLDatabase) async throws -> SearchFacets {
+        let from = from(query)
+        if database.kind == .postgres {
+            if let scope = countedScope(query, lexeme: lexeme) { return try await postings.facets(scope, sql) }
+            return try await postgresFacets(from, sql)
         }
+        let summary = try await sql.raw("SELECT COUNT(*) AS n, MIN(s.min_price) AS low, MAX(s.min_price) AS high " + from).first()
+        let total = try summary?.decode(column: "n", as: Int.self) ?? 0
+        var facets = SearchFacets(total: total, categories: [], attributes: [:], price: nil)
+        guard total > 0, let summary else { return facets }
+        facets.price = .init(min: try summary.decode(column: "low", as: Int64.self), max: try summary.decode(column: "high", as: Int64.self))
+        facets.categories = try await sql.raw(
+            "SELECT s.category_id, COUNT(*) AS n " + from + " GROUP BY s.category_id ORDER BY n DESC, s.category_id"
+        ).all().map { .init(id: try $0.decode(column: "category_id", as: String.self), count: try $0.decode(column: "n", as: Int.self)) }
+        for row in try await sql.raw(
+            "SELECT a.name, a.value, COUNT(*) AS n FROM product_search_attributes a WHERE a.product_id IN (SELECT s.product_id "
+                + from + ") GROUP BY a.name, a.value ORDER BY a.name, n DESC, a.value"
+        ).all() {
+            facets.attributes[try row.decode(column: "name", as: String.self), default: []].append(
+                .init(value: try row.decode(column: "value", as: String.self), count: try row.decode(column: "n", as: Int.self))
+            )
+        }
+        return facets
     }
 
     /// PostgreSQL: the scope whose kept counts are exactly the facets of `query`, if any: no price
     /// or attribute filter, and either a one-lexeme text or a category or neither.
-    private func countedScope(_ query: SearchQuery, _ sql: any SQLDatabase) async throws -> FacetScope? {
+    private func countedScope(_ query: SearchQuery, lexeme: String?) -> FacetScope? {
         guard query.minPrice == nil, query.maxPrice == nil, query.attributes.isEmpty else { return nil }
         switch (query.text, query.category) {
         case (nil, nil): return .all
         case (nil, let category?): return .category(category.lowercased)
-        case (let text?, nil): return try await postings.lexeme(of: text, sql).map(FacetScope.term)
+        case (_?, nil): return lexeme.map(FacetScope.term)
         case (_?, _?): return nil
         }
     }
@@ -394,6 +400,15 @@ struct ProductSearchStore: Sendable {
     static func ftsQuery(_ text: String) -> String {
         SearchQuery.terms(of: text).map { "\"\($0)\"" }.joined(separator: " ")
     }
+}
+
+/// A page of search results and, when asked for, the facets of every match.
+struct SearchResults: Sendable {
+    /// A product's id, its JSON as the API shows it, and its sort key (for the next cursor).
+    typealias Document = (id: String, json: String, sortKey: String?)
+    var documents: [Document]
+    var hasMore: Bool
+    var facets: SearchFacets?
 }
 
 /// Facet counts over every match of a query.

@@ -113,19 +113,32 @@ struct SearchPostings: Sendable {
         }
     }
 
-    /// The lowest and highest price of the documents of `scope` (two index probes); nil when empty.
-    func priceRange(_ scope: FacetScope, _ sql: any SQLDatabase) async throws -> SearchFacets.PriceRange? {
-        let query: SQLQueryString
+    /// The facets of `scope`: its kept counts and its price range (read off an index), in one
+    /// statement.
+    func facets(_ scope: FacetScope, _ sql: any SQLDatabase) async throws -> SearchFacets {
+        let prices: SQLQueryString
         switch scope {
-        case .all: query = "SELECT MIN(min_price) AS low, MAX(min_price) AS high FROM product_search"
-        case .category(let id):
-            query = "SELECT MIN(min_price) AS low, MAX(min_price) AS high FROM product_search_category_prices WHERE category_id = \(bind: id)"
-        case .term(let lexeme):
-            query = "SELECT MIN(min_price) AS low, MAX(min_price) AS high FROM product_search_terms WHERE lexeme = \(bind: lexeme)"
+        case .all: prices = "FROM product_search"
+        case .category(let id): prices = "FROM product_search_category_prices WHERE category_id = \(bind: id)"
+        case .term(let lexeme): prices = "FROM product_search_terms WHERE lexeme = \(bind: lexeme)"
         }
-        guard let row = try await sql.raw(query).first(), let low = try row.decode(column: "low", as: Int64?.self),
-            let high = try row.decode(column: "high", as: Int64?.self)
-        else { return nil }
-        return .init(min: low, max: high)
+        var groups: [FacetGroup] = []
+        var price: SearchFacets.PriceRange?
+        for row in try await sql.raw(
+            "SELECT category_id, attribute_pairs, n, NULL::BIGINT AS low, NULL::BIGINT AS high FROM product_search_facet_counts "
+                + "WHERE scope = \(bind: scope.key) AND n > 0 UNION ALL SELECT NULL, NULL, NULL, MIN(min_price), MAX(min_price) " + prices
+        ).all() {
+            if let count = try row.decode(column: "n", as: Int?.self) {
+                groups.append(
+                    FacetGroup(
+                        categoryID: try row.decode(column: "category_id", as: String.self),
+                        pairs: try row.decode(column: "attribute_pairs", as: [String].self), count: count
+                    )
+                )
+            } else if let low = try row.decode(column: "low", as: Int64?.self), let high = try row.decode(column: "high", as: Int64?.self) {
+                price = .init(min: low, max: high)
+            }
+        }
+        return SearchFacets(groups: groups, price: price)
     }
 }
