@@ -15,48 +15,44 @@ import SQLKit
 struct SearchPostings: Sendable {
     // MARK: Writing
 
-    /// Adds the side-table rows of documents already in `product_search`.
+    /// Adds the side-table rows of documents already in `product_search`, in one statement.
     func add(productIDs: [String], _ sql: any SQLDatabase) async throws {
         guard !productIDs.isEmpty else { return }
         let documents: SQLQueryString = "s.product_id IN (\(binds: productIDs))"
         try await sql.raw(
-            "INSERT INTO product_search_terms (lexeme, min_price, product_id, rank) SELECT l, s.min_price, s.product_id, ts_rank_cd(s.search_vector, "
-                + Self.lexemeQuery("l") + ") FROM product_search s, unnest(tsvector_to_array(s.search_vector)) AS l WHERE " + documents
+            "WITH terms AS (INSERT INTO product_search_terms (lexeme, min_price, product_id, rank) SELECT l, s.min_price, s.product_id, "
+                + "ts_rank_cd(s.search_vector, " + Self.lexemeQuery("l") + ") FROM product_search s, unnest(tsvector_to_array(s.search_vector)) AS l WHERE "
+                + documents + "), prices AS (INSERT INTO product_search_category_prices (category_id, min_price, product_id) "
+                + "SELECT c, s.min_price, s.product_id FROM product_search s, unnest(s.category_ids) AS c WHERE " + documents + ") "
+                + count(documents, sign: "")
         ).run()
-        try await sql.raw(
-            "INSERT INTO product_search_category_prices (category_id, min_price, product_id) SELECT c, s.min_price, s.product_id "
-                + "FROM product_search s, unnest(s.category_ids) AS c WHERE " + documents
-        ).run()
-        try await count(documents, sign: "", sql)
     }
 
-    /// Removes the side-table rows of a document still in `product_search`.
+    /// Removes the side-table rows of a document still in `product_search`: one statement, and
+    /// one more for the facet counts it brought to zero.
     func remove(productID: String, _ sql: any SQLDatabase) async throws {
         let document: SQLQueryString = "s.product_id = \(bind: productID)"
-        try await count(document, sign: "-", sql)
+        try await sql.raw(
+            "WITH terms AS (DELETE FROM product_search_terms t USING product_search s WHERE " + document
+                + " AND t.lexeme = ANY(tsvector_to_array(s.search_vector)) AND t.min_price = s.min_price AND t.product_id = s.product_id), "
+                + "prices AS (DELETE FROM product_search_category_prices p USING product_search s WHERE " + document
+                + " AND p.category_id = ANY(s.category_ids) AND p.min_price = s.min_price AND p.product_id = s.product_id) "
+                + count(document, sign: "-")
+        ).run()
         try await sql.raw(
             "DELETE FROM product_search_facet_counts f USING product_search s WHERE " + document
                 + " AND f.scope = ANY(" + Self.scopes + ") AND f.category_id = s.category_id AND f.attribute_pairs = s.attribute_pairs AND f.n = 0"
         ).run()
-        try await sql.raw(
-            "DELETE FROM product_search_terms t USING product_search s WHERE " + document
-                + " AND t.lexeme = ANY(tsvector_to_array(s.search_vector)) AND t.min_price = s.min_price AND t.product_id = s.product_id"
-        ).run()
-        try await sql.raw(
-            "DELETE FROM product_search_category_prices p USING product_search s WHERE " + document
-                + " AND p.category_id = ANY(s.category_ids) AND p.min_price = s.min_price AND p.product_id = s.product_id"
-        ).run()
     }
 
-    /// Adds (`sign` "") or subtracts ("-") the documents matching `documents` to the facet counts
-    /// of each of their scopes. Rows are locked in key order, so concurrent writers cannot deadlock.
-    private func count(_ documents: SQLQueryString, sign: String, _ sql: any SQLDatabase) async throws {
-        try await sql.raw(
-            "INSERT INTO product_search_facet_counts (scope, category_id, attribute_pairs, n) SELECT scope, category_id, attribute_pairs, \(unsafeRaw: sign)COUNT(*) "
-                + "FROM (SELECT unnest(" + Self.scopes + ") AS scope, s.category_id, s.attribute_pairs FROM product_search s WHERE " + documents + ") d "
-                + "GROUP BY scope, category_id, attribute_pairs ORDER BY scope, category_id, attribute_pairs "
-                + "ON CONFLICT (scope, category_id, attribute_pairs) DO UPDATE SET n = product_search_facet_counts.n + EXCLUDED.n"
-        ).run()
+    /// The statement adding (`sign` "") or subtracting ("-") the documents matching `documents`
+    /// to the facet counts of each of their scopes. Rows are locked in key order, so concurrent
+    /// writers cannot deadlock.
+    private func count(_ documents: SQLQueryString, sign: String) -> SQLQueryString {
+        "INSERT INTO product_search_facet_counts (scope, category_id, attribute_pairs, n) SELECT scope, category_id, attribute_pairs, \(unsafeRaw: sign)COUNT(*) "
+            + "FROM (SELECT unnest(" + Self.scopes + ") AS scope, s.category_id, s.attribute_pairs FROM product_search s WHERE " + documents + ") d "
+            + "GROUP BY scope, category_id, attribute_pairs ORDER BY scope, category_id, attribute_pairs "
+            + "ON CONFLICT (scope, category_id, attribute_pairs) DO UPDATE SET n = product_search_facet_counts.n + EXCLUDED.n"
     }
 
     /// The ``FacetScope`` keys of document `s`: all, each category of its path, each lexeme.
