@@ -26,11 +26,11 @@ struct ProductSearchStore: Sendable {
     }
 
     /// Applies `product` (as of its version) to the read model: stored when active, removed
-    /// otherwise. An older version than the stored one is ignored unless `force` (reindex).
+    /// otherwise. An older version than the stored one is ignored (reindexing uses ``replace``).
     /// - Returns: whether anything changed.
     @discardableResult
-    func apply(_ product: ProductResource, parents: [String: String], force: Bool = false, _ sql: any SQLDatabase) async throws -> Bool {
-        if !force, let stored = try await sql.raw(
+    func apply(_ product: ProductResource, parents: [String: String], _ sql: any SQLDatabase) async throws -> Bool {
+        if let stored = try await sql.raw(
             "SELECT version FROM product_search WHERE product_id = \(bind: product.id)"
         ).first()?.decode(column: "version", as: Int64.self), stored >= product.version {
             return false
@@ -43,17 +43,30 @@ struct ProductSearchStore: Sendable {
 
     /// Removes a product from the read model.
     func remove(productID: String, _ sql: any SQLDatabase) async throws {
+        try await remove(productIDs: [productID], sql)
+    }
+
+    /// Removes products from the read model, a few statements for all of them.
+    func remove(productIDs: [String], _ sql: any SQLDatabase) async throws {
+        guard !productIDs.isEmpty else { return }
         if database.kind == .sqlite {
-            try await sql.raw("DELETE FROM product_search_categories WHERE product_id = \(bind: productID)").run()
-            try await sql.raw("DELETE FROM product_search_attributes WHERE product_id = \(bind: productID)").run()
+            try await sql.raw("DELETE FROM product_search_categories WHERE product_id IN (\(binds: productIDs))").run()
+            try await sql.raw("DELETE FROM product_search_attributes WHERE product_id IN (\(binds: productIDs))").run()
             try await sql.raw(
-                "DELETE FROM product_search_fts WHERE rowid IN (SELECT doc_id FROM product_search WHERE product_id = \(bind: productID))"
+                "DELETE FROM product_search_fts WHERE rowid IN (SELECT doc_id FROM product_search WHERE product_id IN (\(binds: productIDs)))"
             ).run()
         } else {
-            try await postings.remove(productID: productID, sql)
+            try await postings.remove(productIDs: productIDs, sql)
         }
-        try await sql.raw("DELETE FROM product_search_documents WHERE product_id = \(bind: productID)").run()
-        try await sql.raw("DELETE FROM product_search WHERE product_id = \(bind: productID)").run()
+        try await sql.raw("DELETE FROM product_search_documents WHERE product_id IN (\(binds: productIDs))").run()
+        try await sql.raw("DELETE FROM product_search WHERE product_id IN (\(binds: productIDs))").run()
+    }
+
+    /// Replaces the documents of `products` whatever their stored versions (reindexing): all of
+    /// them removed, the active ones added, in a few multi-row statements.
+    func replace(_ products: [ProductResource], parents: [String: String], _ sql: any SQLDatabase) async throws {
+        try await remove(productIDs: products.map(\.id), sql)
+        try await insertNew(products, parents: parents, sql)
     }
 
     private func insert(_ document: SearchDocument, _ sql: any SQLDatabase) async throws {

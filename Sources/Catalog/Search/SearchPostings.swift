@@ -28,10 +28,11 @@ struct SearchPostings: Sendable {
         ).run()
     }
 
-    /// Removes the side-table rows of a document still in `product_search`: one statement, and
-    /// one more for the facet counts it brought to zero.
-    func remove(productID: String, _ sql: any SQLDatabase) async throws {
-        let document: SQLQueryString = "s.product_id = \(bind: productID)"
+    /// Removes the side-table rows of documents still in `product_search`: one statement, and
+    /// one more for the facet counts they brought to zero.
+    func remove(productIDs: [String], _ sql: any SQLDatabase) async throws {
+        guard !productIDs.isEmpty else { return }
+        let document: SQLQueryString = "s.product_id IN (\(binds: productIDs))"
         try await sql.raw(
             "WITH terms AS (DELETE FROM product_search_terms t USING product_search s WHERE " + document
                 + " AND t.lexeme = ANY(tsvector_to_array(s.search_vector)) AND t.min_price = s.min_price AND t.product_id = s.product_id), "
