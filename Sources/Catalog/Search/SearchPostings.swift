@@ -40,15 +40,18 @@ struct SearchPostings: Sendable {
                 + " AND p.category_id = ANY(s.category_ids) AND p.min_price = s.min_price AND p.product_id = s.product_id) "
                 + count(document, sign: "-")
         ).run()
+        // Locked in key order, like the counting.
         try await sql.raw(
-            "DELETE FROM product_search_facet_counts f USING product_search s WHERE " + document
-                + " AND f.scope = ANY(" + Self.scopes + ") AND f.category_id = s.category_id AND f.attribute_pairs = s.attribute_pairs AND f.n = 0"
+            "DELETE FROM product_search_facet_counts WHERE n = 0 AND (scope, category_id, attribute_pairs) IN (SELECT f.scope, f.category_id, f.attribute_pairs "
+                + "FROM product_search_facet_counts f JOIN product_search s ON f.category_id = s.category_id AND f.attribute_pairs = s.attribute_pairs "
+                + "AND f.scope = ANY(" + Self.scopes + ") WHERE " + document
+                + " AND f.n = 0 ORDER BY f.scope, f.category_id, f.attribute_pairs FOR UPDATE OF f)"
         ).run()
     }
 
     /// The statement adding (`sign` "") or subtracting ("-") the documents matching `documents`
-    /// to the facet counts of each of their scopes. Rows are locked in key order, so concurrent
-    /// writers cannot deadlock.
+    /// to the facet counts of each of their scopes. Rows are locked in key order (here and when
+    /// emptied rows are deleted), so concurrent writers cannot deadlock on them.
     private func count(_ documents: SQLQueryString, sign: String) -> SQLQueryString {
         "INSERT INTO product_search_facet_counts (scope, category_id, attribute_pairs, n) SELECT scope, category_id, attribute_pairs, \(unsafeRaw: sign)COUNT(*) "
             + "FROM (SELECT unnest(" + Self.scopes + ") AS scope, s.category_id, s.attribute_pairs FROM product_search s WHERE " + documents + ") d "
