@@ -31,9 +31,10 @@ struct ProductsController: Sendable {
     /// with `facets=true` the counts of all matches by category, attribute and price.
     @Sendable func list(_ request: Request, context: EmporiumRequestContext) async throws -> Response {
         let query = try SearchQuery(parameters: request.uri.queryParameters.map { (String($0.key), String($0.value)) })
-        let (documents, hasMore) = try await search.search(query)
+        let results = try await search.search(query)
+        let documents = results.documents
         var nextCursor: String?
-        if hasMore, let last = documents.last {
+        if results.hasMore, let last = documents.last {
             switch query.sort {
             case .relevance:
                 nextCursor = SearchPosition(sort: .relevance, offset: (query.position?.offset ?? 0) + documents.count).cursor
@@ -49,9 +50,9 @@ struct ProductsController: Sendable {
         }
         body.writeString("]")
         if let nextCursor { body.writeString(#","nextCursor":""# + nextCursor + #"""#) }
-        if query.facets {
+        if let facets = results.facets {
             body.writeString(#","facets":"#)
-            body.writeBytes(try context.responseEncoder.encode(try await search.facets(query)))
+            body.writeBytes(try context.responseEncoder.encode(facets))
         }
         body.writeString("}")
         return .encodedJSON(body)

@@ -7,6 +7,12 @@ import Storage
 /// a GIN index, `ts_rank_cd`) or SQLite FTS5 (`bm25`), filters, sorts, facets and keyset pages.
 struct ProductSearchStore: Sendable {
     let database: any Database
+    /// PostgreSQL's side tables (term and category lists, facet counts).
+    private let postings = SearchPostings()
+
+    init(database: any Database) {
+        self.database = database
+    }
 
     // MARK: Writing documents
 
@@ -20,11 +26,11 @@ struct ProductSearchStore: Sendable {
     }
 
     /// Applies `product` (as of its version) to the read model: stored when active, removed
-    /// otherwise. An older version than the stored one is ignored unless `force` (reindex).
+    /// otherwise. An older version than the stored one is ignored (reindexing uses ``replace``).
     /// - Returns: whether anything changed.
     @discardableResult
-    func apply(_ product: ProductResource, parents: [String: String], force: Bool = false, _ sql: any SQLDatabase) async throws -> Bool {
-        if !force, let stored = try await sql.raw(
+    func apply(_ product: ProductResource, parents: [String: String], _ sql: any SQLDatabase) async throws -> Bool {
+        if let stored = try await sql.raw(
             "SELECT version FROM product_search WHERE product_id = \(bind: product.id)"
         ).first()?.decode(column: "version", as: Int64.self), stored >= product.version {
             return false
@@ -37,15 +43,30 @@ struct ProductSearchStore: Sendable {
 
     /// Removes a product from the read model.
     func remove(productID: String, _ sql: any SQLDatabase) async throws {
+        try await remove(productIDs: [productID], sql)
+    }
+
+    /// Removes products from the read model, a few statements for all of them.
+    func remove(productIDs: [String], _ sql: any SQLDatabase) async throws {
+        guard !productIDs.isEmpty else { return }
         if database.kind == .sqlite {
-            try await sql.raw("DELETE FROM product_search_categories WHERE product_id = \(bind: productID)").run()
-            try await sql.raw("DELETE FROM product_search_attributes WHERE product_id = \(bind: productID)").run()
+            try await sql.raw("DELETE FROM product_search_categories WHERE product_id IN (\(binds: productIDs))").run()
+            try await sql.raw("DELETE FROM product_search_attributes WHERE product_id IN (\(binds: productIDs))").run()
             try await sql.raw(
-                "DELETE FROM product_search_fts WHERE rowid IN (SELECT doc_id FROM product_search WHERE product_id = \(bind: productID))"
+                "DELETE FROM product_search_fts WHERE rowid IN (SELECT doc_id FROM product_search WHERE product_id IN (\(binds: productIDs)))"
             ).run()
+        } else {
+            try await postings.remove(productIDs: productIDs, sql)
         }
-        try await sql.raw("DELETE FROM product_search_documents WHERE product_id = \(bind: productID)").run()
-        try await sql.raw("DELETE FROM product_search WHERE product_id = \(bind: productID)").run()
+        try await sql.raw("DELETE FROM product_search_documents WHERE product_id IN (\(binds: productIDs))").run()
+        try await sql.raw("DELETE FROM product_search WHERE product_id IN (\(binds: productIDs))").run()
+    }
+
+    /// Replaces the documents of `products` whatever their stored versions (reindexing): all of
+    /// them removed, the active ones added, in a few multi-row statements.
+    func replace(_ products: [ProductResource], parents: [String: String], _ sql: any SQLDatabase) async throws {
+        try await remove(productIDs: products.map(\.id), sql)
+        try await insertNew(products, parents: parents, sql)
     }
 
     private func insert(_ document: SearchDocument, _ sql: any SQLDatabase) async throws {
@@ -79,7 +100,10 @@ struct ProductSearchStore: Sendable {
         ).run()
         let bodies: [SQLQueryString] = documents.map { "(\(bind: $0.productID), \(bind: $0.document))" }
         try await sql.raw("INSERT INTO product_search_documents (product_id, document) VALUES " + bodies.joined(separator: ", ")).run()
-        guard !postgres else { return }
+        guard !postgres else {
+            try await postings.add(productIDs: documents.map(\.productID), sql)
+            return
+        }
         let categories: [SQLQueryString] = documents.flatMap { document in
             document.categoryPath.map { "(\(bind: $0), \(bind: document.productID))" as SQLQueryString }
         }
@@ -101,42 +125,19 @@ struct ProductSearchStore: Sendable {
 
     // MARK: Searching
 
-    /// One page of documents (as stored JSON) matching `query`, and whether more follow.
-    func search(_ query: SearchQuery) async throws -> (documents: [(id: String, json: String, sortKey: String?)], hasMore: Bool) {
+    /// One page of documents (as stored JSON) matching `query`, whether more follow, and with
+    /// `query.facets` the facets of every match, on one connection.
+    func search(_ query: SearchQuery) async throws -> SearchResults {
         try await database.withConnection { sql in
-            var select: SQLQueryString = "SELECT s.product_id, s.min_price, s.created_at " + from(query)
-            // With category or attribute filters, PostgreSQL's estimate of how many rows match is
-            // a guess (it cannot see that categories and attributes go together), and walking the
-            // price or time index until enough rows pass the filter can read the whole table when
-            // few or none do. Sorting the GIN bitmap's matches instead costs what they number.
-            let sortAfterFiltering = database.kind == .postgres && (query.category != nil || !query.attributes.isEmpty)
-            let price = sortAfterFiltering ? "(s.min_price + 0)" : "s.min_price"
-            let created = sortAfterFiltering ? "(s.created_at || '')" : "s.created_at"
-            let order: SQLQueryString
-            switch query.sort {
-            case .relevance:
-                order = " ORDER BY " + relevance(query) + ", s.product_id"
-            case .oldest:
-                if let after = query.position?.productID { select += " AND s.product_id > \(bind: after)" }
-                order = " ORDER BY s.product_id"
-            case .newest:
-                if let position = query.position, let key = position.key, let id = position.productID {
-                    select += " AND (s.created_at < \(bind: key) OR (s.created_at = \(bind: key) AND s.product_id < \(bind: id)))"
-                }
-                order = " ORDER BY \(unsafeRaw: created) DESC, s.product_id DESC"
-            case .priceAsc:
-                if let position = query.position, let key = position.key.flatMap(Int64.init), let id = position.productID {
-                    select += " AND (s.min_price > \(bind: key) OR (s.min_price = \(bind: key) AND s.product_id > \(bind: id)))"
-                }
-                order = " ORDER BY \(unsafeRaw: price), s.product_id"
-            case .priceDesc:
-                if let position = query.position, let key = position.key.flatMap(Int64.init), let id = position.productID {
-                    select += " AND (s.min_price < \(bind: key) OR (s.min_price = \(bind: key) AND s.product_id < \(bind: id)))"
-                }
-                order = " ORDER BY \(unsafeRaw: price) DESC, s.product_id DESC"
+            // PostgreSQL: the lexeme of a one-word text with no filter, whose term list and kept
+            // facet counts answer it.
+            let unfiltered = query.category == nil && query.attributes.isEmpty && query.minPrice == nil && query.maxPrice == nil
+            var lexeme: String?
+            if database.kind == .postgres, unfiltered, query.sort == .relevance || query.facets, let text = query.text {
+                lexeme = try await postings.lexeme(of: text, sql)
             }
-            let offset = query.sort == .relevance ? (query.position?.offset ?? 0) : 0
-            let rows = try await sql.raw(select + order + " LIMIT \(bind: query.limit + 1) OFFSET \(bind: offset)").all()
+            let rows: [any SQLRow]
+            if let walked = try await walkedPage(query, lexeme: lexeme, sql) { rows = walked } else { rows = try await sortedPage(query, sql) }
             let page = Array(rows.prefix(query.limit))
             var bodies: [String: String] = [:]
             if !page.isEmpty {
@@ -145,7 +146,7 @@ struct ProductSearchStore: Sendable {
                     bodies[try row.decode(column: "product_id", as: String.self)] = try row.decode(column: "document", as: String.self)
                 }
             }
-            let documents = try page.map { row -> (id: String, json: String, sortKey: String?) in
+            let documents = try page.map { row -> SearchResults.Document in
                 let sortKey: String?
                 switch query.sort {
                 case .newest: sortKey = try row.decode(column: "created_at", as: String.self)
@@ -155,44 +156,162 @@ struct ProductSearchStore: Sendable {
                 let id = try row.decode(column: "product_id", as: String.self)
                 return (id, bodies[id] ?? "{}", sortKey)
             }
-            return (documents, rows.count > query.limit)
+            let facets = query.facets ? try await facets(query, lexeme: lexeme, sql) : nil
+            return SearchResults(documents: documents, hasMore: rows.count > query.limit, facets: facets)
         }
+    }
+
+    /// The page (product_id, min_price, created_at; one row more than the limit when more follow)
+    /// from every match, sorted.
+    private func sortedPage(_ query: SearchQuery, _ sql: any SQLDatabase) async throws -> [any SQLRow] {
+        var select: SQLQueryString = "SELECT s.product_id, s.min_price, s.created_at " + from(query)
+        // With category or attribute filters, PostgreSQL's estimate of how many rows match is
+        // a guess (it cannot see that categories and attributes go together), and walking the
+        // price or time index until enough rows pass the filter can read the whole table when
+        // few or none do. Sorting the GIN bitmap's matches instead costs what they number
+        // (``walkedPage`` walks a category's own price list when that is cheaper).
+        let sortAfterFiltering = database.kind == .postgres && (query.category != nil || !query.attributes.isEmpty)
+        let price = sortAfterFiltering ? "(s.min_price + 0)" : "s.min_price"
+        let created = sortAfterFiltering ? "(s.created_at || '')" : "s.created_at"
+        let order: SQLQueryString
+        switch query.sort {
+        case .relevance:
+            order = " ORDER BY " + relevance(query) + ", s.product_id"
+        case .oldest:
+            if let after = query.position?.productID { select += " AND s.product_id > \(bind: after)" }
+            order = " ORDER BY s.product_id"
+        case .newest:
+            if let position = query.position, let key = position.key, let id = position.productID {
+                select += " AND (s.created_at < \(bind: key) OR (s.created_at = \(bind: key) AND s.product_id < \(bind: id)))"
+            }
+            order = " ORDER BY \(unsafeRaw: created) DESC, s.product_id DESC"
+        case .priceAsc:
+            if let position = query.position, let key = position.key.flatMap(Int64.init), let id = position.productID {
+                select += " AND (s.min_price > \(bind: key) OR (s.min_price = \(bind: key) AND s.product_id > \(bind: id)))"
+            }
+            order = " ORDER BY \(unsafeRaw: price), s.product_id"
+        case .priceDesc:
+            if let position = query.position, let key = position.key.flatMap(Int64.init), let id = position.productID {
+                select += " AND (s.min_price < \(bind: key) OR (s.min_price = \(bind: key) AND s.product_id < \(bind: id)))"
+            }
+            order = " ORDER BY \(unsafeRaw: price) DESC, s.product_id DESC"
+        }
+        let offset = query.sort == .relevance ? (query.position?.offset ?? 0) : 0
+        return try await sql.raw(select + order + " LIMIT \(bind: query.limit + 1) OFFSET \(bind: offset)").all()
+    }
+
+    /// PostgreSQL: the page read off an ordered side table, when that is cheaper than sorting
+    /// every match; nil otherwise. A one-word search by relevance with no filter reads the word's
+    /// rank-ordered list; browsing a category by price walks the category's price list when enough
+    /// of it passes the attribute filters (counted exactly by the facet counts), and reads nothing
+    /// when none does.
+    private func walkedPage(_ query: SearchQuery, lexeme: String?, _ sql: any SQLDatabase) async throws -> [any SQLRow]? {
+        guard database.kind == .postgres else { return nil }
+        switch query.sort {
+        case .relevance:
+            let filtered = query.category != nil || !query.attributes.isEmpty || query.minPrice != nil || query.maxPrice != nil
+            guard !filtered, let text = query.text, let lexeme else { return nil }
+            return try await termPage(query, text: text, lexeme: lexeme, sql)
+        case .priceAsc, .priceDesc:
+            guard query.text == nil, let category = query.category?.lowercased else { return nil }
+            let groups = try await postings.groups(.category(category), sql)
+            let matches = groups.count(having: Set(query.attributes.map { Self.pairKey(.init(name: $0.key, value: $0.value)) }))
+            // Nothing in the category has these attributes (books have no colour): no page to read.
+            if matches == 0 { return [] }
+            guard WalkChoice.walk(matches: matches, scopeSize: groups.count(having: []), needed: query.limit + 1) else { return nil }
+            return try await categoryPricePage(query, category: category, sql)
+        case .newest, .oldest:
+            return nil
+        }
+    }
+
+    /// A one-lexeme search by relevance: exact name matches first (by rank, then id), then the
+    /// lexeme's list in (stored rank, id) order without them; the same order as ``sortedPage``'s
+    /// (the stored rank is `ts_rank_cd` of the same one-lexeme query).
+    private func termPage(_ query: SearchQuery, text: String, lexeme: String, _ sql: any SQLDatabase) async throws -> [any SQLRow] {
+        let tsquery: SQLQueryString = "websearch_to_tsquery('english', \(bind: text))"
+        let folded = text.lowercased()
+        let offset = query.position?.offset ?? 0
+        return try await sql.raw(
+            "SELECT s.product_id, s.min_price, s.created_at FROM ((SELECT e.product_id, 0 AS exact, ts_rank_cd(e.search_vector, " + tsquery
+                + ") AS rank FROM product_search e WHERE e.name_folded = \(bind: folded) AND e.search_vector @@ " + tsquery + ") "
+                + "UNION ALL (SELECT t.product_id, 1, t.rank FROM product_search_terms t WHERE t.lexeme = \(bind: lexeme) "
+                + "AND t.product_id NOT IN (SELECT e.product_id FROM product_search e WHERE e.name_folded = \(bind: folded)) "
+                + "ORDER BY t.rank DESC, t.product_id LIMIT \(bind: query.limit + 1 + offset))) m "
+                + "JOIN product_search s ON s.product_id = m.product_id ORDER BY m.exact, m.rank DESC, m.product_id "
+                + "LIMIT \(bind: query.limit + 1) OFFSET \(bind: offset)"
+        ).all()
+    }
+
+    /// A category browsed by price: its price list walked in order (price range and cursor as
+    /// index bounds), each document checked against every filter until the page is full.
+    private func categoryPricePage(_ query: SearchQuery, category: String, _ sql: any SQLDatabase) async throws -> [any SQLRow] {
+        var walk: SQLQueryString = "p.category_id = \(bind: category)"
+        if let minPrice = query.minPrice { walk += " AND p.min_price >= \(bind: minPrice)" }
+        if let maxPrice = query.maxPrice { walk += " AND p.min_price <= \(bind: maxPrice)" }
+        let descending = query.sort == .priceDesc
+        if let position = query.position, let key = position.key.flatMap(Int64.init), let id = position.productID {
+            walk += " AND (p.min_price, p.product_id) \(unsafeRaw: descending ? "<" : ">") (\(bind: key), \(bind: id))"
+        }
+        let direction = descending ? " DESC" : ""
+        // The lateral subquery (kept apart by OFFSET 0) makes each step one lookup by product id.
+        return try await sql.raw(
+            "SELECT s.product_id, s.min_price, s.created_at FROM product_search_category_prices p CROSS JOIN LATERAL "
+                + "(SELECT s.product_id, s.min_price, s.created_at FROM product_search s WHERE s.product_id = p.product_id AND "
+                + conditions(query) + " OFFSET 0) s WHERE " + walk
+                + " ORDER BY p.min_price\(unsafeRaw: direction), p.product_id\(unsafeRaw: direction) LIMIT \(bind: query.limit + 1)"
+        ).all()
     }
 
     /// Counts of the products matching `query` (all pages): in total, by direct category, by
     /// attribute value, and their price range.
-    func facets(_ query: SearchQuery) async throws -> SearchFacets {
-        try await database.withConnection { sql in
-            let from = from(query)
-            if database.kind == .postgres { return try await postgresFacets(from, sql) }
-            let summary = try await sql.raw("SELECT COUNT(*) AS n, MIN(s.min_price) AS low, MAX(s.min_price) AS high " + from).first()
-            let total = try summary?.decode(column: "n", as: Int.self) ?? 0
-            var facets = SearchFacets(total: total, categories: [], attributes: [:], price: nil)
-            guard total > 0, let summary else { return facets }
-            facets.price = .init(min: try summary.decode(column: "low", as: Int64.self), max: try summary.decode(column: "high", as: Int64.self))
-            facets.categories = try await sql.raw(
-                "SELECT s.category_id, COUNT(*) AS n " + from + " GROUP BY s.category_id ORDER BY n DESC, s.category_id"
-            ).all().map { .init(id: try $0.decode(column: "category_id", as: String.self), count: try $0.decode(column: "n", as: Int.self)) }
-            for row in try await sql.raw(
-                "SELECT a.name, a.value, COUNT(*) AS n FROM product_search_attributes a WHERE a.product_id IN (SELECT s.product_id "
-                    + from + ") GROUP BY a.name, a.value ORDER BY a.name, n DESC, a.value"
-            ).all() {
-                facets.attributes[try row.decode(column: "name", as: String.self), default: []].append(
-                    .init(value: try row.decode(column: "value", as: String.self), count: try row.decode(column: "n", as: Int.self))
-                )
-            }
-            return facets
+    /// - Parameter lexeme: PostgreSQL: the lexeme of a one-word `query.text`, if looked up.
+    private func facets(_ query: SearchQuery, lexeme: String?, _ sql: any SQLDatabase) async throws -> SearchFacets {
+        let from = from(query)
+        if database.kind == .postgres {
+            if let scope = countedScope(query, lexeme: lexeme) { return try await postings.facets(scope, sql) }
+            return try await postgresFacets(from, sql)
+        }
+        let summary = try await sql.raw("SELECT COUNT(*) AS n, MIN(s.min_price) AS low, MAX(s.min_price) AS high " + from).first()
+        let total = try summary?.decode(column: "n", as: Int.self) ?? 0
+        var facets = SearchFacets(total: total, categories: [], attributes: [:], price: nil)
+        guard total > 0, let summary else { return facets }
+        facets.price = .init(min: try summary.decode(column: "low", as: Int64.self), max: try summary.decode(column: "high", as: Int64.self))
+        facets.categories = try await sql.raw(
+            "SELECT s.category_id, COUNT(*) AS n " + from + " GROUP BY s.category_id ORDER BY n DESC, s.category_id"
+        ).all().map { .init(id: try $0.decode(column: "category_id", as: String.self), count: try $0.decode(column: "n", as: Int.self)) }
+        for row in try await sql.raw(
+            "SELECT a.name, a.value, COUNT(*) AS n FROM product_search_attributes a WHERE a.product_id IN (SELECT s.product_id "
+                + from + ") GROUP BY a.name, a.value ORDER BY a.name, n DESC, a.value"
+        ).all() {
+            facets.attributes[try row.decode(column: "name", as: String.self), default: []].append(
+                .init(value: try row.decode(column: "value", as: String.self), count: try row.decode(column: "n", as: Int.self))
+            )
+        }
+        return facets
+    }
+
+    /// PostgreSQL: the scope whose kept counts are exactly the facets of `query`, if any: no price
+    /// or attribute filter, and either a one-lexeme text or a category or neither.
+    private func countedScope(_ query: SearchQuery, lexeme: String?) -> FacetScope? {
+        guard query.minPrice == nil, query.maxPrice == nil, query.attributes.isEmpty else { return nil }
+        switch (query.text, query.category) {
+        case (nil, nil): return .all
+        case (nil, let category?): return .category(category.lowercased)
+        case (_?, nil): return lexeme.map(FacetScope.term)
+        case (_?, _?): return nil
         }
     }
 
     /// The facets in one statement: the matches are found once (a materialised CTE) and counted
-    /// three ways.
+    /// three ways (attribute pairs unnested in the select list, a set-returning projection, which
+    /// costs half of a lateral `unnest` joined per row: 10 instead of 23 ms for 18,615 matches).
     private func postgresFacets(_ from: SQLQueryString, _ sql: any SQLDatabase) async throws -> SearchFacets {
         let rows = try await sql.raw(
             "WITH m AS MATERIALIZED (SELECT s.category_id, s.min_price, s.attribute_pairs " + from + ") "
                 + "SELECT 'total' AS kind, '' AS key, COUNT(*) AS n, MIN(min_price) AS low, MAX(min_price) AS high FROM m "
                 + "UNION ALL SELECT 'category', category_id, COUNT(*), NULL, NULL FROM m GROUP BY category_id "
-                + "UNION ALL SELECT 'attribute', pair, COUNT(*), NULL, NULL FROM m, unnest(m.attribute_pairs) AS pair GROUP BY pair"
+                + "UNION ALL SELECT 'attribute', pair, COUNT(*), NULL, NULL FROM (SELECT unnest(m.attribute_pairs) AS pair FROM m) AS p GROUP BY pair"
         ).all()
         var facets = SearchFacets(total: 0, categories: [], attributes: [:], price: nil)
         for row in rows {
@@ -228,14 +347,20 @@ struct ProductSearchStore: Sendable {
     /// `FROM … WHERE …` of the documents matching `query` (text, category, price, attributes),
     /// the documents as `s`; with text on SQLite, joined to the FTS5 table by row id.
     private func from(_ query: SearchQuery) -> SQLQueryString {
+        let from: SQLQueryString = database.kind == .sqlite && query.text != nil
+            ? "FROM product_search_fts JOIN product_search s ON s.doc_id = product_search_fts.rowid"
+            : "FROM product_search s"
+        return from + " WHERE " + conditions(query)
+    }
+
+    /// The conditions on document `s` (and on SQLite with text, `product_search_fts`) of `query`.
+    private func conditions(_ query: SearchQuery) -> SQLQueryString {
         var conditions: [SQLQueryString] = ["1 = 1"]
-        var from: SQLQueryString = "FROM product_search s"
         if let text = query.text {
             switch database.kind {
             case .postgres:
                 conditions.append("s.search_vector @@ websearch_to_tsquery('english', \(bind: text))")
             case .sqlite:
-                from = "FROM product_search_fts JOIN product_search s ON s.doc_id = product_search_fts.rowid"
                 conditions.append("product_search_fts MATCH \(bind: Self.ftsQuery(text))")
             }
         }
@@ -258,7 +383,7 @@ struct ProductSearchStore: Sendable {
                 )
             }
         }
-        return from + " WHERE (" + conditions.joined(separator: ") AND (") + ")"
+        return "(" + conditions.joined(separator: ") AND (") + ")"
     }
 
     /// Best first: an exact name match, then the engine's text rank.
@@ -288,6 +413,15 @@ struct ProductSearchStore: Sendable {
     static func ftsQuery(_ text: String) -> String {
         SearchQuery.terms(of: text).map { "\"\($0)\"" }.joined(separator: " ")
     }
+}
+
+/// A page of search results and, when asked for, the facets of every match.
+struct SearchResults: Sendable {
+    /// A product's id, its JSON as the API shows it, and its sort key (for the next cursor).
+    typealias Document = (id: String, json: String, sortKey: String?)
+    var documents: [Document]
+    var hasMore: Bool
+    var facets: SearchFacets?
 }
 
 /// Facet counts over every match of a query.

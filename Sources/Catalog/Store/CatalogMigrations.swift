@@ -101,5 +101,28 @@ enum CatalogMigrations {
                 try await sql.raw(SQLQueryString(statement)).run()
             }
         },
+        Migration(version: 3, name: "search side tables: term and category lists, facet counts") { sql, kind in
+            // PostgreSQL only (SQLite searches its FTS5 and side tables as before). Filled from the
+            // documents already stored, with the SQL the read model keeps them with.
+            guard kind == .postgres else { return }
+            let scopes =
+                "ARRAY[''] || ARRAY(SELECT 'category:' || c FROM unnest(s.category_ids) AS c) || ARRAY(SELECT 'term:' || l FROM unnest(tsvector_to_array(s.search_vector)) AS l)"
+            let lexemeQuery = #"('''' || replace(replace(l, '\', '\\'), '''', '''''') || '''')::tsquery"#
+            for statement in [
+                // Each lexeme of each document, with ts_rank_cd of a query of that lexeme alone.
+                "CREATE TABLE product_search_terms (lexeme TEXT NOT NULL, min_price BIGINT NOT NULL, product_id TEXT NOT NULL, rank REAL NOT NULL, PRIMARY KEY (lexeme, min_price, product_id))",
+                "INSERT INTO product_search_terms (lexeme, min_price, product_id, rank) SELECT l, s.min_price, s.product_id, ts_rank_cd(s.search_vector, \(lexemeQuery)) FROM product_search s, unnest(tsvector_to_array(s.search_vector)) AS l",
+                "CREATE INDEX product_search_terms_rank ON product_search_terms (lexeme, rank DESC, product_id)",
+                // Each document under each category of its path, by price.
+                "CREATE TABLE product_search_category_prices (category_id TEXT NOT NULL, min_price BIGINT NOT NULL, product_id TEXT NOT NULL, PRIMARY KEY (category_id, min_price, product_id))",
+                "INSERT INTO product_search_category_prices (category_id, min_price, product_id) SELECT c, s.min_price, s.product_id FROM product_search s, unnest(s.category_ids) AS c",
+                // Per scope ('' every document, 'category:ID', 'term:LEXEME'): documents by direct
+                // category and set of attribute pairs.
+                "CREATE TABLE product_search_facet_counts (scope TEXT NOT NULL, category_id TEXT NOT NULL, attribute_pairs TEXT[] NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (scope, category_id, attribute_pairs))",
+                "INSERT INTO product_search_facet_counts (scope, category_id, attribute_pairs, n) SELECT scope, category_id, attribute_pairs, COUNT(*) FROM (SELECT unnest(\(scopes)) AS scope, s.category_id, s.attribute_pairs FROM product_search s) d GROUP BY scope, category_id, attribute_pairs",
+            ] {
+                try await sql.raw(SQLQueryString(statement)).run()
+            }
+        },
     ]
 }

@@ -270,10 +270,7 @@ public struct CatalogStore: Sendable {
                     "SELECT \(unsafeRaw: Self.productColumns) FROM products WHERE id > \(bind: after) ORDER BY id LIMIT \(bind: batchSize)"
                 ).all()
                 let products = try await Self.assemble(rows, sql)
-                let parents = try await ProductSearchStore.parents(sql)
-                for product in products {
-                    try await search.apply(ProductResource(product), parents: parents, force: true, sql)
-                }
+                try await search.replace(products.map(ProductResource.init), parents: try await ProductSearchStore.parents(sql), sql)
                 return (products.count, products.last?.id.lowercased, products.filter { $0.status == .active }.count)
             }
             done += count
@@ -286,7 +283,7 @@ public struct CatalogStore: Sendable {
             let stale = try await sql.raw(
                 "SELECT product_id FROM product_search WHERE product_id NOT IN (SELECT id FROM products WHERE status = 'active')"
             ).all().map { try $0.decode(column: "product_id", as: String.self) }
-            for id in stale { try await search.remove(productID: id, sql) }
+            for chunk in stale.chunked(500) { try await search.remove(productIDs: Array(chunk), sql) }
         }
         try await refreshStatistics()
         return indexed
@@ -299,7 +296,10 @@ public struct CatalogStore: Sendable {
         guard database.kind == .postgres else { return }
         try await database.withConnection { sql in
             // VACUUM also sets the new rows' visibility bits once, instead of on each first read.
-            for table in ["products", "product_variants", "product_search", "product_search_documents"] {
+            for table in [
+                "products", "product_variants", "product_search", "product_search_documents",
+                "product_search_terms", "product_search_category_prices", "product_search_facet_counts",
+            ] {
                 try await sql.raw("VACUUM (ANALYZE) \(unsafeRaw: table)").run()
             }
         }
