@@ -1,3 +1,4 @@
+import EmporiumTestSupport
 import Foundation
 @testable import Kafka
 import NIOCore
@@ -6,26 +7,6 @@ import Testing
 extension BrokerTests {
     @Suite("Interop with kafka-python", .enabled(if: KafkaPython.isAvailable, "needs EMPORIUM_TEST_KAFKA_PYTHON with kafka-python (scripts/services/kafka.sh installs it)"))
     struct InteropTests {
-        /// Runs a program and returns its standard output; throws when it fails.
-        @discardableResult
-        static func run(_ program: String, _ arguments: [String]) throws -> String {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: program)
-            process.arguments = arguments
-            let output = Pipe()
-            let errors = Pipe()
-            process.standardOutput = output
-            process.standardError = errors
-            try process.run()
-            let data = output.fileHandleForReading.readDataToEndOfFile()
-            let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else {
-                throw TestFailure("\(program) \(arguments.first ?? "") failed: \(errorText)")
-            }
-            return String(decoding: data, as: UTF8.self)
-        }
-
         static let readScript = """
             import json, sys
             from kafka import KafkaConsumer, TopicPartition
@@ -66,7 +47,7 @@ extension BrokerTests {
                     let python = try #require(TestKafka.python)
                     let topic = TestKafka.uniqueTopic()
                     try await client.createTopic(topic, partitions: 1, replicationFactor: 1)
-                    try Self.run(python, ["-c", Self.gzipScript, try TestKafka.address().description, topic])
+                    try TestProcess.run(python, ["-c", Self.gzipScript, try TestKafka.address().description, topic])
                     do {
                         // noida-db decompresses on write and serves batches uncompressed (Apache
                         // Kafka, with compression.type=producer, serves the producer's gzip batch).
@@ -99,11 +80,11 @@ extension BrokerTests {
                     try await producer.send(
                         (0..<3).map { KafkaProducerRecord(key: "swift-\($0)", value: "from swift \($0)", headers: [KafkaHeader(key: "origin", value: "swift")], partition: 0) },
                         to: topic)
-                    let output = try Self.run(python, ["-c", Self.readScript, address, topic, "3"])
+                    let output = try TestProcess.run(python, ["-c", Self.readScript, address, topic, "3"])
                     let read = try JSONDecoder().decode([ReadRecord].self, from: Data(output.utf8))
                     #expect(read == (0..<3).map { ReadRecord(offset: Int64($0), key: "swift-\($0)", value: "from swift \($0)", headers: [["origin", "swift"]]) })
 
-                    try Self.run(python, ["-c", Self.writeScript, address, topic])
+                    try TestProcess.run(python, ["-c", Self.writeScript, address, topic])
                     let fetched = try await client.fetch(topic: topic, partition: 0, offset: 3)
                     #expect(fetched.records.map(\.keyString) == ["py-0", "py-1", "py-2"])
                     #expect(fetched.records.map(\.valueString) == ["from python 0", "from python 1", "from python 2"])
@@ -118,7 +99,7 @@ extension BrokerTests {
 enum KafkaPython {
     static let isAvailable: Bool = {
         guard let python = TestKafka.python, FileManager.default.isExecutableFile(atPath: python) else { return false }
-        return (try? BrokerTests.InteropTests.run(python, ["-c", "import kafka"])) != nil
+        return (try? TestProcess.run(python, ["-c", "import kafka"])) != nil
     }()
 }
 

@@ -86,34 +86,13 @@ enum KafkaBroker {
     /// Runs the ctl script (`stop`, `start`).
     static func control(_ command: String) async throws {
         let path = try #require(ctl, "EMPORIUM_TEST_KAFKA_CTL is not set")
-        try await Task.detached {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: path)
-            process.arguments = [command]
-            try process.run()
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else { throw TestFailure("kafka-ctl \(command) failed") }
-        }.value
+        try await TestProcess.runDetached(path, [command])
     }
 
     /// Runs `python -c script arguments…` with the test venv's python; returns its output.
     static func runPython(_ script: String, _ arguments: [String]) async throws -> String {
         let python = try #require(python, "EMPORIUM_TEST_KAFKA_PYTHON is not set")
-        return try await Task.detached {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: python)
-            process.arguments = ["-c", script] + arguments
-            let output = Pipe()
-            let errors = Pipe()
-            process.standardOutput = output
-            process.standardError = errors
-            try process.run()
-            let data = output.fileHandleForReading.readDataToEndOfFile()
-            let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else { throw TestFailure("python failed: \(errorText)") }
-            return String(decoding: data, as: UTF8.self)
-        }.value
+        return try await TestProcess.runDetached(python, ["-c", script] + arguments)
     }
 
     /// Whether the venv's python can import `module`.

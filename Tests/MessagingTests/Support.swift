@@ -20,23 +20,7 @@ enum EventBroker {
     static func ctl(_ arguments: String...) async throws -> String {
         let path = try #require(rabbitmqctl, "EMPORIUM_TEST_RABBITMQCTL is not set")
         return try await withTimeout("rabbitmqctl \(arguments.joined(separator: " "))", .seconds(120)) {
-            try await Task.detached {
-                let output = FileManager.default.temporaryDirectory.appendingPathComponent("rabbitmqctl-\(UUID().uuidString).out")
-                defer { try? FileManager.default.removeItem(at: output) }
-                FileManager.default.createFile(atPath: output.path, contents: nil)
-                let handle = try FileHandle(forWritingTo: output)
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: path)
-                process.arguments = arguments
-                process.standardOutput = handle
-                process.standardError = handle
-                try process.run()
-                process.waitUntilExit()
-                try handle.close()
-                let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
-                guard process.terminationStatus == 0 else { throw TestFailure("rabbitmqctl \(arguments) failed: \(text)") }
-                return text
-            }.value
+            try await TestProcess.runDetached(path, arguments, mergingErrors: true)
         }
     }
 }

@@ -58,22 +58,7 @@ enum TestBroker {
     static func ctl(_ arguments: String...) async throws -> String {
         let path = try #require(rabbitmqctl, "EMPORIUM_TEST_RABBITMQCTL is not set")
         return try await withTimeout("rabbitmqctl \(arguments.joined(separator: " "))", .seconds(120)) {
-            try await Task.detached {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: path)
-                process.arguments = arguments
-                let pipe = Pipe()
-                process.standardOutput = pipe
-                process.standardError = pipe
-                try process.run()
-                let data = pipe.fileHandleForReading.readDataToEndOfFile()
-                process.waitUntilExit()
-                let output = String(decoding: data, as: UTF8.self)
-                guard process.terminationStatus == 0 else {
-                    throw TestFailure("rabbitmqctl \(arguments) failed: \(output)")
-                }
-                return output
-            }.value
+            try await TestProcess.runDetached(path, arguments, mergingErrors: true)
         }
     }
 }
