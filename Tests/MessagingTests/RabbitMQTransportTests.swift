@@ -16,10 +16,21 @@ struct RabbitMQTransportTests {
 
     /// Messages waiting in `queue`, read on a connection of its own.
     static func messageCount(_ queue: String) async throws -> UInt32 {
+        try await inspect(queue).messageCount
+    }
+
+    static func inspect(_ queue: String) async throws -> AMQPQueueInfo {
         let connection = try await AMQPConnection.connect(url: try #require(EventBroker.url), logger: quietLogger)
         defer { Task { await connection.close() } }
         let channel = try await connection.openChannel()
-        return try await channel.inspectQueue(queue).messageCount
+        return try await channel.inspectQueue(queue)
+    }
+
+    /// Whether someone consumes `queue`. A consumer subscribes only after binding its queue, so
+    /// from then on events published reach it; the queue alone existing is not enough (its
+    /// bindings may still be on their way, and an event published meanwhile is unroutable).
+    static func isConsumed(_ queue: String) async -> Bool {
+        ((try? await inspect(queue))?.consumerCount ?? 0) > 0
     }
 
     @Test("round trip: outbox -> relay -> exchange -> queue -> consumer -> ack")
@@ -32,9 +43,9 @@ struct RabbitMQTransportTests {
                 let relay = fixture.relay(database, transport)
                 let consumer = fixture.eventConsumer(database, transport)
                 try await whileRunning([transport.run, relay.run, consumer.run]) {
-                    // The consumer's queue exists once it has subscribed; events before that
-                    // would have no queue to go to.
-                    #expect(try await eventually { (try? await Self.messageCount(RabbitMQTransport.queue(of: fixture.consumer))) != nil })
+                    // Events published before the consumer has bound its queue would have no
+                    // queue to go to.
+                    #expect(try await eventually { await Self.isConsumed(RabbitMQTransport.queue(of: fixture.consumer)) })
                     try await fixture.record(0..<25, perTransaction: 5, in: database)
                     #expect(try await eventually { try await fixture.effectCounts(database).rows >= 25 })
                     try await transport.checkReady()
@@ -59,7 +70,7 @@ struct RabbitMQTransportTests {
                 let consumer = fixture.eventConsumer(database, transport)
                 let total = 10_000
                 try await whileRunning([transport.run, relay.run, consumer.run]) {
-                    #expect(try await eventually { (try? await Self.messageCount(RabbitMQTransport.queue(of: fixture.consumer))) != nil })
+                    #expect(try await eventually { await Self.isConsumed(RabbitMQTransport.queue(of: fixture.consumer)) })
                     try await fixture.record(0..<3_000, perTransaction: 50, in: database)
                     #expect(try await eventually { try await fixture.effectCounts(database).rows > 0 })
 
@@ -117,7 +128,7 @@ struct RabbitMQTransportTests {
                 }
                 let publisher = try Self.transport()
                 try await whileRunning([publisher.run, fixture.relay(database, publisher).run]) {
-                    #expect(try await eventually { (try? await Self.messageCount(queue)) != nil })
+                    #expect(try await eventually { await Self.isConsumed(queue) })
                     try await fixture.record(0..<1, in: database)
                     #expect(try await eventually { firstDelivery.count == 1 })
                     firstConsumer.cancel()
@@ -154,7 +165,7 @@ struct RabbitMQTransportTests {
                     return true
                 }
                 try await whileRunning([transport.run, fixture.relay(database, transport).run, consumer.run]) {
-                    #expect(try await eventually { (try? await Self.messageCount(RabbitMQTransport.queue(of: fixture.consumer))) != nil })
+                    #expect(try await eventually { await Self.isConsumed(RabbitMQTransport.queue(of: fixture.consumer)) })
                     try await fixture.record(0..<30, in: database)
                     #expect(try await eventually { try await fixture.effectCounts(database).rows >= 29 })
                     #expect(try await eventually { try await Self.messageCount(RabbitMQTransport.deadLetterQueue(of: fixture.consumer)) == 1 })
