@@ -324,7 +324,11 @@ let package = Package(
         ),
         .testTarget(
             name: "CatalogTests",
-            dependencies: ["Catalog", "EmporiumKit", "Storage"],
+            dependencies: [
+                "Catalog", "EmporiumKit", "Storage", "Messaging", "EmporiumTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SQLKit", package: "sql-kit"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -282,16 +282,36 @@ enum CatalogSearchContract {
                 }
             }
             let names = rows.sorted { $0.id < $1.id }.map(\.name)
-            // A brand (first word), a noun (last word), a word of a description, a stop word.
+            // A brand (first word), a noun (last word), words of descriptions, a stop word.
             var words = Set(names.prefix(5).compactMap { $0.split(separator: " ").first.map(String.init) })
             words.formUnion(names.prefix(5).compactMap { $0.split(separator: " ").last.map(String.init) })
-            words.formUnion(["collection", "the"])
+            words.formUnion(["collection", "season", "warranty", "the"])
             for word in words.sorted() {
                 let query = "q=\(word.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? word)"
                 let pages = try await allPages(client, query)
                 #expect(pages == (try await allPages(client, query + "&min_price=0")), "\(query) pages")
                 #expect(word == "the" || !pages.isEmpty, "\(query) finds something")
                 #expect(try await facets(client, query) == (try await facets(client, query + "&min_price=0")), "\(query) facets")
+            }
+            // A word within a category (PostgreSQL walks the word's ranked list for these when
+            // enough of it lies there, and sorts otherwise), with and without a price range: the
+            // word's own order, filtered by brute force.
+            let byID = Dictionary(uniqueKeysWithValues: rows.map { ($0.id, $0) })
+            let categories = Set(rows.map(\.categoryID)).union(parents.values).sorted()
+            for word in words.sorted() where word != "the" {
+                let query = "q=\(word.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? word)"
+                let ranked = try await allPages(client, query + "&min_price=0").compactMap { byID[$0] }
+                let prices = ranked.map(\.minPrice).sorted()
+                let (low, high) = (prices.first ?? 0, prices.isEmpty ? 0 : prices[prices.count * 2 / 3])
+                for category in categories {
+                    let inside = ranked.filter { inCategory($0, category, parents) }
+                    #expect(try await allPages(client, query + "&category=\(category)", limit: 2) == inside.map(\.id), "\(query) in \(category)")
+                    let priced = inside.filter { $0.minPrice >= low && $0.minPrice <= high }
+                    #expect(
+                        try await allPages(client, query + "&category=\(category)&min_price=\(low)&max_price=\(high)", limit: 2) == priced.map(\.id),
+                        "\(query) in \(category) from \(low) to \(high)"
+                    )
+                }
             }
             for category in Set(rows.map(\.categoryID)).sorted().prefix(3) {
                 #expect(try await facets(client, "category=\(category)") == (try await facets(client, "category=\(category)&min_price=0")))

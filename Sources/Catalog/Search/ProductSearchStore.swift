@@ -4,11 +4,24 @@ import SQLKit
 import Storage
 
 /// The search read model's SQL: documents with PostgreSQL full text (a weighted `tsvector` with
-/// a GIN index, `ts_rank_cd`) or SQLite FTS5 (`bm25`), filters, sorts, facets and keyset pages.
+/// a GIN index, `ts_rank`) or SQLite FTS5 (`bm25`), filters, sorts, facets and keyset pages.
 struct ProductSearchStore: Sendable {
     let database: any Database
     /// PostgreSQL's side tables (term and category lists, facet counts).
     private let postings = SearchPostings()
+    /// How PostgreSQL pages are read: by cost, or one way only (tests compare the ways).
+    var planning: Planning = .byCost
+
+    /// How a page is read on PostgreSQL.
+    enum Planning: Sendable, Equatable {
+        /// Walk an ordered side table or sort every match, whichever costs less.
+        case byCost
+        /// Always sort every match.
+        case sortAll
+        /// A word within a category by relevance: walk at most this many entries of the word's
+        /// list whatever the counts say (then sort when the page is cut short); otherwise by cost.
+        case walkWordLists(bound: Int)
+    }
 
     init(database: any Database) {
         self.database = database
@@ -129,11 +142,12 @@ struct ProductSearchStore: Sendable {
     /// `query.facets` the facets of every match, on one connection.
     func search(_ query: SearchQuery) async throws -> SearchResults {
         try await database.withConnection { sql in
-            // PostgreSQL: the lexeme of a one-word text with no filter, whose term list and kept
-            // facet counts answer it.
+            // PostgreSQL: the lexeme of a one-word text whose term list (ranked) and kept facet
+            // counts answer it: with no filter, or by relevance within a category.
             let unfiltered = query.category == nil && query.attributes.isEmpty && query.minPrice == nil && query.maxPrice == nil
+            let walkable = query.sort == .relevance && (unfiltered || query.category != nil)
             var lexeme: String?
-            if database.kind == .postgres, unfiltered, query.sort == .relevance || query.facets, let text = query.text {
+            if database.kind == .postgres, walkable || (unfiltered && query.facets), let text = query.text {
                 lexeme = try await postings.lexeme(of: text, sql)
             }
             let rows: [any SQLRow]
@@ -206,12 +220,30 @@ struct ProductSearchStore: Sendable {
     /// of it passes the attribute filters (counted exactly by the facet counts), and reads nothing
     /// when none does.
     private func walkedPage(_ query: SearchQuery, lexeme: String?, _ sql: any SQLDatabase) async throws -> [any SQLRow]? {
-        guard database.kind == .postgres else { return nil }
+        guard database.kind == .postgres, planning != .sortAll else { return nil }
         switch query.sort {
         case .relevance:
-            let filtered = query.category != nil || !query.attributes.isEmpty || query.minPrice != nil || query.maxPrice != nil
-            guard !filtered, let text = query.text, let lexeme else { return nil }
-            return try await termPage(query, text: text, lexeme: lexeme, sql)
+            guard let text = query.text, let lexeme else { return nil }
+            guard let category = query.category?.lowercased else {
+                let filtered = !query.attributes.isEmpty || query.minPrice != nil || query.maxPrice != nil
+                return filtered ? nil : try await termPage(query, text: text, lexeme: lexeme, sql)
+            }
+            // Within a category: the word's documents there (with the attributes asked for) are
+            // counted exactly; walk its ranked list when enough of it passes.
+            let (matches, listed) = try await postings.termMatches(lexeme, category: category, pairs: query.attributes.map { Self.pairKey(.init(name: $0.key, value: $0.value)) }, sql)
+            if matches == 0 { return [] }
+            let needed = query.limit + 1 + (query.position?.offset ?? 0)
+            let bound: Int
+            if case .walkWordLists(let forced) = planning {
+                bound = forced
+            } else {
+                guard WalkChoice.walk(matches: matches, scopeSize: listed, needed: needed) else { return nil }
+                // At most as many entries as the bitmap would read: past that, sorting the
+                // matches is cheaper. A page cut short by that bound is read again by sorting.
+                bound = max(needed, matches)
+            }
+            let rows = try await termPage(query, text: text, lexeme: lexeme, walking: bound, sql)
+            return rows.count > query.limit || bound >= listed ? rows : nil
         case .priceAsc, .priceDesc:
             guard query.text == nil, let category = query.category?.lowercased else { return nil }
             let groups = try await postings.groups(.category(category), sql)
@@ -227,17 +259,31 @@ struct ProductSearchStore: Sendable {
 
     /// A one-lexeme search by relevance: exact name matches first (by rank, then id), then the
     /// lexeme's list in (stored rank, id) order without them; the same order as ``sortedPage``'s
-    /// (the stored rank is `ts_rank_cd` of the same one-lexeme query).
-    private func termPage(_ query: SearchQuery, text: String, lexeme: String, _ sql: any SQLDatabase) async throws -> [any SQLRow] {
+    /// (the stored rank is `ts_rank` of the same one-lexeme query).
+    ///
+    /// With filters (`query`'s category, price range, attributes), each entry of the list is
+    /// checked against them, and at most `walking` entries are read: the page is then complete
+    /// when it is full or the list shorter, since every entry left ranks lower.
+    private func termPage(_ query: SearchQuery, text: String, lexeme: String, walking: Int? = nil, _ sql: any SQLDatabase) async throws -> [any SQLRow] {
         let tsquery: SQLQueryString = "websearch_to_tsquery('english', \(bind: text))"
         let folded = text.lowercased()
         let offset = query.position?.offset ?? 0
-        return try await sql.raw(
-            "SELECT s.product_id, s.min_price, s.created_at FROM ((SELECT e.product_id, 0 AS exact, ts_rank_cd(e.search_vector, " + tsquery
-                + ") AS rank FROM product_search e WHERE e.name_folded = \(bind: folded) AND e.search_vector @@ " + tsquery + ") "
-                + "UNION ALL (SELECT t.product_id, 1, t.rank FROM product_search_terms t WHERE t.lexeme = \(bind: lexeme) "
+        let filters = conditions(query, text: false)
+        let list: SQLQueryString
+        if let walking {
+            // The lateral lookup (kept apart by OFFSET 0) checks each entry by product id.
+            list = "(SELECT w.product_id, 1 AS exact, w.rank FROM (SELECT t.product_id, t.rank FROM product_search_terms t WHERE t.lexeme = \(bind: lexeme) "
+                + "ORDER BY t.rank DESC, t.product_id LIMIT \(bind: walking)) w CROSS JOIN LATERAL (SELECT 1 FROM product_search s WHERE s.product_id = w.product_id "
+                + "AND s.name_folded <> \(bind: folded) AND " + filters + " OFFSET 0) f ORDER BY w.rank DESC, w.product_id LIMIT \(bind: query.limit + 1 + offset))"
+        } else {
+            list = "(SELECT t.product_id, 1, t.rank FROM product_search_terms t WHERE t.lexeme = \(bind: lexeme) "
                 + "AND t.product_id NOT IN (SELECT e.product_id FROM product_search e WHERE e.name_folded = \(bind: folded)) "
-                + "ORDER BY t.rank DESC, t.product_id LIMIT \(bind: query.limit + 1 + offset))) m "
+                + "ORDER BY t.rank DESC, t.product_id LIMIT \(bind: query.limit + 1 + offset))"
+        }
+        return try await sql.raw(
+            "SELECT s.product_id, s.min_price, s.created_at FROM ((SELECT s.product_id, 0 AS exact, ts_rank(s.search_vector, " + tsquery
+                + ") AS rank FROM product_search s WHERE s.name_folded = \(bind: folded) AND s.search_vector @@ " + tsquery + " AND " + filters + ") "
+                + "UNION ALL " + list + ") m "
                 + "JOIN product_search s ON s.product_id = m.product_id ORDER BY m.exact, m.rank DESC, m.product_id "
                 + "LIMIT \(bind: query.limit + 1) OFFSET \(bind: offset)"
         ).all()
@@ -353,10 +399,11 @@ struct ProductSearchStore: Sendable {
         return from + " WHERE " + conditions(query)
     }
 
-    /// The conditions on document `s` (and on SQLite with text, `product_search_fts`) of `query`.
-    private func conditions(_ query: SearchQuery) -> SQLQueryString {
+    /// The conditions on document `s` (and on SQLite with text, `product_search_fts`) of `query`;
+    /// without its text when `text` is false.
+    private func conditions(_ query: SearchQuery, text withText: Bool = true) -> SQLQueryString {
         var conditions: [SQLQueryString] = ["1 = 1"]
-        if let text = query.text {
+        if withText, let text = query.text {
             switch database.kind {
             case .postgres:
                 conditions.append("s.search_vector @@ websearch_to_tsquery('english', \(bind: text))")
@@ -392,7 +439,7 @@ struct ProductSearchStore: Sendable {
         let exact: SQLQueryString = "CASE WHEN s.name_folded = \(bind: text.lowercased()) THEN 0 ELSE 1 END"
         switch database.kind {
         case .postgres:
-            return exact + ", ts_rank_cd(s.search_vector, websearch_to_tsquery('english', \(bind: text))) DESC"
+            return exact + ", ts_rank(s.search_vector, websearch_to_tsquery('english', \(bind: text))) DESC"
         case .sqlite:
             // bm25 is lower for better matches; the name column weighs five times the description.
             return exact + ", bm25(product_search_fts, 10.0, 2.0)"

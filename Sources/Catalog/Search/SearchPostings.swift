@@ -2,7 +2,7 @@ import SQLKit
 
 /// The PostgreSQL search read model's side tables, kept with each document so that broad queries
 /// cost what their page costs rather than what their matches number:
-/// - `product_search_terms`: each lexeme of each document with the document's `ts_rank_cd` for a
+/// - `product_search_terms`: each lexeme of each document with the document's `ts_rank` for a
 ///   query of that lexeme alone and its price, ordered both ways, so a one-word search reads its
 ///   best page off an index;
 /// - `product_search_category_prices`: each document under each category of its path, by price,
@@ -21,7 +21,7 @@ struct SearchPostings: Sendable {
         let documents: SQLQueryString = "s.product_id IN (\(binds: productIDs))"
         try await sql.raw(
             "WITH terms AS (INSERT INTO product_search_terms (lexeme, min_price, product_id, rank) SELECT l, s.min_price, s.product_id, "
-                + "ts_rank_cd(s.search_vector, " + Self.lexemeQuery("l") + ") FROM product_search s, unnest(tsvector_to_array(s.search_vector)) AS l WHERE "
+                + "ts_rank(s.search_vector, " + Self.lexemeQuery("l") + ") FROM product_search s, unnest(tsvector_to_array(s.search_vector)) AS l WHERE "
                 + documents + "), prices AS (INSERT INTO product_search_category_prices (category_id, min_price, product_id) "
                 + "SELECT c, s.min_price, s.product_id FROM product_search s, unnest(s.category_ids) AS c WHERE " + documents + ") "
                 + count(documents, sign: "")
@@ -98,6 +98,19 @@ struct SearchPostings: Sendable {
             index += 1
         }
         return lexeme
+    }
+
+    /// How many documents containing `lexeme` lie in `category` (or below it) and have every one
+    /// of `pairs`, and how many contain it at all (its list's length), from the kept counts: the
+    /// term's groups whose direct category has documents under `category`.
+    func termMatches(_ lexeme: String, category: String, pairs: [String], _ sql: any SQLDatabase) async throws -> (matches: Int, listed: Int) {
+        let term = FacetScope.term(lexeme).key
+        let row = try await sql.raw(
+            "SELECT COALESCE(SUM(t.n) FILTER (WHERE t.attribute_pairs @> \(bind: pairs) AND t.category_id IN (SELECT c.category_id FROM product_search_facet_counts c "
+                + "WHERE c.scope = \(bind: FacetScope.category(category).key) AND c.n > 0)), 0) AS matches, COALESCE(SUM(t.n), 0) AS listed "
+                + "FROM product_search_facet_counts t WHERE t.scope = \(bind: term)"
+        ).first()
+        return (try row?.decode(column: "matches", as: Int.self) ?? 0, try row?.decode(column: "listed", as: Int.self) ?? 0)
     }
 
     /// The facet counts of `scope`.
