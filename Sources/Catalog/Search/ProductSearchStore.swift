@@ -230,14 +230,19 @@ struct ProductSearchStore: Sendable {
             }
             // Within a category: the word's documents there (with the attributes asked for) are
             // counted exactly; walk its ranked list when enough of it passes.
-            let (matches, listed) = try await postings.termMatches(lexeme, category: category, pairs: query.attributes.map { Self.pairKey(.init(name: $0.key, value: $0.value)) }, sql)
-            if matches == 0 { return [] }
+            let (matches, listed, priceShare) = try await postings.termMatches(
+                lexeme, category: category, pairs: query.attributes.map { Self.pairKey(.init(name: $0.key, value: $0.value)) },
+                minPrice: query.minPrice, maxPrice: query.maxPrice, sql
+            )
+            if matches == 0 || priceShare == 0 { return [] }
             let needed = query.limit + 1 + (query.position?.offset ?? 0)
             let bound: Int
             if case .walkWordLists(let forced) = planning {
                 bound = forced
             } else {
-                guard WalkChoice.walk(matches: matches, scopeSize: listed, needed: needed) else { return nil }
+                // How many pass the price range too, were prices and words independent.
+                let passing = Int((Double(matches) * priceShare).rounded(.up))
+                guard WalkChoice.walk(matches: passing, scopeSize: listed, needed: needed) else { return nil }
                 // At most as many entries as the bitmap would read: past that, sorting the
                 // matches is cheaper. A page cut short by that bound is read again by sorting.
                 bound = max(needed, matches)

@@ -102,16 +102,35 @@ struct SearchPostings: Sendable {
 
     /// How many documents containing `lexeme` lie in `category` (or below it) and have every one
     /// of `pairs`, and how many contain it at all (its list's length), from the kept counts: the
-    /// term's groups whose direct category has documents under `category`.
-    func termMatches(_ lexeme: String, category: String, pairs: [String], _ sql: any SQLDatabase) async throws -> (matches: Int, listed: Int) {
-        let term = FacetScope.term(lexeme).key
+    /// term's groups whose direct category has documents under `category`. With a price range,
+    /// also the share of the category's documents priced within it, from up to
+    /// ``priceSample`` entries of its price list (a lower bound when there are more).
+    func termMatches(
+        _ lexeme: String, category: String, pairs: [String], minPrice: Int64?, maxPrice: Int64?, _ sql: any SQLDatabase
+    ) async throws -> (matches: Int, listed: Int, priceShare: Double) {
+        let categoryScope = FacetScope.category(category).key
+        var priceColumns: SQLQueryString = "1 AS priced, 1 AS category_size"
+        if minPrice != nil || maxPrice != nil {
+            priceColumns = "(SELECT COUNT(*) FROM (SELECT 1 FROM product_search_category_prices p WHERE p.category_id = \(bind: category) "
+                + "AND p.min_price >= \(bind: minPrice ?? .min) AND p.min_price <= \(bind: maxPrice ?? .max) LIMIT \(bind: Self.priceSample)) x) AS priced, "
+                + "(SELECT COALESCE(SUM(c.n), 0) FROM product_search_facet_counts c WHERE c.scope = \(bind: categoryScope)) AS category_size"
+        }
         let row = try await sql.raw(
             "SELECT COALESCE(SUM(t.n) FILTER (WHERE t.attribute_pairs @> \(bind: pairs) AND t.category_id IN (SELECT c.category_id FROM product_search_facet_counts c "
-                + "WHERE c.scope = \(bind: FacetScope.category(category).key) AND c.n > 0)), 0) AS matches, COALESCE(SUM(t.n), 0) AS listed "
-                + "FROM product_search_facet_counts t WHERE t.scope = \(bind: term)"
+                + "WHERE c.scope = \(bind: categoryScope) AND c.n > 0)), 0) AS matches, COALESCE(SUM(t.n), 0) AS listed, "
+                + priceColumns + " FROM product_search_facet_counts t WHERE t.scope = \(bind: FacetScope.term(lexeme).key)"
         ).first()
-        return (try row?.decode(column: "matches", as: Int.self) ?? 0, try row?.decode(column: "listed", as: Int.self) ?? 0)
+        guard let row else { return (0, 0, 0) }
+        let priced = try row.decode(column: "priced", as: Int.self)
+        let size = try row.decode(column: "category_size", as: Int.self)
+        return (
+            try row.decode(column: "matches", as: Int.self), try row.decode(column: "listed", as: Int.self),
+            size > 0 ? min(1, Double(priced) / Double(size)) : 0
+        )
     }
+
+    /// Entries of a category's price list read at most to estimate a price range's share.
+    static let priceSample = 2_000
 
     /// The facet counts of `scope`.
     func groups(_ scope: FacetScope, _ sql: any SQLDatabase) async throws -> [FacetGroup] {
