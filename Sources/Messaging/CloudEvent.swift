@@ -92,6 +92,22 @@ public struct CloudEvent: Codable, Sendable, Equatable {
         try decoded(JSONValue(parsing: buffer))
     }
 
+    /// The media type of several events in one JSON array: the CloudEvents JSON format's
+    /// batched content mode.
+    public static let batchContentType = "application/cloudevents-batch+json"
+
+    /// Decodes a batch of events (a JSON array of event objects, ``batchContentType``) from a
+    /// message body in place, each as ``decode(_:)-(ByteBuffer)`` does.
+    /// - Throws: ``JSONParsingError`` when the body is not JSON; ``MalformedEventError`` when it
+    ///   is not a non-empty array of events.
+    public static func decodeBatch(_ buffer: ByteBuffer) throws -> [CloudEvent] {
+        guard case .array(let items) = try JSONValue(parsing: buffer) else {
+            throw MalformedEventError(reason: "a batch is not a JSON array")
+        }
+        guard !items.isEmpty else { throw MalformedEventError(reason: "an empty batch") }
+        return try items.map(decoded)
+    }
+
     private static func decoded(_ json: JSONValue) throws -> CloudEvent {
         guard case .object(let members) = json else {
             throw MalformedEventError(reason: "not a JSON object")

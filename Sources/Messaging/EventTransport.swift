@@ -84,6 +84,11 @@ public struct StoredEvent: Sendable {
         self.json = json
     }
 
+    /// The stored form of `event`: its JSON as ``CloudEvent/encoded()`` writes it.
+    public init(_ event: CloudEvent) throws {
+        self.init(id: event.id, type: event.type, source: event.source, json: String(decoding: try event.encoded(), as: UTF8.self))
+    }
+
     /// The event itself.
     /// - Throws: `MalformedEventError` or a decoding error when `json` is not a CloudEvent.
     public func decoded() throws -> CloudEvent {

@@ -11,9 +11,20 @@ import Synchronization
 /// type, one durable quorum queue per consuming service (`emporium.<service>`) with a dead-letter
 /// queue after ``maxDeliveries`` failed deliveries. Publishes are persistent and confirmed.
 ///
+/// Events published together (the outbox relay's batches) travel several to a message: each run
+/// of consecutive events of one type and source, up to ``eventsPerMessage``, is one message in
+/// the CloudEvents JSON format's batched mode (a JSON array, content type
+/// `application/cloudevents-batch+json`) routed by that type; a run of one is a plain
+/// `application/cloudevents+json` message. The broker then routes, stores, delivers and takes
+/// the acknowledgement of one message for the run (its work per message is what bounds the
+/// event rate), and a queue still receives events in the order published.
+///
 /// A consumer takes deliveries in batches (``consumeBatches(consumer:types:handler:)``): the
-/// next delivery plus those already received, up to ``maxBatch``, acknowledged together with one
-/// `basic.ack` (multiple) once the batch is applied.
+/// next delivery plus those already received, whole messages up to ``maxBatch`` events,
+/// acknowledged together with one `basic.ack` (multiple) once the batch is applied. When a batch
+/// fails, each message's events are applied one at a time; a message with an event that still
+/// fails goes back to the broker, and after ``maxDeliveries`` to the dead-letter queue, whole
+/// (its other events were applied once, and the inbox absorbs them if it is ever replayed).
 ///
 /// The process starts whether or not the broker answers: ``run()`` keeps trying to connect with
 /// backoff (logging why, naming the broker), `/health/ready` reports the broker as down meanwhile,
@@ -27,8 +38,10 @@ public final class RabbitMQTransport: EventTransport {
     private let configuration: AMQPConfiguration
     private let maxDeliveries: Int
     private let prefetch: UInt16
-    /// The most events a consumer's batch holds.
+    /// The most events a consumer's batch holds (a single message with more is a batch alone).
     public let maxBatch: Int
+    /// The most events published in one message (1: every event alone).
+    public let eventsPerMessage: Int
     private let logger: Logger
 
     private struct State {
@@ -48,8 +61,12 @@ public final class RabbitMQTransport: EventTransport {
     ///     `prefetch` (so while one batch is applied the broker can already send the next; 64
     ///     when `prefetch` is 0, unlimited); never more than a non-zero `prefetch`, and 1
     ///     applies events one at a time.
+    ///   - eventsPerMessage: The most events of one type published in one message; 1 publishes
+    ///     each event in a message of its own (for consumers that read single events only).
     /// - Throws: `AMQPError.invalidURL` for a malformed URL.
-    public init(url: String, maxDeliveries: Int = 5, prefetch: UInt16 = 256, maxBatch: Int? = nil, logger: Logger) throws {
+    public init(
+        url: String, maxDeliveries: Int = 5, prefetch: UInt16 = 256, maxBatch: Int? = nil, eventsPerMessage: Int = 64, logger: Logger
+    ) throws {
         var configuration = try AMQPConfiguration(url: url)
         configuration.connectionName = "emporium"
         self.configuration = configuration
@@ -58,6 +75,7 @@ public final class RabbitMQTransport: EventTransport {
         self.prefetch = prefetch
         let limit = prefetch > 0 ? Int(prefetch) : Int.max
         self.maxBatch = Swift.max(1, Swift.min(maxBatch ?? (prefetch > 0 ? Int(prefetch) / 2 : 64), limit))
+        self.eventsPerMessage = Swift.max(1, eventsPerMessage)
         var logger = logger
         logger[metadataKey: "broker"] = .string(configuration.brokerAddress)
         self.logger = logger
@@ -133,7 +151,7 @@ public final class RabbitMQTransport: EventTransport {
     // MARK: Publishing
 
     public func publish(_ events: [CloudEvent]) async throws {
-        try await publish(messages: try events.map(Self.message))
+        try await publish(stored: try events.map(StoredEvent.init))
     }
 
     private func publish(messages: [AMQPMessage]) async throws {
@@ -149,26 +167,62 @@ public final class RabbitMQTransport: EventTransport {
         }
     }
 
-    /// Publishes the events' JSON as the outbox stored it, without decoding it.
+    /// Publishes the events' JSON as the outbox stored it, without decoding it: each run of
+    /// consecutive events of one type and source, up to ``eventsPerMessage``, in one message.
     public func publish(stored events: [StoredEvent]) async throws {
-        try await publish(messages: events.map(Self.message))
+        try await publish(messages: Self.messages(events, eventsPerMessage: eventsPerMessage))
     }
 
-    /// The AMQP message of an event: persistent, routed by its type, the CloudEvent as JSON.
-    static func message(_ event: CloudEvent) throws -> AMQPMessage {
-        message(StoredEvent(id: event.id, type: event.type, source: event.source, json: String(decoding: try event.encoded(), as: UTF8.self)))
+    /// The messages of `events`, in order: each run of consecutive events with the same type and
+    /// source, cut every `eventsPerMessage` events, is one message (see ``message(_:)``).
+    static func messages(_ events: [StoredEvent], eventsPerMessage: Int) -> [AMQPMessage] {
+        var messages: [AMQPMessage] = []
+        var start = events.startIndex
+        while start < events.endIndex {
+            var end = start + 1
+            while end < events.endIndex, end - start < eventsPerMessage,
+                events[end].type == events[start].type, events[end].source == events[start].source {
+                end += 1
+            }
+            messages.append(message(events[start..<end]))
+            start = end
+        }
+        return messages
     }
 
-    /// The AMQP message of an event as an outbox holds it.
-    static func message(_ event: StoredEvent) -> AMQPMessage {
+    /// The AMQP message of events of one type and source as an outbox holds them: persistent,
+    /// routed by their type; one event's JSON as it is, several in a JSON array (CloudEvents
+    /// batched mode), with the first event's id as the message id.
+    static func message(_ events: ArraySlice<StoredEvent>) -> AMQPMessage {
+        let first = events[events.startIndex]
         var properties = AMQPProperties()
-        properties.contentType = "application/cloudevents+json"
         properties.deliveryMode = .persistent
-        properties.messageID = event.id
-        properties.type = event.type
+        properties.messageID = first.id
+        properties.type = first.type
         properties.timestamp = Date.now
-        properties.appID = event.source
-        return AMQPMessage(body: ByteBuffer(string: event.json), exchange: exchange, routingKey: event.type, properties: properties)
+        properties.appID = first.source
+        var body: ByteBuffer
+        if events.count == 1 {
+            properties.contentType = "application/cloudevents+json"
+            body = ByteBuffer(string: first.json)
+        } else {
+            properties.contentType = CloudEvent.batchContentType
+            body = ByteBuffer()
+            body.reserveCapacity(events.reduce(2) { $0 + $1.json.utf8.count + 1 })
+            body.writeStaticString("[")
+            for (index, event) in zip(events.indices, events) {
+                if index != events.startIndex { body.writeStaticString(",") }
+                body.writeString(event.json)
+            }
+            body.writeStaticString("]")
+        }
+        return AMQPMessage(body: body, exchange: exchange, routingKey: first.type, properties: properties)
+    }
+
+    /// The events of a delivery: a batch (JSON array) or one event.
+    static func events(of delivery: AMQPDelivery) throws -> [CloudEvent] {
+        delivery.properties.contentType == CloudEvent.batchContentType
+            ? try CloudEvent.decodeBatch(delivery.body) : [try CloudEvent.decode(delivery.body)]
     }
 
     private func publisherChannel() async throws -> AMQPChannel {
@@ -205,7 +259,7 @@ public final class RabbitMQTransport: EventTransport {
         await keepConsuming("event consumer", consumer: consumer, maxBatch: maxBatch) { channel in
             try await self.declareQueues(on: channel, consumer: consumer, types: types)
         } handle: { deliveries in
-            try await self.handle(deliveries, consumer: consumer, handler)
+            try await self.handle(deliveries, consumer: consumer, maxBatch: maxBatch, handler)
         }
     }
 
@@ -221,8 +275,8 @@ public final class RabbitMQTransport: EventTransport {
             return try await channel.consume(queue: queue, exclusive: true)
         } handle: { deliveries in
             for delivery in deliveries {
-                if let event = try? CloudEvent.decode(delivery.body) {
-                    await handler(event)
+                if let events = try? Self.events(of: delivery) {
+                    for event in events { await handler(event) }
                 } else {
                     self.logger.error("undecodable broadcast message dropped", metadata: ["consumer": "\(consumer)", "routing_key": "\(delivery.routingKey)"])
                 }
@@ -285,64 +339,95 @@ public final class RabbitMQTransport: EventTransport {
     }
 
     /// Applies a batch of deliveries: undecodable ones are dead-lettered at once; the others go
-    /// to `handler` together and are acknowledged with one `basic.ack` (multiple). When the
-    /// batch fails, each event goes to `handler` on its own instead (``handle(_:_:consumer:_:)``).
-    private func handle(_ deliveries: [AMQPDelivery], consumer: String, _ handler: @Sendable ([CloudEvent]) async throws -> Void) async throws {
-        var batch: [(delivery: AMQPDelivery, event: CloudEvent)] = []
-        batch.reserveCapacity(deliveries.count)
+    /// to `handler` in groups of whole messages of at most `maxBatch` events (a message with
+    /// more is a group alone), each group acknowledged with one `basic.ack` (multiple). When a
+    /// group fails, each message's events go to `handler` one at a time instead
+    /// (``handle(_:_:consumer:_:)``).
+    private func handle(
+        _ deliveries: [AMQPDelivery], consumer: String, maxBatch: Int, _ handler: @Sendable ([CloudEvent]) async throws -> Void
+    ) async throws {
+        var group: [(delivery: AMQPDelivery, events: [CloudEvent])] = []
+        var events = 0
         for delivery in deliveries {
+            let decoded: [CloudEvent]
             do {
-                batch.append((delivery, try CloudEvent.decode(delivery.body)))
+                decoded = try Self.events(of: delivery)
             } catch {
                 logger.error("undecodable message dead-lettered", metadata: ["consumer": "\(consumer)", "routing_key": "\(delivery.routingKey)", "error": "\(error)"])
                 try await delivery.nack(requeue: false)
+                continue
             }
+            if !group.isEmpty, events + decoded.count > maxBatch {
+                try await apply(group, consumer: consumer, maxBatch: maxBatch, handler)
+                group.removeAll(keepingCapacity: true)
+                events = 0
+            }
+            group.append((delivery, decoded))
+            events += decoded.count
         }
-        guard let last = batch.last else { return }
-        if batch.count > 1 {
+        if !group.isEmpty { try await apply(group, consumer: consumer, maxBatch: maxBatch, handler) }
+    }
+
+    /// Applies whole messages' events together and acknowledges them with one frame; when that
+    /// fails (or the consumer takes one event at a time), message by message, event by event.
+    private func apply(
+        _ group: [(delivery: AMQPDelivery, events: [CloudEvent])], consumer: String, maxBatch: Int,
+        _ handler: @Sendable ([CloudEvent]) async throws -> Void
+    ) async throws {
+        guard let last = group.last else { return }
+        let events = group.flatMap(\.events)
+        if events.count > 1, maxBatch > 1 {
             let applied: Bool
             do {
-                try await handler(batch.map(\.event))
+                try await handler(events)
                 applied = true
             } catch {
                 if Task.isCancelled { throw CancellationError() }
                 logger.warning(
                     "event batch failed; applying its events one at a time",
-                    metadata: ["consumer": "\(consumer)", "events": "\(batch.count)", "error": "\(error)"]
+                    metadata: ["consumer": "\(consumer)", "events": "\(events.count)", "error": "\(error)"]
                 )
                 applied = false
             }
             if applied {
-                // Every earlier delivery on this channel is settled: this acknowledges the batch.
+                // Every earlier delivery on this channel is settled: this acknowledges the group.
                 try last.delivery.ack(multiple: true)
                 return
             }
         }
-        for (delivery, event) in batch {
-            try await handle(delivery, event, consumer: consumer, handler)
+        for (delivery, events) in group {
+            try await handle(delivery, events, consumer: consumer, handler)
         }
     }
 
-    /// Applies one event: acknowledged when `handler` returns; when it throws, handed back to
-    /// the broker after a pause that grows with its deliveries, so the broker redelivers it
-    /// (and dead-letters it after ``maxDeliveries``).
-    private func handle(_ delivery: AMQPDelivery, _ event: CloudEvent, consumer: String, _ handler: @Sendable ([CloudEvent]) async throws -> Void) async throws {
-        do {
-            try await handler([event])
-        } catch {
-            logger.warning(
-                "event handler failed; the broker will redeliver",
-                metadata: ["consumer": "\(consumer)", "event_id": "\(event.id)", "type": "\(event.type)",
-                           "delivery": "\(delivery.deliveryCount.map { $0 + 1 } ?? 1)", "error": "\(error)"]
-            )
-            // A short pause before handing it back, so a passing failure (a database restart)
-            // does not use up every delivery within milliseconds.
-            let attempt = delivery.deliveryCount ?? 0
-            try await Task.sleep(for: .milliseconds(min(2_000, 50 << min(attempt, 6))))
-            try await delivery.nack(requeue: true)
+    /// Applies one message's events one at a time: acknowledged when every one was applied;
+    /// when one throws, the others are still applied, and the message is handed back to the
+    /// broker after a pause that grows with its deliveries, so the broker redelivers it (the
+    /// inbox skips what was applied) and dead-letters it after ``maxDeliveries``.
+    private func handle(_ delivery: AMQPDelivery, _ events: [CloudEvent], consumer: String, _ handler: @Sendable ([CloudEvent]) async throws -> Void) async throws {
+        var failed = false
+        for event in events {
+            do {
+                try await handler([event])
+            } catch {
+                if Task.isCancelled { throw CancellationError() }
+                failed = true
+                logger.warning(
+                    "event handler failed; the broker will redeliver",
+                    metadata: ["consumer": "\(consumer)", "event_id": "\(event.id)", "type": "\(event.type)",
+                               "delivery": "\(delivery.deliveryCount.map { $0 + 1 } ?? 1)", "error": "\(error)"]
+                )
+            }
+        }
+        guard failed else {
+            try await delivery.ack()
             return
         }
-        try await delivery.ack()
+        // A short pause before handing it back, so a passing failure (a database restart)
+        // does not use up every delivery within milliseconds.
+        let attempt = delivery.deliveryCount ?? 0
+        try await Task.sleep(for: .milliseconds(min(2_000, 50 << min(attempt, 6))))
+        try await delivery.nack(requeue: true)
     }
 }
 

@@ -144,6 +144,13 @@ struct BatchConsumptionTests {
                 #expect(calls.filter { $0.subjects == [poison] }.count == maxDeliveries, "one attempt alone per delivery")
                 #expect(calls.filter { $0.subjects.count > 1 && $0.succeeded }.count > 0, "the other events went in batches")
                 #expect(try await RabbitMQTransportTests.messageCount(RabbitMQTransport.queue(of: fixture.consumer)) == 0)
+                // The relay published each transaction's 50 events as one message: that message,
+                // whole, is the dead letter (its other events were applied once).
+                let connection = try await AMQPConnection.connect(url: try #require(EventBroker.url), logger: quietLogger)
+                let deadLetter = try await connection.openChannel().get(queue: RabbitMQTransport.deadLetterQueue(of: fixture.consumer))
+                await connection.close()
+                let deadEvents = try CloudEvent.decodeBatch(try #require(deadLetter).body)
+                #expect(deadEvents.map(\.subject) == (150..<200).map { String($0) as String? })
             }
         }
     }

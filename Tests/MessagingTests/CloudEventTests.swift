@@ -1,5 +1,6 @@
 import Foundation
 import Messaging
+import NIOCore
 import Storage
 import Testing
 
@@ -163,5 +164,27 @@ struct CloudEventCodableCompatibilityTests {
         #expect(data == (try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(payload))))
         let event = CloudEvent(source: "/s", type: "t", subject: nil, data: data)
         #expect(try CloudEvent.decode(event.encoded()).payload(as: Payload.self) == payload)
+    }
+}
+
+@Suite("CloudEvents batched mode: several events in one JSON array")
+struct CloudEventBatchTests {
+    @Test("a JSON array of events decodes to the events in order")
+    func decodesABatch() throws {
+        let events = (0..<3).map { CloudEvent(source: "/tests", type: "test.batch", subject: "\($0)", data: .object(["n": .number(Double($0))])) }
+        let body = "[" + (try events.map { String(decoding: try $0.encoded(), as: UTF8.self) }).joined(separator: ",") + "]"
+        #expect(try CloudEvent.decodeBatch(ByteBuffer(string: body)) == events)
+    }
+
+    @Test("a batch that is not a non-empty array of events is refused", arguments: [
+        #"{"specversion":"1.0"}"#, "[]", #"[{"specversion":"1.0","id":"","source":"/s","type":"t","time":"x","datacontenttype":"application/json","data":null}]"#, "[1]",
+    ])
+    func refusesMalformedBatches(body: String) {
+        #expect(throws: MalformedEventError.self) { try CloudEvent.decodeBatch(ByteBuffer(string: body)) }
+    }
+
+    @Test("a batch that is not JSON is refused")
+    func refusesNonJSON() {
+        #expect(throws: JSONParsingError.self) { try CloudEvent.decodeBatch(ByteBuffer(string: "[{")) }
     }
 }

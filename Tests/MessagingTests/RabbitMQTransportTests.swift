@@ -210,6 +210,47 @@ struct RabbitMQTransportTests {
         }
     }
 
+    @Test(
+        "events published together travel several to a message: runs of one type, cut at eventsPerMessage, in order; a run of one is a plain event",
+        arguments: [4, 1])
+    func batchMessages(eventsPerMessage: Int) async throws {
+        try await BrokerGate.shared.shared {
+            let suffix = String(UInt64.random(in: 0...UInt64.max), radix: 36)
+            let (typeA, typeB, queue) = ("test.batch.\(suffix).a", "test.batch.\(suffix).b", "emporium.test.batch.\(suffix)")
+            let connection = try await AMQPConnection.connect(url: try #require(EventBroker.url), logger: quietLogger)
+            let channel = try await connection.openChannel()
+            try await channel.declareExchange(RabbitMQTransport.exchange, type: .topic, durable: true)
+            try await channel.declareQueue(queue, durable: false, exclusive: true, autoDelete: true)
+            for type in [typeA, typeB] { try await channel.bindQueue(queue, exchange: RabbitMQTransport.exchange, routingKey: type) }
+
+            // A×10, B×1, A×3, and one more A from another source.
+            let types = Array(repeating: typeA, count: 10) + [typeB] + Array(repeating: typeA, count: 3)
+            let events = types.enumerated().map { CloudEvent(source: "/tests", type: $0.element, subject: "\($0.offset)", data: .null) }
+                + [CloudEvent(source: "/elsewhere", type: typeA, subject: "14", data: .null)]
+            let transport = try RabbitMQTransport(url: try #require(EventBroker.url), eventsPerMessage: eventsPerMessage, logger: quietLogger)
+            try await whileRunning([transport.run]) {
+                #expect(try await eventually { (try? await transport.checkReady()) != nil })
+                try await transport.publish(stored: events.map { try StoredEvent($0) })
+            }
+
+            var received: [[CloudEvent]] = []
+            while let delivery = try await channel.get(queue: queue) {
+                let batch = delivery.properties.contentType == CloudEvent.batchContentType
+                #expect(batch || delivery.properties.contentType == "application/cloudevents+json")
+                let inMessage = batch ? try CloudEvent.decodeBatch(delivery.body) : [try CloudEvent.decode(delivery.body)]
+                #expect(batch == (inMessage.count > 1), "a batch holds several events, a plain message one")
+                #expect(delivery.routingKey == inMessage[0].type && delivery.properties.messageID == inMessage[0].id)
+                #expect(Set(inMessage.map(\.type)).count == 1 && Set(inMessage.map(\.source)).count == 1)
+                received.append(inMessage)
+                try delivery.ack(multiple: false)
+            }
+            await connection.close()
+            #expect(received.flatMap { $0 } == events, "every event once, in the order published")
+            let expected = eventsPerMessage == 1 ? Array(repeating: 1, count: 15) : [4, 4, 2, 1, 3, 1]
+            #expect(received.map(\.count) == expected)
+        }
+    }
+
     /// The first readiness failure once the transport has tried to connect.
     static func readinessError(_ transport: RabbitMQTransport) async throws -> BrokerUnavailableError {
         let last = Mutex<BrokerUnavailableError?>(nil)
