@@ -56,7 +56,7 @@ struct EventsBenchmark: AsyncParsableCommand {
     @Option(help: "Consumer instances (each an EventConsumer with its own channel on the same queue).")
     var consumers = 1
 
-    @Option(name: .customLong("max-batch"), help: "Events a consumer applies per transaction at most (default: half the prefetch; 1 = one at a time).")
+    @Option(name: .customLong("max-batch"), help: "Events a consumer applies per transaction at most (default: the transport's, 256 for RabbitMQ and 128 for Kafka; 1 = one at a time).")
     var maxBatch: Int?
 
     @Option(help: "Unacknowledged deliveries each consumer may hold (RabbitMQ's prefetch).")

@@ -42,6 +42,8 @@ public final class RabbitMQTransport: EventTransport {
     public let maxBatch: Int
     /// The most events published in one message (1: every event alone).
     public let eventsPerMessage: Int
+    /// The most messages a consumer's batch takes: half the prefetch.
+    private let messagesPerBatch: Int
     private let logger: Logger
 
     private struct State {
@@ -57,10 +59,10 @@ public final class RabbitMQTransport: EventTransport {
     ///   - url: `amqp://user:password@host:port/vhost`.
     ///   - maxDeliveries: Deliveries of a message before it goes to the consumer's dead-letter queue.
     ///   - prefetch: Unacknowledged deliveries a consumer may hold.
-    ///   - maxBatch: The most events a consumer applies in one batch; by default half of
-    ///     `prefetch` (so while one batch is applied the broker can already send the next; 64
-    ///     when `prefetch` is 0, unlimited); never more than a non-zero `prefetch`, and 1
-    ///     applies events one at a time.
+    ///   - maxBatch: The most events a consumer applies in one batch (whole messages; one
+    ///     message with more is a batch alone), 256 by default; 1 applies events one at a time.
+    ///     A batch takes at most half of `prefetch` messages (64 when `prefetch` is 0,
+    ///     unlimited), so while one batch is applied the broker can already send the next.
     ///   - eventsPerMessage: The most events of one type published in one message; 1 publishes
     ///     each event in a message of its own (for consumers that read single events only).
     /// - Throws: `AMQPError.invalidURL` for a malformed URL.
@@ -73,8 +75,8 @@ public final class RabbitMQTransport: EventTransport {
         self.description = "amqp://\(configuration.user)@\(configuration.brokerAddress)"
         self.maxDeliveries = maxDeliveries
         self.prefetch = prefetch
-        let limit = prefetch > 0 ? Int(prefetch) : Int.max
-        self.maxBatch = Swift.max(1, Swift.min(maxBatch ?? (prefetch > 0 ? Int(prefetch) / 2 : 64), limit))
+        self.maxBatch = Swift.max(1, maxBatch ?? 256)
+        self.messagesPerBatch = prefetch > 0 ? Swift.max(1, Int(prefetch) / 2) : 64
         self.eventsPerMessage = Swift.max(1, eventsPerMessage)
         var logger = logger
         logger[metadataKey: "broker"] = .string(configuration.brokerAddress)
@@ -256,7 +258,7 @@ public final class RabbitMQTransport: EventTransport {
     }
 
     private func consumeQueue(consumer: String, types: Set<String>, maxBatch: Int, _ handler: @escaping @Sendable ([CloudEvent]) async throws -> Void) async {
-        await keepConsuming("event consumer", consumer: consumer, maxBatch: maxBatch) { channel in
+        await keepConsuming("event consumer", consumer: consumer, maxMessages: Swift.min(maxBatch, messagesPerBatch)) { channel in
             try await self.declareQueues(on: channel, consumer: consumer, types: types)
         } handle: { deliveries in
             try await self.handle(deliveries, consumer: consumer, maxBatch: maxBatch, handler)
@@ -264,7 +266,7 @@ public final class RabbitMQTransport: EventTransport {
     }
 
     public func consumeBroadcast(consumer: String, types: Set<String>, handler: @escaping @Sendable (CloudEvent) async -> Void) async throws {
-        await keepConsuming("broadcast consumer", consumer: consumer, maxBatch: 1) { channel in
+        await keepConsuming("broadcast consumer", consumer: consumer, maxMessages: 1) { channel in
             // A queue of this process only: exclusive to its connection, gone with it.
             let queue = "\(Self.queue(of: consumer)).instance.\(UUID.v7().lowercased)"
             try await channel.declareQueue(queue, durable: false, exclusive: true, autoDelete: true)
@@ -286,13 +288,13 @@ public final class RabbitMQTransport: EventTransport {
     }
 
     /// Consumes until shutdown: on a fresh channel, `subscribe` declares what it needs and starts
-    /// consuming, and each batch of up to `maxBatch` deliveries goes to `handle`. When the channel
+    /// consuming, and each batch of up to `maxMessages` deliveries goes to `handle`. When the channel
     /// or connection fails, the channel is closed (its unacknowledged deliveries go back to the
     /// queue) and it starts over after a backoff.
     private func keepConsuming(
         _ role: String,
         consumer: String,
-        maxBatch: Int,
+        maxMessages: Int,
         subscribe: @escaping @Sendable (AMQPChannel) async throws -> AMQPConsumer,
         handle: @escaping @Sendable ([AMQPDelivery]) async throws -> Void
     ) async {
@@ -305,7 +307,7 @@ public final class RabbitMQTransport: EventTransport {
                         let deliveries = try await subscribe(channel)
                         backoff.reset()
                         var iterator = deliveries.makeAsyncIterator()
-                        while let batch = try await iterator.nextBatch(max: maxBatch) {
+                        while let batch = try await iterator.nextBatch(max: maxMessages) {
                             try await handle(batch)
                         }
                     } catch {
