@@ -62,6 +62,9 @@ struct EventsBenchmark: AsyncParsableCommand {
     @Option(help: "Unacknowledged deliveries each consumer may hold (RabbitMQ's prefetch).")
     var prefetch = 256
 
+    @Option(name: .customLong("events-per-message"), help: "Events of one type the relay publishes in one RabbitMQ message at most (1 = each alone).")
+    var eventsPerMessage = 256
+
     @Option(help: "Partitions of the run's topic (Kafka).")
     var partitions = 6
 
@@ -69,8 +72,8 @@ struct EventsBenchmark: AsyncParsableCommand {
     var timeout = 600
 
     func validate() throws {
-        guard events > 0, size >= 0, perTransaction > 0, producers > 0, consumers > 0, timeout > 0, (maxBatch ?? 1) > 0, (1...65_535).contains(prefetch), partitions > 0 else {
-            throw ValidationError("--events, --per-transaction, --producers, --consumers, --max-batch, --partitions and --timeout must be positive, --size not negative, --prefetch 1 to 65535")
+        guard events > 0, size >= 0, perTransaction > 0, producers > 0, consumers > 0, timeout > 0, (maxBatch ?? 1) > 0, (1...65_535).contains(prefetch), partitions > 0, eventsPerMessage > 0 else {
+            throw ValidationError("--events, --per-transaction, --producers, --consumers, --max-batch, --events-per-message, --partitions and --timeout must be positive, --size not negative, --prefetch 1 to 65535")
         }
     }
 
@@ -89,7 +92,8 @@ struct EventsBenchmark: AsyncParsableCommand {
         let broker = try BenchBroker(url: url, partitions: partitions)
         let database = try await DatabaseFactory.open(location, maximumConnections: producers + consumers + 4, logger: logger)
         let transport = CountingTransport(
-            base: try broker.transport(maxDeliveries: Self.maxDeliveries, prefetch: UInt16(prefetch), maxBatch: maxBatch, logger: logger))
+            base: try broker.transport(
+                maxDeliveries: Self.maxDeliveries, prefetch: UInt16(prefetch), maxBatch: maxBatch, eventsPerMessage: eventsPerMessage, logger: logger))
         let result = try await withThrowingTaskGroup(of: Void.self) { infrastructure in
             infrastructure.addTask { try await database.run() }
             infrastructure.addTask { try await transport.run() }
@@ -167,6 +171,7 @@ struct EventsBenchmark: AsyncParsableCommand {
             return EventsBenchmarkResult(
                 database: settings, broker: broker.name, events: events, eventBytes: try sampleEvent(padding: padding).count, perTransaction: perTransaction,
                 producers: producers, consumers: consumers, prefetch: prefetch,
+                eventsPerMessage: (transport.base as? RabbitMQTransport)?.eventsPerMessage ?? 1,
                 maxBatch: broker.maxBatch(of: transport.base), meanBatch: Double(events) / Double(max(batches, 1)),
                 insertSeconds: insertSeconds, relaySeconds: relaySeconds,
                 seconds: seconds, insertsPerSecond: Double(events) / insertSeconds,
@@ -292,10 +297,11 @@ enum BenchBroker {
         }
     }
 
-    func transport(maxDeliveries: Int, prefetch: UInt16, maxBatch: Int?, logger: Logger) throws -> any EventTransport {
+    func transport(maxDeliveries: Int, prefetch: UInt16, maxBatch: Int?, eventsPerMessage: Int, logger: Logger) throws -> any EventTransport {
         switch self {
         case .rabbitMQ(let url):
-            return try RabbitMQTransport(url: url, maxDeliveries: maxDeliveries, prefetch: prefetch, maxBatch: maxBatch, logger: logger)
+            return try RabbitMQTransport(
+                url: url, maxDeliveries: maxDeliveries, prefetch: prefetch, maxBatch: maxBatch, eventsPerMessage: eventsPerMessage, logger: logger)
         case .kafka(let url, let topic, let partitions):
             if let maxBatch {
                 return try KafkaTransport(url: url, topic: topic, partitions: partitions, maxDeliveries: maxDeliveries, maxBatch: maxBatch, logger: logger)
@@ -452,6 +458,8 @@ struct EventsBenchmarkResult: Encodable, Sendable {
     var producers: Int
     var consumers: Int
     var prefetch: Int
+    /// RabbitMQ: the most events in one message (Kafka: 1, each a record).
+    var eventsPerMessage: Int
     /// The consumer's most events per transaction.
     var maxBatch: Int
     /// Measured events per committed consumer transaction.

@@ -12,7 +12,7 @@ import Synchronization
 /// queue after ``maxDeliveries`` failed deliveries. Publishes are persistent and confirmed.
 ///
 /// Events published together (the outbox relay's batches) travel several to a message: each run
-/// of consecutive events of one type and source, up to ``eventsPerMessage``, is one message in
+/// of consecutive events of one type and source, up to ``eventsPerMessage`` (and 1 MiB), is one message in
 /// the CloudEvents JSON format's batched mode (a JSON array, content type
 /// `application/cloudevents-batch+json`) routed by that type; a run of one is a plain
 /// `application/cloudevents+json` message. The broker then routes, stores, delivers and takes
@@ -42,6 +42,8 @@ public final class RabbitMQTransport: EventTransport {
     public let maxBatch: Int
     /// The most events published in one message (1: every event alone).
     public let eventsPerMessage: Int
+    /// The size a message of several events stays under (its events' JSON): 1 MiB.
+    static let maxBatchMessageBytes = 1 << 20
     /// The most messages a consumer's batch takes: half the prefetch.
     private let messagesPerBatch: Int
     private let logger: Logger
@@ -67,7 +69,7 @@ public final class RabbitMQTransport: EventTransport {
     ///     each event in a message of its own (for consumers that read single events only).
     /// - Throws: `AMQPError.invalidURL` for a malformed URL.
     public init(
-        url: String, maxDeliveries: Int = 5, prefetch: UInt16 = 256, maxBatch: Int? = nil, eventsPerMessage: Int = 64, logger: Logger
+        url: String, maxDeliveries: Int = 5, prefetch: UInt16 = 256, maxBatch: Int? = nil, eventsPerMessage: Int = 256, logger: Logger
     ) throws {
         var configuration = try AMQPConfiguration(url: url)
         configuration.connectionName = "emporium"
@@ -176,14 +178,18 @@ public final class RabbitMQTransport: EventTransport {
     }
 
     /// The messages of `events`, in order: each run of consecutive events with the same type and
-    /// source, cut every `eventsPerMessage` events, is one message (see ``message(_:)``).
+    /// source, cut every `eventsPerMessage` events or before its JSON passes
+    /// ``maxBatchMessageBytes``, is one message (see ``message(_:)``).
     static func messages(_ events: [StoredEvent], eventsPerMessage: Int) -> [AMQPMessage] {
         var messages: [AMQPMessage] = []
         var start = events.startIndex
         while start < events.endIndex {
             var end = start + 1
+            var bytes = events[start].json.utf8.count
             while end < events.endIndex, end - start < eventsPerMessage,
-                events[end].type == events[start].type, events[end].source == events[start].source {
+                events[end].type == events[start].type, events[end].source == events[start].source,
+                bytes + events[end].json.utf8.count < maxBatchMessageBytes {
+                bytes += events[end].json.utf8.count + 1
                 end += 1
             }
             messages.append(message(events[start..<end]))

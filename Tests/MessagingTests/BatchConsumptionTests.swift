@@ -117,8 +117,9 @@ struct BatchConsumptionTests {
                 let fixture = EventFixture("batch-poison")
                 try await fixture.migrate(database)
                 let maxDeliveries = 3
-                // Batches of two of the relay's messages (50 events each, one per transaction).
-                let base = try RabbitMQTransport(url: try #require(EventBroker.url), maxDeliveries: maxDeliveries, maxBatch: 100, logger: quietLogger)
+                // Messages of 50 events (one producer transaction each), batches of two messages.
+                let base = try RabbitMQTransport(
+                    url: try #require(EventBroker.url), maxDeliveries: maxDeliveries, maxBatch: 100, eventsPerMessage: 50, logger: quietLogger)
                 let transport = BatchLoggingTransport(base)
                 // The queue first, then 200 events waiting in it, then the consumer: it starts
                 // with a backlog, so its batches are full.
@@ -145,8 +146,8 @@ struct BatchConsumptionTests {
                 #expect(calls.filter { $0.subjects == [poison] }.count == maxDeliveries, "one attempt alone per delivery")
                 #expect(calls.filter { $0.subjects.count > 1 && $0.succeeded }.count > 0, "the other events went in batches")
                 #expect(try await RabbitMQTransportTests.messageCount(RabbitMQTransport.queue(of: fixture.consumer)) == 0)
-                // The relay published each transaction's 50 events as one message: that message,
-                // whole, is the dead letter (its other events were applied once).
+                // The message of the poison's 50 events, whole, is the dead letter (its other events
+                // were applied once).
                 let connection = try await AMQPConnection.connect(url: try #require(EventBroker.url), logger: quietLogger)
                 let deadLetter = try await connection.openChannel().get(queue: RabbitMQTransport.deadLetterQueue(of: fixture.consumer))
                 await connection.close()

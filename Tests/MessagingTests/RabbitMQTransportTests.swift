@@ -215,40 +215,69 @@ struct RabbitMQTransportTests {
         arguments: [4, 1])
     func batchMessages(eventsPerMessage: Int) async throws {
         try await BrokerGate.shared.shared {
-            let suffix = String(UInt64.random(in: 0...UInt64.max), radix: 36)
-            let (typeA, typeB, queue) = ("test.batch.\(suffix).a", "test.batch.\(suffix).b", "emporium.test.batch.\(suffix)")
-            let connection = try await AMQPConnection.connect(url: try #require(EventBroker.url), logger: quietLogger)
-            let channel = try await connection.openChannel()
-            try await channel.declareExchange(RabbitMQTransport.exchange, type: .topic, durable: true)
-            try await channel.declareQueue(queue, durable: false, exclusive: true, autoDelete: true)
-            for type in [typeA, typeB] { try await channel.bindQueue(queue, exchange: RabbitMQTransport.exchange, routingKey: type) }
-
             // A×10, B×1, A×3, and one more A from another source.
+            let (typeA, typeB) = ("test.batch.a", "test.batch.b")
             let types = Array(repeating: typeA, count: 10) + [typeB] + Array(repeating: typeA, count: 3)
             let events = types.enumerated().map { CloudEvent(source: "/tests", type: $0.element, subject: "\($0.offset)", data: .null) }
                 + [CloudEvent(source: "/elsewhere", type: typeA, subject: "14", data: .null)]
-            let transport = try RabbitMQTransport(url: try #require(EventBroker.url), eventsPerMessage: eventsPerMessage, logger: quietLogger)
-            try await whileRunning([transport.run]) {
-                #expect(try await eventually { (try? await transport.checkReady()) != nil })
-                try await transport.publish(stored: events.map { try StoredEvent($0) })
-            }
-
-            var received: [[CloudEvent]] = []
-            while let delivery = try await channel.get(queue: queue) {
-                let batch = delivery.properties.contentType == CloudEvent.batchContentType
-                #expect(batch || delivery.properties.contentType == "application/cloudevents+json")
-                let inMessage = batch ? try CloudEvent.decodeBatch(delivery.body) : [try CloudEvent.decode(delivery.body)]
-                #expect(batch == (inMessage.count > 1), "a batch holds several events, a plain message one")
-                #expect(delivery.routingKey == inMessage[0].type && delivery.properties.messageID == inMessage[0].id)
-                #expect(Set(inMessage.map(\.type)).count == 1 && Set(inMessage.map(\.source)).count == 1)
-                received.append(inMessage)
-                try delivery.ack(multiple: false)
-            }
-            await connection.close()
+            let received = try await Self.publishedMessages(events, eventsPerMessage: eventsPerMessage)
             #expect(received.flatMap { $0 } == events, "every event once, in the order published")
             let expected = eventsPerMessage == 1 ? Array(repeating: 1, count: 15) : [4, 4, 2, 1, 3, 1]
             #expect(received.map(\.count) == expected)
         }
+    }
+
+    @Test("a message of several events stays under 1 MiB of JSON")
+    func batchMessagesStayUnderAMebibyte() async throws {
+        try await BrokerGate.shared.shared {
+            let big = JSONValue.string(String(repeating: "x", count: 300_000))
+            let events = (0..<5).map { CloudEvent(source: "/tests", type: "test.batch.big", subject: "\($0)", data: big) }
+            let received = try await Self.publishedMessages(events, eventsPerMessage: 256)
+            #expect(received.flatMap { $0 } == events)
+            #expect(received.map(\.count) == [3, 2])
+        }
+    }
+
+    /// Publishes `events` with `publish(stored:)` and reads back the messages a queue bound to
+    /// their types got: each message's events, checked to be one batch or one plain event of
+    /// one type and source, routed by that type, with the first event's id as message id.
+    static func publishedMessages(_ events: [CloudEvent], eventsPerMessage: Int) async throws -> [[CloudEvent]] {
+        let suffix = String(UInt64.random(in: 0...UInt64.max), radix: 36)
+        let events = events.map { event in
+            var event = event
+            event.type += ".\(suffix)"
+            return event
+        }
+        let queue = "emporium.test.batch.\(suffix)"
+        let connection = try await AMQPConnection.connect(url: try #require(EventBroker.url), logger: quietLogger)
+        let channel = try await connection.openChannel()
+        try await channel.declareExchange(RabbitMQTransport.exchange, type: .topic, durable: true)
+        try await channel.declareQueue(queue, durable: false, exclusive: true, autoDelete: true)
+        for type in Set(events.map(\.type)) { try await channel.bindQueue(queue, exchange: RabbitMQTransport.exchange, routingKey: type) }
+
+        let transport = try RabbitMQTransport(url: try #require(EventBroker.url), eventsPerMessage: eventsPerMessage, logger: quietLogger)
+        try await whileRunning([transport.run]) {
+            #expect(try await eventually { (try? await transport.checkReady()) != nil })
+            try await transport.publish(stored: events.map { try StoredEvent($0) })
+        }
+        var received: [[CloudEvent]] = []
+        while let delivery = try await channel.get(queue: queue) {
+            let batch = delivery.properties.contentType == CloudEvent.batchContentType
+            #expect(batch || delivery.properties.contentType == "application/cloudevents+json")
+            let inMessage = batch ? try CloudEvent.decodeBatch(delivery.body) : [try CloudEvent.decode(delivery.body)]
+            #expect(batch == (inMessage.count > 1), "a batch holds several events, a plain message one")
+            #expect(delivery.routingKey == inMessage[0].type && delivery.properties.messageID == inMessage[0].id)
+            #expect(Set(inMessage.map(\.type)).count == 1 && Set(inMessage.map(\.source)).count == 1)
+            received.append(inMessage)
+            try delivery.ack(multiple: false)
+        }
+        await connection.close()
+        #expect(received.flatMap { $0 }.map(\.id) == events.map(\.id))
+        return received.map { $0.map { event in
+            var event = event
+            event.type = String(event.type.dropLast(suffix.count + 1))
+            return event
+        } }
     }
 
     /// The first readiness failure once the transport has tried to connect.
