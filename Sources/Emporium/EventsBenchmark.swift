@@ -56,11 +56,14 @@ struct EventsBenchmark: AsyncParsableCommand {
     @Option(help: "Consumer instances (each an EventConsumer with its own channel on the same queue).")
     var consumers = 1
 
-    @Option(name: .customLong("max-batch"), help: "Events a consumer applies per transaction at most (default: the transport's, 256 for RabbitMQ and 128 for Kafka; 1 = one at a time).")
+    @Option(name: .customLong("max-batch"), help: "Events a consumer applies per transaction at most (default: the transport's, 512 for RabbitMQ and 128 for Kafka; 1 = one at a time).")
     var maxBatch: Int?
 
     @Option(help: "Unacknowledged deliveries each consumer may hold (RabbitMQ's prefetch).")
     var prefetch = 256
+
+    @Option(name: .customLong("relay-batch"), help: "Outbox rows the relay reads and publishes at once.")
+    var relayBatch = 256
 
     @Option(name: .customLong("events-per-message"), help: "Events of one type the relay publishes in one RabbitMQ message at most (1 = each alone).")
     var eventsPerMessage = 256
@@ -72,8 +75,8 @@ struct EventsBenchmark: AsyncParsableCommand {
     var timeout = 600
 
     func validate() throws {
-        guard events > 0, size >= 0, perTransaction > 0, producers > 0, consumers > 0, timeout > 0, (maxBatch ?? 1) > 0, (1...65_535).contains(prefetch), partitions > 0, eventsPerMessage > 0 else {
-            throw ValidationError("--events, --per-transaction, --producers, --consumers, --max-batch, --events-per-message, --partitions and --timeout must be positive, --size not negative, --prefetch 1 to 65535")
+        guard events > 0, size >= 0, perTransaction > 0, producers > 0, consumers > 0, timeout > 0, (maxBatch ?? 1) > 0, (1...65_535).contains(prefetch), partitions > 0, eventsPerMessage > 0, relayBatch > 0 else {
+            throw ValidationError("--events, --per-transaction, --producers, --consumers, --max-batch, --relay-batch, --events-per-message, --partitions and --timeout must be positive, --size not negative, --prefetch 1 to 65535")
         }
     }
 
@@ -125,7 +128,7 @@ struct EventsBenchmark: AsyncParsableCommand {
         let outbox = Outbox(service: Self.service, relayNudge: nudge)
         let relay = OutboxRelay(
             service: Self.service, database: database, transport: transport, nudge: nudge,
-            metrics: NOOPMetricsHandler.instance, logger: logger)
+            metrics: NOOPMetricsHandler.instance, logger: logger, batchSize: relayBatch)
         // One multi-row INSERT per batch, as a projection written for throughput would do.
         let subscription = EventSubscription(types: [Self.eventType]) { (events: [CloudEvent], sql: any SQLDatabase) in
             let rows: [SQLQueryString] = events.map { "(\(bind: $0.id), \(bind: $0.subject ?? ""))" }

@@ -62,7 +62,7 @@ public final class RabbitMQTransport: EventTransport {
     ///   - maxDeliveries: Deliveries of a message before it goes to the consumer's dead-letter queue.
     ///   - prefetch: Unacknowledged deliveries a consumer may hold.
     ///   - maxBatch: The most events a consumer applies in one batch (whole messages; one
-    ///     message with more is a batch alone), 256 by default; 1 applies events one at a time.
+    ///     message with more is a batch alone), 512 by default; 1 applies events one at a time.
     ///     A batch takes at most half of `prefetch` messages (64 when `prefetch` is 0,
     ///     unlimited), so while one batch is applied the broker can already send the next.
     ///   - eventsPerMessage: The most events of one type published in one message; 1 publishes
@@ -77,7 +77,7 @@ public final class RabbitMQTransport: EventTransport {
         self.description = "amqp://\(configuration.user)@\(configuration.brokerAddress)"
         self.maxDeliveries = maxDeliveries
         self.prefetch = prefetch
-        self.maxBatch = Swift.max(1, maxBatch ?? 256)
+        self.maxBatch = Swift.max(1, maxBatch ?? 512)
         self.messagesPerBatch = prefetch > 0 ? Swift.max(1, Int(prefetch) / 2) : 64
         self.eventsPerMessage = Swift.max(1, eventsPerMessage)
         var logger = logger

@@ -88,7 +88,7 @@ struct BatchConsumptionTests {
                 try await fixture.migrate(database)
                 let metrics = RecordingMetrics()
                 let transport = try RabbitMQTransport(url: try #require(EventBroker.url), logger: quietLogger)
-                #expect(transport.maxBatch == 256, "256 events by default")
+                #expect(transport.maxBatch == 512, "512 events by default")
                 let queue = RabbitMQTransport.queue(of: fixture.consumer)
                 let consumer = fixture.eventConsumer(database, transport, metrics: metrics)
                 try await whileRunning([transport.run, fixture.relay(database, transport).run, consumer.run]) {
@@ -101,7 +101,7 @@ struct BatchConsumptionTests {
                 let batches = metrics.values(Self.batchSize, consumer: fixture.consumer)
                 #expect(batches.reduce(0, +) == 500, "every event in exactly one committed transaction")
                 #expect(batches.count < 500 && (batches.max() ?? 0) > 1, "some transactions held several events: \(batches)")
-                #expect((batches.max() ?? 0) <= 256)
+                #expect((batches.max() ?? 0) <= 512)
                 // The consumer's channel is closed now: anything not acknowledged would be back.
                 #expect(try await RabbitMQTransportTests.messageCount(queue) == 0, "every batch was acknowledged")
             }
