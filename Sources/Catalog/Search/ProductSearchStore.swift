@@ -216,9 +216,11 @@ struct ProductSearchStore: Sendable {
 
     /// PostgreSQL: the page read off an ordered side table, when that is cheaper than sorting
     /// every match; nil otherwise. A one-word search by relevance with no filter reads the word's
-    /// rank-ordered list; browsing a category by price walks the category's price list when enough
-    /// of it passes the attribute filters (counted exactly by the facet counts), and reads nothing
-    /// when none does.
+    /// rank-ordered list; within a category (and any other filters) it walks that list, checking
+    /// each entry, when enough of the word's documents lie there (counted exactly by the facet
+    /// counts, the price range's share estimated); browsing a category by price walks the
+    /// category's price list when enough of it passes the attribute filters. Either reads nothing
+    /// when the counts say nothing matches.
     private func walkedPage(_ query: SearchQuery, lexeme: String?, _ sql: any SQLDatabase) async throws -> [any SQLRow]? {
         guard database.kind == .postgres, planning != .sortAll else { return nil }
         switch query.sort {
