@@ -15,7 +15,8 @@ extension EmporiumPlatform {
                 if url.hasPrefix("kafka://") {
                     return try KafkaTransport(url: url, partitions: settings.brokerPartitions, maxDeliveries: settings.maxDeliveries, logger: logger)
                 }
-                return try RabbitMQTransport(url: url, maxDeliveries: settings.maxDeliveries, logger: logger)
+                return try RabbitMQTransport(
+                    url: url, maxDeliveries: settings.maxDeliveries, eventsPerMessage: settings.brokerEventsPerMessage, logger: logger)
             } catch {
                 throw ConfigurationError(key: "broker.url", reason: "\(error)")
             }

@@ -35,6 +35,8 @@ public struct RuntimeSettings: Sendable {
     public var brokerPartitions: Int
     /// Deliveries of an event to a consumer before it is dead-lettered.
     public var maxDeliveries: Int
+    /// RabbitMQ: the most events of one type published in one message (`broker.eventsPerMessage`).
+    public var brokerEventsPerMessage: Int
     /// How long caches keep an entry in process (`cache.l1TTL`, seconds).
     public var cacheL1TTL: Duration
     /// The `iss` of access tokens (`auth.issuer`).
@@ -69,6 +71,7 @@ public struct RuntimeSettings: Sendable {
         "database.maxConnections": "10",
         "broker.maxDeliveries": "5",
         "broker.partitions": "6",
+        "broker.eventsPerMessage": "256",
         "cache.l1TTL": "5",
         "auth.issuer": "emporium",
         "auth.audience": "emporium",
@@ -101,6 +104,7 @@ public struct RuntimeSettings: Sendable {
         }
         brokerPartitions = try settings.int("broker.partitions", in: 1...10_000)
         maxDeliveries = try settings.int("broker.maxDeliveries", in: 1...1000)
+        brokerEventsPerMessage = try settings.int("broker.eventsPerMessage", in: 1...10_000)
         cacheL1TTL = .seconds(try settings.int("cache.l1TTL", in: 1...86_400))
         authIssuer = try settings.string("auth.issuer")
         authAudience = try settings.string("auth.audience")

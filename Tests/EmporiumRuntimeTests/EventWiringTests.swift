@@ -19,6 +19,17 @@ import Testing
 struct EventWiringTests {
     static let amqpURL = ProcessInfo.processInfo.environment["EMPORIUM_TEST_AMQP_URL"]
 
+    @Test("broker.eventsPerMessage: 256 by default, EMPORIUM_BROKER_EVENTS_PER_MESSAGE sets it, 0 is refused naming the key")
+    func eventsPerMessageSetting() async throws {
+        func settings(_ flags: [String: String], environment: [String: String] = [:]) async throws -> RuntimeSettings {
+            try RuntimeSettings(config: try await ConfigurationLoader.reader(flags: flags, environment: environment, file: nil), serviceNames: ["catalog"])
+        }
+        #expect(try await settings([:]).brokerEventsPerMessage == 256)
+        #expect(try await settings([:], environment: ["EMPORIUM_BROKER_EVENTS_PER_MESSAGE": "1"]).brokerEventsPerMessage == 1)
+        let error = await #expect(throws: ConfigurationError.self) { try await settings(["broker.eventsPerMessage": "0"]) }
+        #expect(error?.key == "broker.eventsPerMessage")
+    }
+
     /// Creates a product through the API; returns its id.
     static func createProduct(_ client: any TestClientProtocol) async throws -> String {
         let category = try await CatalogAPIContract.firstCategory(client)
