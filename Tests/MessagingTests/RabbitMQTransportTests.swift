@@ -238,6 +238,41 @@ struct RabbitMQTransportTests {
         }
     }
 
+    @Test("broadcast: every instance gets every event published after it subscribed, several to a message or one")
+    func broadcastReachesEveryInstance() async throws {
+        try await BrokerGate.shared.shared {
+            let suffix = String(UInt64.random(in: 0...UInt64.max), radix: 36)
+            let (type, other, consumer) = ("test.cache.\(suffix).changed", "test.cache.\(suffix).other", "cache-\(suffix)")
+            let one = try Self.transport()
+            let two = try Self.transport()
+            let seenByOne = Collected<String>()
+            let seenByTwo = Collected<String>()
+            try await whileRunning([
+                one.run, two.run,
+                { try await one.consumeBroadcast(consumer: consumer, types: [type]) { event in seenByOne.add(event.subject ?? "") } },
+                { try await two.consumeBroadcast(consumer: consumer, types: [type]) { event in seenByTwo.add(event.subject ?? "") } },
+            ]) {
+                // Each instance's queue exists once it subscribed: probe until both see an event.
+                #expect(try await eventually {
+                    if (try? await one.checkReady()) != nil {
+                        try await one.publish([CloudEvent(source: "/test", type: type, subject: "probe", data: .null)])
+                    }
+                    try await Task.sleep(for: .milliseconds(100))
+                    return !seenByOne.all.isEmpty && !seenByTwo.all.isEmpty
+                })
+                // Five in one message, then one of a type nobody subscribed to, then one alone.
+                let subjects = (0..<5).map { "k\($0)" }
+                try await one.publish(subjects.map { CloudEvent(source: "/test", type: type, subject: $0, data: .null) })
+                try await one.publish([CloudEvent(source: "/test", type: other, subject: "other", data: .null)])
+                try await one.publish([CloudEvent(source: "/test", type: type, subject: "k5", data: .null)])
+                let expected = subjects + ["k5"]
+                for seen in [seenByOne, seenByTwo] {
+                    #expect(try await eventually { seen.all.filter { $0 != "probe" } == expected }, "in order, each once: \(seen.all)")
+                }
+            }
+        }
+    }
+
     /// Publishes `events` with `publish(stored:)` and reads back the messages a queue bound to
     /// their types got: each message's events, checked to be one batch or one plain event of
     /// one type and source, routed by that type, with the first event's id as message id.
