@@ -44,8 +44,8 @@ public final class RabbitMQTransport: EventTransport {
     public let eventsPerMessage: Int
     /// The size a message of several events stays under (its events' JSON): 1 MiB.
     static let maxBatchMessageBytes = 1 << 20
-    /// The most messages a consumer's batch takes: half the prefetch.
-    private let messagesPerBatch: Int
+    /// The most messages a consumer's batch takes: half the prefetch (64 without one).
+    private var messagesPerBatch: Int { prefetch > 0 ? Swift.max(1, Int(prefetch) / 2) : 64 }
     private let logger: Logger
 
     private struct State {
@@ -78,7 +78,6 @@ public final class RabbitMQTransport: EventTransport {
         self.maxDeliveries = maxDeliveries
         self.prefetch = prefetch
         self.maxBatch = Swift.max(1, maxBatch ?? 512)
-        self.messagesPerBatch = prefetch > 0 ? Swift.max(1, Int(prefetch) / 2) : 64
         self.eventsPerMessage = Swift.max(1, eventsPerMessage)
         var logger = logger
         logger[metadataKey: "broker"] = .string(configuration.brokerAddress)
@@ -254,20 +253,20 @@ public final class RabbitMQTransport: EventTransport {
     public static func deadLetterQueue(of consumer: String) -> String { "\(queue(of: consumer)).dlq" }
 
     public func consume(consumer: String, types: Set<String>, handler: @escaping @Sendable (CloudEvent) async throws -> Void) async throws {
-        await consumeQueue(consumer: consumer, types: types, maxBatch: 1) { events in
+        await consumeQueue(consumer: consumer, types: types, eventsPerBatch: 1) { events in
             for event in events { try await handler(event) }
         }
     }
 
     public func consumeBatches(consumer: String, types: Set<String>, handler: @escaping @Sendable ([CloudEvent]) async throws -> Void) async throws {
-        await consumeQueue(consumer: consumer, types: types, maxBatch: maxBatch, handler)
+        await consumeQueue(consumer: consumer, types: types, eventsPerBatch: maxBatch, handler)
     }
 
-    private func consumeQueue(consumer: String, types: Set<String>, maxBatch: Int, _ handler: @escaping @Sendable ([CloudEvent]) async throws -> Void) async {
-        await keepConsuming("event consumer", consumer: consumer, maxMessages: Swift.min(maxBatch, messagesPerBatch)) { channel in
+    private func consumeQueue(consumer: String, types: Set<String>, eventsPerBatch: Int, _ handler: @escaping @Sendable ([CloudEvent]) async throws -> Void) async {
+        await keepConsuming("event consumer", consumer: consumer, maxMessages: Swift.min(eventsPerBatch, messagesPerBatch)) { channel in
             try await self.declareQueues(on: channel, consumer: consumer, types: types)
         } handle: { deliveries in
-            try await self.handle(deliveries, consumer: consumer, maxBatch: maxBatch, handler)
+            try await self.handle(deliveries, consumer: consumer, eventsPerBatch: eventsPerBatch, handler)
         }
     }
 
@@ -347,12 +346,12 @@ public final class RabbitMQTransport: EventTransport {
     }
 
     /// Applies a batch of deliveries: undecodable ones are dead-lettered at once; the others go
-    /// to `handler` in groups of whole messages of at most `maxBatch` events (a message with
+    /// to `handler` in groups of whole messages of at most `eventsPerBatch` events (a message with
     /// more is a group alone), each group acknowledged with one `basic.ack` (multiple). When a
     /// group fails, each message's events go to `handler` one at a time instead
     /// (``handle(_:_:consumer:_:)``).
     private func handle(
-        _ deliveries: [AMQPDelivery], consumer: String, maxBatch: Int, _ handler: @Sendable ([CloudEvent]) async throws -> Void
+        _ deliveries: [AMQPDelivery], consumer: String, eventsPerBatch: Int, _ handler: @Sendable ([CloudEvent]) async throws -> Void
     ) async throws {
         var group: [(delivery: AMQPDelivery, events: [CloudEvent])] = []
         var events = 0
@@ -365,26 +364,26 @@ public final class RabbitMQTransport: EventTransport {
                 try await delivery.nack(requeue: false)
                 continue
             }
-            if !group.isEmpty, events + decoded.count > maxBatch {
-                try await apply(group, consumer: consumer, maxBatch: maxBatch, handler)
+            if !group.isEmpty, events + decoded.count > eventsPerBatch {
+                try await apply(group, consumer: consumer, eventsPerBatch: eventsPerBatch, handler)
                 group.removeAll(keepingCapacity: true)
                 events = 0
             }
             group.append((delivery, decoded))
             events += decoded.count
         }
-        if !group.isEmpty { try await apply(group, consumer: consumer, maxBatch: maxBatch, handler) }
+        if !group.isEmpty { try await apply(group, consumer: consumer, eventsPerBatch: eventsPerBatch, handler) }
     }
 
     /// Applies whole messages' events together and acknowledges them with one frame; when that
     /// fails (or the consumer takes one event at a time), message by message, event by event.
     private func apply(
-        _ group: [(delivery: AMQPDelivery, events: [CloudEvent])], consumer: String, maxBatch: Int,
+        _ group: [(delivery: AMQPDelivery, events: [CloudEvent])], consumer: String, eventsPerBatch: Int,
         _ handler: @Sendable ([CloudEvent]) async throws -> Void
     ) async throws {
         guard let last = group.last else { return }
         let events = group.flatMap(\.events)
-        if events.count > 1, maxBatch > 1 {
+        if events.count > 1, eventsPerBatch > 1 {
             let applied: Bool
             do {
                 try await handler(events)
