@@ -152,3 +152,42 @@ struct MessagingJanitorTests {
         }
     }
 }
+
+@Suite("Messaging schema on PostgreSQL", .enabled(if: TestDatabases.postgresEnabled, TestDatabases.postgresSkipReason))
+struct MessagingSchemaTests {
+    @Test("migration 2 gives the outbox and inbox keys byte-order collation on PostgreSQL, keeping rows and uniqueness")
+    func byteOrderKeys() async throws {
+        try await TestDatabases.withDatabase(.postgres) { database throws in
+            let fixture = EventFixture("collation")
+            // A database of before migration 2, with events in it.
+            try await Migrator(database: database, service: MessagingSchema.history(of: fixture.producer), logger: quietLogger)
+                .migrate(Array(MessagingSchema.migrations.prefix(1)))
+            try await fixture.record(0..<3, in: database)
+            try await database.transaction { sql in
+                try await sql.raw("INSERT INTO emporium_inbox (consumer, event_id, type, handled_at) VALUES ('c', 'e-1', 't', 'now')").run()
+            }
+            // Two services sharing the database: the second finds the columns converted.
+            try await fixture.migrate(database)
+            let collations = try await database.withConnection { sql in
+                try await sql.raw(
+                    """
+                    SELECT table_name || '.' || column_name || '=' || COALESCE(collation_name, '') AS c FROM information_schema.columns
+                    WHERE table_schema = current_schema() AND table_name IN ('emporium_outbox', 'emporium_inbox')
+                      AND column_name IN ('service', 'event_id', 'consumer')
+                    ORDER BY 1
+                    """
+                ).all().map { try $0.decode(column: "c", as: String.self) }
+            }
+            #expect(collations == [
+                "emporium_inbox.consumer=C", "emporium_inbox.event_id=C", "emporium_outbox.event_id=C", "emporium_outbox.service=C",
+            ])
+            #expect(try await fixture.unsent(database) == 3, "the events recorded before the migration are still waiting")
+            let again = try await database.withConnection { sql in
+                try await sql.raw(
+                    "INSERT INTO emporium_inbox (consumer, event_id, type, handled_at) VALUES ('c', 'e-1', 't', 'now') ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id"
+                ).all().count
+            }
+            #expect(again == 0, "the inbox still refuses a second claim of one event")
+        }
+    }
+}
