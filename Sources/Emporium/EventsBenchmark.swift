@@ -251,7 +251,8 @@ struct EventsBenchmark: AsyncParsableCommand {
         }
     }
 
-    /// Creates the messaging tables and the effects table, and removes rows left by an interrupted run.
+    /// Creates the messaging tables and the effects table, removes rows left by an interrupted run,
+    /// and vacuums the messaging tables on PostgreSQL.
     private func prepareDatabase(_ database: any Database, logger: Logger) async throws {
         try await Migrator(database: database, service: MessagingSchema.history(of: Self.service), logger: logger)
             .migrate(MessagingSchema.migrations)
@@ -260,6 +261,13 @@ struct EventsBenchmark: AsyncParsableCommand {
             try await sql.raw("DELETE FROM \(unsafeRaw: Self.effects)").run()
             try await sql.raw("DELETE FROM emporium_outbox WHERE service = \(bind: Self.service)").run()
             try await sql.raw("DELETE FROM emporium_inbox WHERE consumer = \(bind: Self.service)").run()
+        }
+        if database.kind == .postgres {
+            // As pgbench does before each run: without it every run leaves its rows' dead versions
+            // (inserted, marked sent, deleted) to the next, which measured up to a quarter slower.
+            try await database.withConnection { sql in
+                try await sql.raw("VACUUM (ANALYZE) emporium_outbox, emporium_inbox").run()
+            }
         }
     }
 

@@ -47,6 +47,30 @@ extension BrokerTests {
             }
         }
 
+        // The test broker takes batches of any size, so this checks the sending of a split send;
+        // RecordBatchTests checks where it is cut.
+        @Test("a send over maxBatchBytes to one partition (3 MB, batches under 100 kB) writes every record once, in order")
+        func sendLargerThanOneBatch() async throws {
+            try await withTimeout {
+                try await withClient { client in
+                    let topic = TestKafka.uniqueTopic()
+                    try await client.createTopic(topic, partitions: 1, replicationFactor: 1)
+                    let producer = KafkaProducer(client: client, configuration: KafkaProducerConfiguration(maxBatchBytes: 100_000))
+                    let records = (0..<300).map { KafkaProducerRecord(key: ByteBuffer(string: "same"), value: ByteBuffer(repeating: 0x61, count: 10_000 + $0)) }
+                    let written = try await producer.send(records, to: topic)
+                    #expect(written.map(\.offset) == Array(0..<300))
+                    var fetched: [KafkaRecord] = []
+                    var offset: Int64 = 0
+                    while fetched.count < 300 {
+                        let result = try await client.fetch(topic: topic, partition: 0, offset: offset, maxWait: .milliseconds(200))
+                        fetched += result.records
+                        offset = result.nextOffset
+                    }
+                    #expect(fetched.map { $0.value?.readableBytes ?? 0 } == (0..<300).map { 10_000 + $0 })
+                }
+            }
+        }
+
         @Test("keys pick partitions by murmur2 like the Java client; records without a key and partition go round robin")
         func partitioning() async throws {
             try await withTimeout {

@@ -36,13 +36,24 @@ public struct KafkaProducerConfiguration: Sendable, Hashable {
     /// How long a send keeps retrying retriable errors; nil uses the client's
     /// ``KafkaConfiguration/retryTimeout``.
     public var deliveryTimeout: Duration?
+    /// The most bytes of records one batch to a partition carries: a send with more is split into
+    /// several batches, sent in order. Brokers refuse a batch over the topic's
+    /// `max.message.bytes` (1 MiB by default) as too large, which no retry cures. A record larger
+    /// than this travels alone.
+    public var maxBatchBytes: Int
 
-    /// A configuration with the given values: by default idempotent with `acks=all`.
-    public init(acks: KafkaAcks = .all, idempotent: Bool = true, ackTimeout: Duration = .seconds(30), deliveryTimeout: Duration? = nil) {
+    /// A configuration with the given values: by default idempotent with `acks=all`, batches
+    /// under 1,000,000 bytes.
+    public init(
+        acks: KafkaAcks = .all, idempotent: Bool = true, ackTimeout: Duration = .seconds(30), deliveryTimeout: Duration? = nil,
+        maxBatchBytes: Int = 1_000_000
+    ) {
+        precondition(maxBatchBytes > 0, "maxBatchBytes must be positive")
         self.acks = acks
         self.idempotent = idempotent
         self.ackTimeout = ackTimeout
         self.deliveryTimeout = deliveryTimeout
+        self.maxBatchBytes = maxBatchBytes
     }
 }
 
@@ -106,8 +117,9 @@ public actor KafkaProducer {
         try await self.send([record], to: topic)[0]
     }
 
-    /// Sends records to `topic`: one batch per partition, the partitions in parallel. Returns
-    /// where each record was written, in the order given.
+    /// Sends records to `topic`: per partition, in order, batches of at most
+    /// ``KafkaProducerConfiguration/maxBatchBytes``; the partitions in parallel. Returns where
+    /// each record was written, in the order given.
     @discardableResult
     public func send(_ records: [KafkaProducerRecord], to topic: String) async throws -> [KafkaRecordMetadata] {
         guard !records.isEmpty else { return [] }
@@ -132,8 +144,13 @@ public actor KafkaProducer {
         var results = [KafkaRecordMetadata?](repeating: nil, count: records.count)
         try await withThrowingTaskGroup(of: [(Int, KafkaRecordMetadata)].self) { group in
             for (partition, entries) in byPartition {
+                let batches = RecordBatch.split(entries.map(\.record), maxBytes: self.configuration.maxBatchBytes)
                 group.addTask {
-                    let written = try await self.sendBatch(entries.map(\.record), to: KafkaTopicPartition(topic, partition))
+                    var written: [KafkaRecordMetadata] = []
+                    written.reserveCapacity(entries.count)
+                    for batch in batches {
+                        written += try await self.sendBatch(batch, to: KafkaTopicPartition(topic, partition))
+                    }
                     return zip(entries.map(\.index), written).map { ($0, $1) }
                 }
             }

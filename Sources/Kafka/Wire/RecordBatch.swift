@@ -53,6 +53,36 @@ enum RecordBatch {
 
     /// Encodes `records` as one uncompressed batch with base offset 0 (the broker assigns
     /// offsets). Timestamps left nil become `now`.
+    /// `records` in order, cut into runs whose encoded records stay within `maxBytes` (a record
+    /// over it alone), counting each record's key, value and headers and the varints around them
+    /// at their largest.
+    static func split(_ records: [KafkaProducerRecord], maxBytes: Int) -> [[KafkaProducerRecord]] {
+        var runs: [[KafkaProducerRecord]] = []
+        var start = records.startIndex
+        var bytes = headerSize
+        for index in records.indices {
+            let size = encodedSizeBound(records[index])
+            if index > start, bytes + size > maxBytes {
+                runs.append(Array(records[start..<index]))
+                start = index
+                bytes = headerSize
+            }
+            bytes += size
+        }
+        if start < records.endIndex { runs.append(Array(records[start...])) }
+        return runs
+    }
+
+    /// An upper bound of one record's encoded size: its fields plus 5 bytes for each varint
+    /// length and 10 for each 64-bit varint.
+    private static func encodedSizeBound(_ record: KafkaProducerRecord) -> Int {
+        var size = 5 + 1 + 10 + 5 + 5 + (record.key?.readableBytes ?? 0) + 5 + (record.value?.readableBytes ?? 0) + 5
+        for header in record.headers {
+            size += 5 + header.key.utf8.count + 5 + (header.value?.readableBytes ?? 0)
+        }
+        return size
+    }
+
     static func encode(_ records: [KafkaProducerRecord], producer: ProducerFields, now: Int64) -> ByteBuffer {
         precondition(!records.isEmpty, "a record batch holds at least one record")
         let timestamps = records.map { $0.timestamp ?? now }

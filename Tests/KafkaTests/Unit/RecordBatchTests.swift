@@ -32,6 +32,22 @@ struct RecordBatchTests {
         #expect(batch.records.allSatisfy { $0.topic == "t" && $0.partition == 2 })
     }
 
+    @Test("split keeps the order and cuts runs whose encoded batch stays within the byte limit; a larger record goes alone")
+    func splitByBytes() throws {
+        let records = [200, 300, 400, 5_000, 100, 100].enumerated().map { index, size in
+            KafkaProducerRecord(key: ByteBuffer(string: "k\(index)"), value: ByteBuffer(repeating: 0x61, count: size))
+        }
+        let runs = RecordBatch.split(records, maxBytes: 1_000)
+        let sizes: [[Int]] = runs.map { run in run.map { $0.value?.readableBytes ?? 0 } }
+        #expect(sizes == [[200, 300], [400], [5_000], [100, 100]])
+        let producer = Self.producer
+        for run in runs where run.count > 1 {
+            #expect(RecordBatch.encode(run, producer: producer, now: 0).readableBytes <= 1_000)
+        }
+        #expect(RecordBatch.split(records, maxBytes: 1_000_000).map(\.count) == [6], "under the limit: one batch")
+        #expect(RecordBatch.split([], maxBytes: 1_000).isEmpty)
+    }
+
     @Test("the header has the layout of the format: length, magic 2, CRC-32C over attributes onwards")
     func headerLayout() throws {
         let encoded = RecordBatch.encode([KafkaProducerRecord(key: nil, value: "x")], producer: .none, now: 5)
