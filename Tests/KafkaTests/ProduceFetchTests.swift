@@ -5,6 +5,22 @@ import Testing
 extension BrokerTests {
     @Suite("Produce and fetch")
     struct ProduceFetchTests {
+        /// Fetches partition 0 of `topic` from offset 0 until `count` records have come,
+        /// handing each fetch's result to `check`.
+        static func fetch(
+            _ count: Int, from topic: String, _ client: KafkaClient, check: (KafkaFetchedPartition) -> Void = { _ in }
+        ) async throws -> [KafkaRecord] {
+            var fetched: [KafkaRecord] = []
+            var offset: Int64 = 0
+            while fetched.count < count {
+                let result = try await client.fetch(topic: topic, partition: 0, offset: offset, maxWait: .milliseconds(200))
+                check(result)
+                fetched += result.records
+                offset = result.nextOffset
+            }
+            return fetched
+        }
+
         @Test("idempotent acks=all produce, then fetch back keys, values and headers in order")
         func roundTrip() async throws {
             try await withTimeout {
@@ -23,12 +39,7 @@ extension BrokerTests {
                     let identity = try #require(await producer.producerId)
                     #expect(identity.id >= 0)
 
-                    var fetched: [KafkaRecord] = []
-                    var offset: Int64 = 0
-                    while fetched.count < 20 {
-                        let result = try await client.fetch(topic: topic, partition: 0, offset: offset, maxWait: .milliseconds(200))
-                        fetched += result.records
-                        offset = result.nextOffset
+                    let fetched = try await Self.fetch(20, from: topic, client) { result in
                         #expect(result.highWatermark == 20)
                     }
                     #expect(fetched.map(\.offset) == Array(0..<20))
@@ -59,13 +70,7 @@ extension BrokerTests {
                     let records = (0..<300).map { KafkaProducerRecord(key: ByteBuffer(string: "same"), value: ByteBuffer(repeating: 0x61, count: 10_000 + $0)) }
                     let written = try await producer.send(records, to: topic)
                     #expect(written.map(\.offset) == Array(0..<300))
-                    var fetched: [KafkaRecord] = []
-                    var offset: Int64 = 0
-                    while fetched.count < 300 {
-                        let result = try await client.fetch(topic: topic, partition: 0, offset: offset, maxWait: .milliseconds(200))
-                        fetched += result.records
-                        offset = result.nextOffset
-                    }
+                    let fetched = try await Self.fetch(300, from: topic, client)
                     #expect(fetched.map { $0.value?.readableBytes ?? 0 } == (0..<300).map { 10_000 + $0 })
                 }
             }
