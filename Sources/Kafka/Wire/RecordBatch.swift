@@ -51,8 +51,6 @@ enum RecordBatch {
 
     // MARK: encoding
 
-    /// Encodes `records` as one uncompressed batch with base offset 0 (the broker assigns
-    /// offsets). Timestamps left nil become `now`.
     /// `records` in order, cut into runs whose encoded records stay within `maxBytes` (a record
     /// over it alone), counting each record's key, value and headers and the varints around them
     /// at their largest.
@@ -83,6 +81,8 @@ enum RecordBatch {
         return size
     }
 
+    /// Encodes `records` as one uncompressed batch with base offset 0 (the broker assigns
+    /// offsets). Timestamps left nil become `now`.
     static func encode(_ records: [KafkaProducerRecord], producer: ProducerFields, now: Int64) -> ByteBuffer {
         precondition(!records.isEmpty, "a record batch holds at least one record")
         let timestamps = records.map { $0.timestamp ?? now }
