@@ -259,8 +259,7 @@ struct EventsBenchmark: AsyncParsableCommand {
         try await database.transaction { sql in
             try await sql.raw("CREATE TABLE IF NOT EXISTS \(unsafeRaw: Self.effects) (event_id TEXT PRIMARY KEY, subject TEXT NOT NULL)").run()
             try await sql.raw("DELETE FROM \(unsafeRaw: Self.effects)").run()
-            try await sql.raw("DELETE FROM emporium_outbox WHERE service = \(bind: Self.service)").run()
-            try await sql.raw("DELETE FROM emporium_inbox WHERE consumer = \(bind: Self.service)").run()
+            try await Self.deleteMessagingRows(sql)
         }
         if database.kind == .postgres {
             // As pgbench does before each run: without it every run leaves its rows' dead versions
@@ -275,10 +274,15 @@ struct EventsBenchmark: AsyncParsableCommand {
     private func cleanUp(_ database: any Database, broker: BenchBroker, logger: Logger) async throws {
         try await database.transaction { sql in
             try await sql.raw("DROP TABLE IF EXISTS \(unsafeRaw: Self.effects)").run()
-            try await sql.raw("DELETE FROM emporium_outbox WHERE service = \(bind: Self.service)").run()
-            try await sql.raw("DELETE FROM emporium_inbox WHERE consumer = \(bind: Self.service)").run()
+            try await Self.deleteMessagingRows(sql)
         }
         try await broker.cleanUp(logger: logger)
+    }
+
+    /// Deletes the benchmark service's outbox and inbox rows.
+    private static func deleteMessagingRows(_ sql: any SQLDatabase) async throws {
+        try await sql.raw("DELETE FROM emporium_outbox WHERE service = \(bind: service)").run()
+        try await sql.raw("DELETE FROM emporium_inbox WHERE consumer = \(bind: service)").run()
     }
 }
 

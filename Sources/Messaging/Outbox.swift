@@ -81,7 +81,7 @@ public struct Outbox: Sendable {
         while start < events.endIndex {
             let chunk = events[start..<min(start + rowsPerStatement, events.endIndex)]
             let rows: [SQLQueryString] = try chunk.map { event in
-                "(\(bind: service), \(bind: event.id), \(bind: event.type), \(bind: String(decoding: try event.encoded(), as: UTF8.self)), \(bind: createdAt))"
+                "(\(bind: service), \(bind: event.id), \(bind: event.type), \(bind: try StoredEvent(event).json), \(bind: createdAt))"
             }
             // Rows get their sequence numbers in VALUES order, which is the order given.
             try await sql.raw(
