@@ -63,23 +63,17 @@ extension AdminCommand {
         @OptionGroup var common: CommonOptions
 
         func run() async throws {
-            var (settings, logger) = try await common.settings(extraFlags: ["services": "auth,users"])
+            let services = ServiceTable.standard.personalDataSelection
+            var (settings, logger) = try await common.settings(extraFlags: ["services": services])
             if settings.configuredKeys == nil {
-                var material = try settings.keyMaterial(personalDataServices: ["auth", "users"])
+                var material = try settings.keyMaterial(personalDataServices: services.split(separator: ",").map(String.init))
                 let id = material.addActiveDataKey()
                 try material.write(to: settings.keyFilePath, replacing: true)
                 print("new active data key \(id) in \(settings.keyFilePath)")
             } else {
-                settings.services = "auth,users"
+                settings.services = services
             }
-            let counts = try await MaintenanceRunner(settings: settings, logger: logger).withMigratedServices { services in
-                var counts: [String: Int] = [:]
-                for (service, _) in services {
-                    if let auth = service as? AuthService { counts[service.name] = try await auth.reencryptPersonalData() }
-                    if let users = service as? UsersService { counts[service.name] = try await users.reencryptPersonalData() }
-                }
-                return counts
-            }
+            let counts = try await MaintenanceRunner(settings: settings, logger: logger).reencryptPersonalData()
             for (service, count) in counts.sorted(by: { $0.key < $1.key }) {
                 print("\(service): re-encrypted \(count) values")
             }

@@ -4,6 +4,7 @@ import EmporiumRuntime
 import Foundation
 import Logging
 import Metrics
+import Synchronization
 
 /// Options every subcommand shares.
 struct CommonOptions: ParsableArguments {
@@ -47,17 +48,27 @@ struct CommonOptions: ParsableArguments {
 
 /// Process-wide set-up, done once in `main`.
 enum Bootstrap {
+    /// The queue log lines go through; flushed when the process exits.
+    private static let output = Mutex<BufferedLogOutput?>(nil)
+
+    /// Logging to standard output through one ``BufferedLogOutput``: JSON lines, or short text
+    /// lines when `format` is `text`, or `auto` and standard output is a terminal.
     static func logging(level: Logger.Level, format: RuntimeSettings.LogFormat) {
-        LoggingSystem.bootstrap { label in
-            switch format {
-            case .json:
-                return JSONLogHandler(label: label, level: level)
-            case .text:
-                var handler = StreamLogHandler.standardOutput(label: label)
-                handler.logLevel = level
-                return handler
-            }
+        let lineFormat: LogLineFormat = switch format {
+        case .json: .json
+        case .text: .text
+        case .auto: isatty(STDOUT_FILENO) == 1 ? .text : .json
         }
+        let buffered = BufferedLogOutput { lineFormat.dropWarningLine(dropped: $0) }
+        output.withLock { $0 = buffered }
+        atexit { Bootstrap.flushLogs() }
+        let sink = LogSink.buffered(buffered)
+        LoggingSystem.bootstrap { label in lineFormat.handler(label: label, level: level, sink: sink) }
+    }
+
+    /// Writes every queued log line before the process ends.
+    static func flushLogs() {
+        output.withLock { $0 }?.flush()
     }
 
     static func metrics(_ registry: MetricsRegistry) {

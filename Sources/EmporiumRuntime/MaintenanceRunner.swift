@@ -61,6 +61,20 @@ public struct MaintenanceRunner: Sendable {
         }
     }
 
+    /// Re-encrypts the personal data of every selected service that keeps some
+    /// (``PersonalDataKeeping``) under the active data key, its database migrated first.
+    /// - Returns: The values re-encrypted, by service name.
+    public func reencryptPersonalData() async throws -> [String: Int] {
+        try await withMigratedServices { services in
+            var counts: [String: Int] = [:]
+            for (service, _) in services {
+                guard let keeper = service as? any PersonalDataKeeping else { continue }
+                counts[service.name] = try await keeper.reencryptPersonalData()
+            }
+            return counts
+        }
+    }
+
     private static func migrate(_ services: [(service: any EmporiumService, database: any Database)], logger: Logger) async throws -> [String: [Int]] {
         var applied: [String: [Int]] = [:]
         for (service, database) in services {

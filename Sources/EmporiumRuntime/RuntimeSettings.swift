@@ -20,7 +20,8 @@ public struct RuntimeSettings: Sendable {
     public var dataDirectory: String
     /// The lowest log level written.
     public var logLevel: Logger.Level
-    /// `json` (one object per line, for Loki) or `text`.
+    /// `json` (one object per line, for Loki), `text` (short lines for a person), or `auto`:
+    /// text when standard output is a terminal, JSON otherwise.
     public var logFormat: LogFormat
     /// The largest PostgreSQL pool of one service.
     public var maxDatabaseConnections: Int
@@ -58,6 +59,7 @@ public struct RuntimeSettings: Sendable {
     public enum LogFormat: String, Sendable {
         case json
         case text
+        case auto
     }
 
     /// Built-in defaults.
@@ -67,7 +69,7 @@ public struct RuntimeSettings: Sendable {
         "http.port": "8080",
         "data.dir": "./.emporium",
         "log.level": "info",
-        "log.format": "json",
+        "log.format": "auto",
         "database.maxConnections": "10",
         "broker.maxDeliveries": "5",
         "broker.partitions": "6",
@@ -91,7 +93,7 @@ public struct RuntimeSettings: Sendable {
         }
         logLevel = level
         guard let format = LogFormat(rawValue: try settings.string("log.format")) else {
-            throw ConfigurationError(key: "log.format", reason: "must be json or text")
+            throw ConfigurationError(key: "log.format", reason: "must be auto, json or text")
         }
         logFormat = format
         maxDatabaseConnections = try settings.int("database.maxConnections", in: 1...1000)

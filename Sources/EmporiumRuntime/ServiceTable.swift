@@ -30,6 +30,11 @@ public struct ServiceTable: Sendable {
         }
     ])
 
+    /// The services that keep personal data (`storesPersonalData`), as a `--services` selection.
+    public var personalDataSelection: String {
+        modules.filter(\.storesPersonalData).map(\.name).joined(separator: ",")
+    }
+
     /// The name that selects every service.
     public static let allTarget = "all"
 

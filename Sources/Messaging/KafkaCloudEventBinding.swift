@@ -31,10 +31,8 @@ public enum KafkaCloudEventBinding {
         if let subject = event.subject { headers.append(KafkaHeader(key: "ce_subject", value: subject)) }
         if let traceparent = event.traceparent { headers.append(KafkaHeader(key: "ce_traceparent", value: traceparent)) }
         headers.append(KafkaHeader(key: contentTypeHeader, value: event.datacontenttype))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let value = try encoder.encode(event.data)
-        return KafkaProducerRecord(key: ByteBuffer(string: partitionKey(of: event)), value: ByteBuffer(data: value), headers: headers)
+        let value = try event.data.serializedBytes()
+        return KafkaProducerRecord(key: ByteBuffer(string: partitionKey(of: event)), value: ByteBuffer(bytes: value), headers: headers)
     }
 
     /// The record key of `event`: its subject, else its source.
@@ -77,9 +75,10 @@ public enum KafkaCloudEventBinding {
                 throw MalformedEventError(reason: "data of content type \(contentType) (only JSON is read)")
             }
             do {
-                data = try JSONDecoder().decode(JSONValue.self, from: Data(buffer: value))
+                // The same strict reader as every other transport's event bodies.
+                data = try JSONValue(parsing: value)
             } catch {
-                throw MalformedEventError(reason: "data is not JSON")
+                throw MalformedEventError(reason: "data is not JSON: \(error)")
             }
         } else {
             data = .null

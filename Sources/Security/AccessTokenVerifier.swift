@@ -42,13 +42,20 @@ public struct AccessTokenVerifier: Sendable {
     public let leeway: TimeInterval
     private let keys: JWTKeyCollection
     private let keyIDs: Set<String>
+    private let cache: VerifiedTokenCache?
 
     /// - Parameters:
     ///   - publicKeys: The verification keys by `kid` (current and retired-but-not-expired).
-    public init(issuer: String, audience: String, publicKeys: [String: ES256PublicKey], leeway: TimeInterval = 5) async {
+    ///   - cache: Where tokens that verified are remembered until they expire, so the same token
+    ///     is not verified again; share one cache across the verifiers of successive key rings.
+    public init(
+        issuer: String, audience: String, publicKeys: [String: ES256PublicKey], leeway: TimeInterval = 5,
+        cache: VerifiedTokenCache? = nil
+    ) async {
         self.issuer = issuer
         self.audience = audience
         self.leeway = leeway
+        self.cache = cache
         let keys = JWTKeyCollection()
         for (kid, key) in publicKeys {
             await keys.add(ecdsa: key, kid: JWKIdentifier(string: kid))
@@ -57,9 +64,20 @@ public struct AccessTokenVerifier: Sendable {
         self.keyIDs = Set(publicKeys.keys)
     }
 
-    /// The principal of a valid token.
+    /// The principal of a valid token: from the cache when this very token verified before, is
+    /// not expired and its key is still in this verifier's ring; else verified now.
     /// - Throws: ``AccessTokenError`` saying why the token is refused.
     public func verify(_ token: String, now: Date = .now) async throws(AccessTokenError) -> Principal {
+        guard let cache else { return try await verifySignature(token, now: now).principal }
+        let key = VerifiedTokenCache.Key(token)
+        if let principal = cache.principal(for: key, now: now, keyIDs: keyIDs) { return principal }
+        let (principal, keyID) = try await verifySignature(token, now: now)
+        cache.store(principal, for: key, keyID: keyID, validUntil: principal.expiresAt.addingTimeInterval(leeway), now: now)
+        return principal
+    }
+
+    /// Verifies `token` fully: its form, key, signature and claims.
+    private func verifySignature(_ token: String, now: Date) async throws(AccessTokenError) -> (principal: Principal, keyID: String) {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let headerData = Self.base64URLDecode(parts[0]),
             let header = try? JSONDecoder().decode(Header.self, from: headerData)
@@ -79,12 +97,13 @@ public struct AccessTokenVerifier: Sendable {
         guard claims.nbf.value.timeIntervalSince(now) <= leeway else { throw .notYetValid }
         guard claims.iss.value == issuer else { throw .wrongIssuer }
         guard claims.aud.value.contains(audience) else { throw .wrongAudience }
-        return Principal(
+        let principal = Principal(
             subject: claims.sub.value,
             roles: Set(claims.roles.compactMap(Role.init(rawValue:))),
             tokenID: claims.jti.value,
             expiresAt: claims.exp.value
         )
+        return (principal, kid)
     }
 
     private struct Header: Decodable {

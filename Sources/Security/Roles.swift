@@ -6,8 +6,11 @@ public enum Role: String, Sendable, Codable, CaseIterable, Hashable {
     case admin
 }
 
-/// Something a request may be allowed to do. Routes ask for permissions, never for roles, so
-/// what a role may do is decided in one table.
+/// Something a request may be allowed to do. Routes ask for permissions, never for roles.
+///
+/// A permission is added in one place: a case here, and the roles that hold it in
+/// ``grantedTo`` (the compiler asks for it); ``RolePermissions/table`` is derived from that.
+/// `admin` holds every permission.
 public enum Permission: String, Sendable, Codable, CaseIterable, Hashable {
     /// Read and change one's own profile, addresses, cart and orders.
     case ownAccount = "account.own"
@@ -21,16 +24,23 @@ public enum Permission: String, Sendable, Codable, CaseIterable, Hashable {
     case usersManageRoles = "users.manage_roles"
     /// Read the audit log.
     case auditRead = "audit.read"
+
+    /// The roles besides `admin` that hold this permission.
+    public var grantedTo: Set<Role> {
+        switch self {
+        case .ownAccount: [.customer, .support, .catalogManager]
+        case .catalogWrite, .catalogReadUnpublished: [.catalogManager]
+        case .usersRead: [.support]
+        case .usersManageRoles, .auditRead: []
+        }
+    }
 }
 
-/// The one table mapping roles to permissions.
+/// The role → permission table, derived from ``Permission/grantedTo``.
 public enum RolePermissions {
-    public static let table: [Role: Set<Permission>] = [
-        .customer: [.ownAccount],
-        .support: [.ownAccount, .usersRead],
-        .catalogManager: [.ownAccount, .catalogWrite, .catalogReadUnpublished],
-        .admin: Set(Permission.allCases),
-    ]
+    public static let table: [Role: Set<Permission>] = Dictionary(uniqueKeysWithValues: Role.allCases.map { role in
+        (role, Set(Permission.allCases.filter { role == .admin || $0.grantedTo.contains(role) }))
+    })
 
     /// Every permission any of `roles` grants.
     public static func permissions(of roles: some Sequence<Role>) -> Set<Permission> {

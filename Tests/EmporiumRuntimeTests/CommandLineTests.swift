@@ -100,6 +100,49 @@ struct CommandLineTests {
         #expect(reindex.error.contains("reindexed 1200/1200 products"), "progress is reported")
     }
 
+    /// Runs a shell command line to completion, its output into a file.
+    static func shell(_ command: String) throws -> String {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let outputFile = directory.appendingPathComponent("stdout")
+        _ = FileManager.default.createFile(atPath: outputFile.path, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", command]
+        process.standardOutput = try FileHandle(forWritingTo: outputFile)
+        process.standardError = try FileHandle(forWritingTo: outputFile)
+        try process.run()
+        process.waitUntilExit()
+        return (try? String(contentsOf: outputFile, encoding: .utf8)) ?? ""
+    }
+
+    /// The log format follows standard output unless `log.format` says otherwise: JSON lines
+    /// into a pipe (for Loki), short text lines at a terminal (a pseudo-terminal made by
+    /// script(1)).
+    @Test func logFormatFollowsTheTerminal() throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let migrate = "'\(Self.binary.path)' migrate --data-dir '\(directory.path)'"
+
+        func migrationLines(_ output: String) -> [Substring] {
+            output.split(whereSeparator: \.isNewline).filter { $0.contains("applied migration") }
+        }
+        let piped = migrationLines(try Self.shell("\(migrate)/piped | cat"))
+        #expect(!piped.isEmpty)
+        for line in piped {
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            #expect(object?["message"] as? String == "applied migration", "\(line)")
+        }
+        let terminal = migrationLines(try Self.shell("script -qec \"\(migrate)/terminal\" /dev/null"))
+        #expect(!terminal.isEmpty)
+        for line in terminal {
+            #expect(line.wholeMatch(of: /\d\d:\d\d:\d\d INFO applied migration \S.*/) != nil, "\(line)")
+        }
+        let forced = migrationLines(try Self.shell("EMPORIUM_LOG_FORMAT=json script -qec \"\(migrate)/forced\" /dev/null"))
+        #expect(!forced.isEmpty)
+        #expect(forced.allSatisfy { $0.hasPrefix("{") }, "log.format=json wins over the terminal")
+    }
+
     static func writeConfig(in directory: URL) throws -> String {
         let file = directory.appendingPathComponent("emporium.json")
         try Data(#"{"log": {"level": "warning"}}"#.utf8).write(to: file)

@@ -52,6 +52,18 @@ struct PlatformTests {
         #expect((line["span_id"] as? String).map { $0 != "00f067aa0ba902b7" && $0.count == 16 } == true, "a new span")
     }
 
+    /// `emporium admin rotate-data-key` reaches a service through the table's `storesPersonalData`
+    /// and the service's ``PersonalDataKeeping`` conformance: the two must agree for every service.
+    @Test func personalDataServicesAreFoundThroughTheTable() async throws {
+        try await TestPlatform.withClient(.sqlite) { _, platform throws in
+            for module in ServiceTable.standard.modules {
+                let service = try #require(platform.services.first { $0.name == module.name })
+                #expect((service is any PersonalDataKeeping) == module.storesPersonalData, "\(module.name)")
+            }
+        }
+        #expect(ServiceTable.standard.personalDataSelection == "auth,users")
+    }
+
     @Test func metricsCountRequestsByRouteAndStatus() async throws {
         try await TestPlatform.withClient(.sqlite) { client, _ throws in
             for _ in 0..<3 {

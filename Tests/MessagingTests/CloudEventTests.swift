@@ -1,4 +1,5 @@
 import Foundation
+@testable import Kafka
 import Messaging
 import NIOCore
 import Storage
@@ -186,5 +187,36 @@ struct CloudEventBatchTests {
     @Test("a batch that is not JSON is refused")
     func refusesNonJSON() {
         #expect(throws: JSONParsingError.self) { try CloudEvent.decodeBatch(ByteBuffer(string: "[{")) }
+    }
+}
+
+@Suite("CloudEvents in Kafka's binary mode: data read by the same strict reader as every transport")
+struct KafkaBindingDataTests {
+    static func record(value: String) throws -> KafkaRecord {
+        let event = CloudEvent(id: "e1", source: "/tests", type: "tests.thing.happened", subject: "s1", data: .object(["n": .number(1)]))
+        let produced = try KafkaCloudEventBinding.record(event)
+        return KafkaRecord(
+            topic: "events", partition: 0, offset: 0, timestamp: 1_800_000_000_000,
+            key: produced.key, value: ByteBuffer(string: value), headers: produced.headers
+        )
+    }
+
+    @Test("data the strict reader refuses is a malformed event, as on RabbitMQ", arguments: [
+        #"{"n": 1e999}"#, #"{"s": "\ud800"}"#, "{\"s\": \"raw \u{01} control\"}", #"{"n": 1,}"#, "not json",
+    ])
+    func refusesWhatTheReaderRefuses(value: String) throws {
+        #expect(throws: MalformedEventError.self) { try KafkaCloudEventBinding.event(from: try Self.record(value: value)) }
+        #expect(throws: JSONParsingError.self) { try JSONValue(parsing: value) }
+    }
+
+    @Test("data is written by the project's writer and read back unchanged")
+    func roundTrip() throws {
+        let data: JSONValue = .object(["name": .string("zoë / \"quoted\""), "n": .number(12.5), "list": .array([.bool(true), .null])])
+        let event = CloudEvent(id: "e2", source: "/tests", type: "tests.thing.happened", subject: "s2", data: data)
+        let produced = try KafkaCloudEventBinding.record(event)
+        #expect(produced.value.map { Array(buffer: $0) } == (try data.serializedBytes()))
+        let record = KafkaRecord(
+            topic: "events", partition: 0, offset: 0, timestamp: 0, key: produced.key, value: produced.value, headers: produced.headers)
+        #expect(try KafkaCloudEventBinding.event(from: record).data == data)
     }
 }

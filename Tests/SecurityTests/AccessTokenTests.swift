@@ -127,6 +127,12 @@ struct AccessTokenTests {
     @Test("every role maps to permissions; only admin may manage roles")
     func rolePermissionTable() {
         for role in Role.allCases { #expect(RolePermissions.table[role]?.isEmpty == false) }
+        #expect(RolePermissions.table == [
+            .customer: [.ownAccount],
+            .support: [.ownAccount, .usersRead],
+            .catalogManager: [.ownAccount, .catalogWrite, .catalogReadUnpublished],
+            .admin: Set(Permission.allCases),
+        ])
         #expect(Role.allCases.filter { RolePermissions.permissions(of: [$0]).contains(.usersManageRoles) } == [.admin])
         #expect(Role.allCases.filter { RolePermissions.permissions(of: [$0]).contains(.catalogWrite) } == [.catalogManager, .admin])
     }

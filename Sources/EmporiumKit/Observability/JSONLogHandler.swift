@@ -1,8 +1,13 @@
 import Foundation
 public import Logging
+import Storage
 
 /// A swift-log handler that writes one JSON object per line (Loki-ready): `time`, `level`, `logger`,
 /// `message` and every metadata key at the top level (`request_id`, `trace_id`, `route`, …).
+///
+/// A line is written with direct byte appends (``JSONTextWriter``) and a cached timestamp, and
+/// handed to a ``LogSink``; in a server that is a ``BufferedLogOutput``, so no request waits for
+/// standard output.
 public struct JSONLogHandler: LogHandler {
     public var logLevel: Logger.Level
     public var metadata: Logger.Metadata = [:]
@@ -13,7 +18,7 @@ public struct JSONLogHandler: LogHandler {
     /// - Parameters:
     ///   - label: The logger's label, written as `logger`.
     ///   - level: The lowest level written.
-    ///   - sink: Where lines go (standard output by default).
+    ///   - sink: Where lines go (standard output, unbuffered, by default).
     public init(label: String, level: Logger.Level = .info, sink: LogSink = .standardOutput) {
         self.label = label
         self.logLevel = level
@@ -26,48 +31,112 @@ public struct JSONLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var fields: [String: Any] = [
-            "time": Self.timeFormat.format(Date.now),
-            "level": event.level.rawValue,
-            "logger": label,
-            "message": event.message.description,
-        ]
-        var merged = metadata
-        if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
-        if let extra = event.metadata { merged.merge(extra) { _, new in new } }
-        for (key, value) in merged where fields[key] == nil {
-            fields[key] = Self.json(value)
-        }
-        guard var line = try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes]) else {
-            return
-        }
-        line.append(0x0A)
-        sink.write(line)
+        sink.write(Self.line(
+            time: .now(), level: event.level, label: label, message: event.message.description,
+            metadata: LogMetadataLayers(handler: metadata, provided: metadataProvider?.get(), event: event.metadata)
+        ))
     }
 
-    private static let timeFormat = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+    /// The keys every line starts with; metadata under these names is not written.
+    static let fixedKeys: Set<String> = ["time", "level", "logger", "message"]
 
-    static func json(_ value: Logger.Metadata.Value) -> Any {
+    /// One line, with its newline.
+    static func line(time: LogTimestamp, level: Logger.Level, label: String, message: String, metadata: LogMetadataLayers) -> [UInt8] {
+        var writer = JSONTextWriter(capacity: 384)
+        writer.beginObject()
+        writer.writeKey("time")
+        var stamp: [UInt8] = []
+        stamp.reserveCapacity(24)
+        time.appendISO8601(to: &stamp)
+        writer.write(String(decoding: stamp, as: UTF8.self))
+        writer.writeKey("level")
+        writer.write(level.rawValue)
+        writer.writeKey("logger")
+        writer.write(label)
+        writer.writeKey("message")
+        writer.write(message)
+        metadata.forEach { key, value in
+            guard !fixedKeys.contains(key) else { return }
+            writer.writeKey(key)
+            write(value, to: &writer)
+        }
+        writer.endObject()
+        var bytes = writer.bytes
+        bytes.append(0x0A)
+        return bytes
+    }
+
+    private static func write(_ value: Logger.Metadata.Value, to writer: inout JSONTextWriter) {
         switch value {
-        case .string(let string): string
-        case .stringConvertible(let convertible): convertible.description
-        case .array(let array): array.map(json)
-        case .dictionary(let dictionary): dictionary.mapValues(json)
+        case .string(let string):
+            writer.write(string)
+        case .stringConvertible(let convertible):
+            writer.write(convertible.description)
+        case .array, .dictionary:
+            // Nested values are rare (never on the request path): build the value, then write it.
+            try? writer.write(jsonValue(value))
+        }
+    }
+
+    private static func jsonValue(_ value: Logger.Metadata.Value) -> JSONValue {
+        switch value {
+        case .string(let string): .string(string)
+        case .stringConvertible(let convertible): .string(convertible.description)
+        case .array(let array): .array(array.map(jsonValue))
+        case .dictionary(let dictionary): .object(dictionary.mapValues(jsonValue))
         }
     }
 }
 
-/// Where ``JSONLogHandler`` writes its lines.
-public struct LogSink: Sendable {
-    let write: @Sendable (Data) -> Void
+/// The three metadata layers of a log call, read without merging them into a new dictionary:
+/// the event's own metadata wins over the provider's, which wins over the handler's.
+struct LogMetadataLayers {
+    var handler: Logger.Metadata
+    var provided: Logger.Metadata?
+    var event: Logger.Metadata?
 
-    public init(write: @escaping @Sendable (Data) -> Void) {
+    /// Calls `body` once per key, with the value of the layer that wins.
+    func forEach(_ body: (String, Logger.Metadata.Value) -> Void) {
+        for (key, value) in handler where provided?[key] == nil && event?[key] == nil {
+            body(key, value)
+        }
+        if let provided {
+            for (key, value) in provided where event?[key] == nil { body(key, value) }
+        }
+        if let event {
+            for (key, value) in event { body(key, value) }
+        }
+    }
+
+    /// The winning value of `key`.
+    subscript(key: String) -> Logger.Metadata.Value? {
+        event?[key] ?? provided?[key] ?? handler[key]
+    }
+}
+
+/// Where ``JSONLogHandler`` and ``TextLogHandler`` write their lines (each with its newline).
+public struct LogSink: Sendable {
+    let write: @Sendable ([UInt8]) -> Void
+
+    /// A sink that hands each line's bytes to `write`.
+    public init(bytes write: @escaping @Sendable ([UInt8]) -> Void) {
         self.write = write
     }
 
+    /// A sink that hands each line to `write` as `Data` (for tests).
+    public init(write: @escaping @Sendable (Data) -> Void) {
+        self.write = { write(Data($0)) }
+    }
+
+    /// Lines queued on `output` and written by its writer thread.
+    public static func buffered(_ output: BufferedLogOutput) -> LogSink {
+        LogSink(bytes: { output.append($0) })
+    }
+
     /// Standard output, one `write(2)` per line so lines from concurrent tasks never interleave.
-    public static let standardOutput = LogSink { data in
-        data.withUnsafeBytes { buffer in
+    /// Servers use ``buffered(_:)`` instead.
+    public static let standardOutput = LogSink(bytes: { bytes in
+        bytes.withUnsafeBytes { buffer in
             var offset = 0
             while offset < buffer.count {
                 let written = Foundation.write(1, buffer.baseAddress! + offset, buffer.count - offset)
@@ -75,5 +144,5 @@ public struct LogSink: Sendable {
                 offset += written
             }
         }
-    }
+    })
 }

@@ -30,6 +30,8 @@ public final class RemoteAccessTokenKeys: AccessTokenAuthenticating {
     private let client: HTTPClient
     private let logger: Logger
     private let state = Mutex<(fetched: Fetched?, lastAttempt: ContinuousClock.Instant?)>((nil, nil))
+    /// Tokens that verified, shared by the verifiers of successive key sets.
+    private let verifiedTokens = VerifiedTokenCache()
 
     /// - Parameters:
     ///   - url: The JWKS URL of the auth service.
@@ -81,7 +83,8 @@ public final class RemoteAccessTokenKeys: AccessTokenAuthenticating {
             let body = try await response.body.collect(upTo: 1 << 20)
             let keys = try AccessTokenVerifier.publicKeys(fromJWKS: Data(buffer: body))
             guard !keys.isEmpty else { throw JWKSFetchError(url: url, reason: "the key set has no ES256 key") }
-            let fetched = Fetched(verifier: await AccessTokenVerifier(issuer: issuer, audience: audience, publicKeys: keys), at: now)
+            let fetched = Fetched(
+                verifier: await AccessTokenVerifier(issuer: issuer, audience: audience, publicKeys: keys, cache: verifiedTokens), at: now)
             state.withLock { $0.fetched = fetched }
             return fetched
         } catch let error as JWKSFetchError {

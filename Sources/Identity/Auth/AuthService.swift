@@ -14,7 +14,7 @@ import Storage
 /// It verifies access tokens for every service of its process (``accessTokenAuthenticator``).
 /// Roles are owned by the users service; this service keeps a copy for the tokens it issues,
 /// updated from `identity.user.roles-changed`.
-public struct AuthService: EmporiumService {
+public struct AuthService: PersonalDataKeeping {
     public let name = "auth"
     public let migrations = AuthMigrations.all
     public let openAPI = IdentityOpenAPI.auth

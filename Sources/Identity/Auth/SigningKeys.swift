@@ -19,6 +19,8 @@ final class SigningKeys: Sendable {
     private let store: SigningKeyStore
     private let security: SecuritySettings
     private let loaded = Mutex<Loaded?>(nil)
+    /// Tokens that verified, shared by the verifiers of successive rings.
+    private let verifiedTokens = VerifiedTokenCache()
 
     init(store: SigningKeyStore, security: SecuritySettings) {
         self.store = store
@@ -28,7 +30,8 @@ final class SigningKeys: Sendable {
     /// Reads the ring from the database (creating the first key if needed).
     func reload() async throws {
         let ring = try await store.ring()
-        let verifier = await AccessTokenVerifier(issuer: security.issuer, audience: security.audience, publicKeys: ring.verificationKeys)
+        let verifier = await AccessTokenVerifier(
+            issuer: security.issuer, audience: security.audience, publicKeys: ring.verificationKeys, cache: verifiedTokens)
         loaded.withLock { $0 = Loaded(ring: ring, verifier: verifier, loadedAt: .now) }
     }
 

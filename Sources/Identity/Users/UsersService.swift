@@ -9,7 +9,7 @@ import Storage
 ///
 /// Profiles are created from `identity.user.registered`; the auth service's audit facts
 /// (`identity.audit.fact`) are appended to the audit log as they arrive.
-public struct UsersService: EmporiumService {
+public struct UsersService: PersonalDataKeeping {
     public let name = "users"
     public let migrations = UsersMigrations.all
     public let openAPI = IdentityOpenAPI.users

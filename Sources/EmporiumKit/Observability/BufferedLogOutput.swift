@@ -1,0 +1,123 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Dispatch
+import Foundation
+import Synchronization
+
+/// Where log lines go off the request path: a bounded in-memory queue that one writer thread
+/// drains into a file descriptor (standard output by default), many lines to a `write(2)`.
+///
+/// A task that logs only appends its line's bytes under a lock; it never waits for the
+/// descriptor. When the reader of the descriptor falls behind and the queue holds
+/// ``capacity`` bytes, new lines are dropped and counted (``droppedLines``), and once the queue
+/// has room again the writer adds one warning line saying how many were lost. ``flush()``
+/// writes what is queued on the caller's thread: the process calls it at shutdown, so nothing
+/// already logged is lost.
+public final class BufferedLogOutput: Sendable {
+    /// Makes the warning line written after lines were dropped, from the number dropped.
+    public typealias DropWarning = @Sendable (_ dropped: Int) -> [UInt8]
+
+    private struct Queue {
+        var bytes: [UInt8] = []
+        /// Lines dropped since the last warning.
+        var droppedSinceWarning = 0
+        /// Lines dropped since start.
+        var droppedTotal = 0
+    }
+
+    /// The most bytes queued before lines are dropped.
+    public let capacity: Int
+    private let descriptor: Int32
+    private let queue = Mutex(Queue())
+    /// Held while bytes taken from the queue are written, so that ``flush()`` and the writer
+    /// thread keep the lines in order.
+    private let writing = Mutex(())
+    private let wakeUp = DispatchSemaphore(value: 0)
+    private let dropWarning: DropWarning
+
+    /// Starts the writer thread.
+    /// - Parameters:
+    ///   - descriptor: The file descriptor lines are written to (1: standard output).
+    ///   - capacity: The most bytes queued; further lines are dropped until the writer catches up.
+    ///   - dropWarning: The line written after lines were dropped.
+    public init(descriptor: Int32 = 1, capacity: Int = 8 << 20, dropWarning: @escaping DropWarning) {
+        self.descriptor = descriptor
+        self.capacity = capacity
+        self.dropWarning = dropWarning
+        let thread = Thread { [self] in self.drainForever() }
+        thread.name = "emporium-log-writer"
+        thread.start()
+    }
+
+    /// Queues one line (with its newline). Never blocks on the descriptor.
+    /// - Returns: false when the queue was full and the line was dropped.
+    @discardableResult
+    public func append(_ line: [UInt8]) -> Bool {
+        let (accepted, wasEmpty) = queue.withLock { queue -> (Bool, Bool) in
+            guard queue.bytes.count + line.count <= capacity else {
+                queue.droppedSinceWarning += 1
+                queue.droppedTotal += 1
+                return (false, false)
+            }
+            let wasEmpty = queue.bytes.isEmpty
+            queue.bytes.append(contentsOf: line)
+            return (true, wasEmpty)
+        }
+        if wasEmpty { wakeUp.signal() }
+        return accepted
+    }
+
+    /// Lines dropped since start because the queue was full.
+    public var droppedLines: Int { queue.withLock { $0.droppedTotal } }
+
+    /// Writes everything queued so far, on the caller's thread, before returning.
+    public func flush() {
+        writing.withLock { _ in
+            while let batch = take() { write(batch) }
+        }
+    }
+
+    // MARK: writer
+
+    private func drainForever() {
+        while true {
+            wakeUp.wait()
+            flush()
+        }
+    }
+
+    /// The queued bytes (plus a warning line when lines were dropped), or nil when nothing waits.
+    private func take() -> [UInt8]? {
+        let (bytes, dropped) = queue.withLock { queue -> ([UInt8], Int) in
+            let dropped = queue.droppedSinceWarning
+            queue.droppedSinceWarning = 0
+            var taken: [UInt8] = []
+            taken.reserveCapacity(Swift.min(queue.bytes.count * 2, capacity))
+            swap(&taken, &queue.bytes)
+            return (taken, dropped)
+        }
+        guard dropped > 0 else { return bytes.isEmpty ? nil : bytes }
+        return bytes + dropWarning(dropped)
+    }
+
+    private func write(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = systemWrite(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                if written < 0, errno == EINTR { continue }
+                if written <= 0 { return }  // closed or broken: nothing sensible to do with the lines
+                offset += written
+            }
+        }
+    }
+}
+
+#if canImport(Glibc)
+private let systemWrite = Glibc.write
+#elseif canImport(Darwin)
+private let systemWrite = Darwin.write
+#endif
