@@ -40,6 +40,7 @@ let package = Package(
         .executableTarget(
             name: "Emporium",
             dependencies: [
+                "EmporiumCore",
                 "EmporiumRuntime",
                 "RESP",
                 "EmporiumKit",
@@ -68,6 +69,7 @@ let package = Package(
         .target(
             name: "EmporiumRuntime",
             dependencies: [
+                "EmporiumCore",
                 "EmporiumKit",
                 "Messaging",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
@@ -88,6 +90,7 @@ let package = Package(
         .target(
             name: "Catalog",
             dependencies: [
+                "EmporiumCore",
                 "EmporiumKit",
                 "Security",
                 "Messaging",
@@ -103,6 +106,7 @@ let package = Package(
         .target(
             name: "Identity",
             dependencies: [
+                "EmporiumCore",
                 "EmporiumKit",
                 "Messaging",
                 "Storage",
@@ -123,6 +127,7 @@ let package = Package(
         .target(
             name: "EmporiumKit",
             dependencies: [
+                "EmporiumCore",
                 "Storage",
                 "Security",
                 "Caching",
@@ -146,6 +151,7 @@ let package = Package(
         .target(
             name: "Messaging",
             dependencies: [
+                "EmporiumCore",
                 "Storage", "AMQP", "Kafka",
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "Logging", package: "swift-log"),
@@ -159,8 +165,17 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "EmporiumCore",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "Storage",
             dependencies: [
+                "EmporiumCore",
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "PostgresKit", package: "postgres-kit"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -229,6 +244,7 @@ let package = Package(
         .target(
             name: "EmporiumTestSupport",
             dependencies: [
+                "EmporiumCore",
                 "Storage", "EmporiumKit",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SQLKit", package: "sql-kit"),
@@ -239,6 +255,7 @@ let package = Package(
         .testTarget(
             name: "StorageTests",
             dependencies: [
+                "EmporiumCore",
                 "Storage", "EmporiumTestSupport",
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -248,6 +265,7 @@ let package = Package(
         .testTarget(
             name: "EmporiumKitTests",
             dependencies: [
+                "EmporiumCore",
                 "EmporiumKit", "EmporiumTestSupport", "Storage", "Security",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -273,6 +291,7 @@ let package = Package(
         .testTarget(
             name: "MessagingTests",
             dependencies: [
+                "EmporiumCore",
                 "Messaging", "AMQP", "Kafka", "Storage", "EmporiumTestSupport",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
@@ -317,6 +336,7 @@ let package = Package(
         .testTarget(
             name: "IdentityTests",
             dependencies: [
+                "EmporiumCore",
                 "Identity", "EmporiumKit", "Security", "Storage", "Messaging", "EmporiumTestSupport",
                 .product(name: "SQLKit", package: "sql-kit"),
             ],
@@ -325,6 +345,7 @@ let package = Package(
         .testTarget(
             name: "CatalogTests",
             dependencies: [
+                "EmporiumCore",
                 "Catalog", "EmporiumKit", "Storage", "Messaging", "EmporiumTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SQLKit", package: "sql-kit"),
@@ -334,6 +355,7 @@ let package = Package(
         .testTarget(
             name: "EmporiumRuntimeTests",
             dependencies: [
+                "EmporiumCore",
                 "EmporiumRuntime", "EmporiumKit", "Catalog", "Storage", "EmporiumTestSupport", "Emporium", "Caching", "RESP",
                 "Messaging", "AMQP", "Kafka", "Identity", "Security",
                 .product(name: "Crypto", package: "swift-crypto"),

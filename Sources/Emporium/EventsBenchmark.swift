@@ -1,3 +1,4 @@
+import EmporiumCore
 import AMQP
 import ArgumentParser
 import Foundation

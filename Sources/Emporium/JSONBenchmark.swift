@@ -1,7 +1,7 @@
+import EmporiumCore
 import ArgumentParser
 import Foundation
 import Messaging
-import Storage
 
 /// `emporium bench json`: CloudEvents encoded and decoded per second by `CloudEvent.encoded()`
 /// and `CloudEvent.decode(_:)` (our JSON reader and writer) next to what they did before, with

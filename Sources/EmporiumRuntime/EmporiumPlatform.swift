@@ -1,3 +1,4 @@
+public import EmporiumCore
 public import Caching
 public import EmporiumKit
 import Foundation

@@ -1,8 +1,8 @@
+import EmporiumCore
 import EmporiumKit
 import Logging
 import Messaging
 import ServiceLifecycle
-import Storage
 
 extension EmporiumPlatform {
     /// RabbitMQ or Kafka when `broker.url` is set (by its scheme), else the in-process bus

@@ -1,3 +1,4 @@
+public import EmporiumCore
 import Foundation
 public import NIOCore
 public import Storage

@@ -1,6 +1,6 @@
+import EmporiumCore
 import Logging
 import ServiceLifecycle
-import Storage
 import Synchronization
 
 /// The embedded event bus: delivers events to consumers in the same process.

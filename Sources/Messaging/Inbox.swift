@@ -1,3 +1,4 @@
+import EmporiumCore
 import Foundation
 import SQLKit
 import Storage

@@ -1,8 +1,8 @@
+import EmporiumCore
 import Foundation
 import Kafka
 import NIOCore
 import NIOFoundationCompat
-import Storage
 
 /// The CloudEvents Kafka protocol binding (CloudEvents 1.0, `kafka-protocol-binding.md`) in
 /// *binary content mode*: each attribute is a record header named `ce_<attribute>`, the data is

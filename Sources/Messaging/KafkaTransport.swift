@@ -1,9 +1,9 @@
+import EmporiumCore
 import Foundation
 import Kafka
 import Logging
 import NIOCore
 import ServiceLifecycle
-import Storage
 import Synchronization
 
 /// Events through Apache Kafka: one topic, `emporium.events` (created when missing, with

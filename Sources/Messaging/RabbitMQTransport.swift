@@ -1,9 +1,9 @@
+import EmporiumCore
 import AMQP
 import Foundation
 import Logging
 import NIOCore
 import NIOFoundationCompat
-import Storage
 import ServiceLifecycle
 import Synchronization
 

@@ -1,3 +1,4 @@
+import EmporiumCore
 import Logging
 import NIOCore
 import PostgresKit

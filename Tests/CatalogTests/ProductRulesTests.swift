@@ -1,7 +1,7 @@
+import EmporiumCore
 import Catalog
 import EmporiumKit
 import Foundation
-import Storage
 import Testing
 
 @Suite struct ProductRulesTests {

@@ -1,6 +1,6 @@
+import EmporiumCore
 import EmporiumKit
 import Hummingbird
-import Storage
 import Foundation
 import Testing
 

@@ -1,3 +1,4 @@
+import EmporiumCore
 import EmporiumKit
 import EmporiumRuntime
 import EmporiumTestSupport
@@ -7,8 +8,8 @@ import HummingbirdTesting
 import Kafka
 import Messaging
 import NIOCore
-import Storage
 import Testing
+import Storage
 
 /// The platform with `broker.url=kafka://…`: configuration, readiness, and a catalog write
 /// reaching the events topic.

@@ -6,8 +6,8 @@ import Hummingbird
 import HummingbirdTesting
 import NIOFoundationCompat
 import RESP
-import Storage
 import Testing
+import Storage
 
 /// `GET /v1/products/{id}` reads through the two-level cache; `PATCH` invalidates it.
 enum ProductCacheContract {

@@ -6,8 +6,8 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import RESP
-import Storage
 import Testing
+import Storage
 
 /// The test Redis servers `scripts/services/redis.sh` starts.
 enum TestRedisURLs {

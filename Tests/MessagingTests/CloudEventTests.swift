@@ -1,8 +1,8 @@
+import EmporiumCore
 import Foundation
 @testable import Kafka
 import Messaging
 import NIOCore
-import Storage
 import Testing
 
 @Suite("CloudEvents envelope")

@@ -1,3 +1,4 @@
+import EmporiumCore
 import EmporiumTestSupport
 import Foundation
 import Messaging

@@ -1,4 +1,4 @@
-import Storage
+import EmporiumCore
 
 /// SplitMix64: a small, fast generator whose sequence depends only on its seed, so a failing
 /// generated case can be reproduced from the seed printed with it.

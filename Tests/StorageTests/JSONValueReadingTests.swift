@@ -1,6 +1,6 @@
+import EmporiumCore
 import Foundation
 import NIOCore
-import Storage
 import Testing
 
 @Suite("JSONValue(parsing:)")

@@ -1,3 +1,4 @@
+import EmporiumCore
 import Foundation
 import Storage
 import Testing

@@ -1,3 +1,4 @@
+import EmporiumCore
 import Caching
 import EmporiumKit
 import Foundation
@@ -6,7 +7,6 @@ import Hummingbird
 import Messaging
 import NIOCore
 import NIOFoundationCompat
-import Storage
 
 /// The encoded bodies of `GET /v1/products/{id}`, read through a ``TwoLevelCache`` (L1 in this
 /// process, L2 in Redis when configured).

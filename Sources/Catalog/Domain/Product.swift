@@ -1,6 +1,6 @@
+import EmporiumCore
 import EmporiumKit
 import Foundation
-import Storage
 
 /// Where a product is in its life: drafts and archived products are hidden from customers.
 public enum ProductStatus: String, Codable, Sendable, CaseIterable {

@@ -1,6 +1,6 @@
+import EmporiumCore
 import Foundation
 import Messaging
-import Storage
 
 /// The events the catalog publishes (type names are the broker's routing keys).
 public enum CatalogEvents {

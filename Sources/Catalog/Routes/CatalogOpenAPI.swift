@@ -1,3 +1,4 @@
+import EmporiumCore
 import EmporiumKit
 
 /// The OpenAPI description of the catalog's public routes.

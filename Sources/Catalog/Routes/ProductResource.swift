@@ -1,8 +1,7 @@
+import EmporiumCore
 import EmporiumKit
 import Foundation
-import Storage
 import Hummingbird
-import Storage
 
 /// A product as the API shows it (ids in lower case, times in ISO 8601 UTC).
 struct ProductResource: Codable, Sendable, ResponseEncodable {

@@ -1,6 +1,6 @@
+import EmporiumCore
 import EmporiumKit
 import Foundation
-import Storage
 import HTTPTypes
 import Hummingbird
 import NIOCore

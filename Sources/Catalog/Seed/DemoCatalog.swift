@@ -1,6 +1,6 @@
+import EmporiumCore
 import EmporiumKit
 import Foundation
-import Storage
 
 /// A deterministic, realistic demo catalog: a category tree and `productCount` active products
 /// with variants, the same for a given count on every run.

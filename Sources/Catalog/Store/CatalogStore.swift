@@ -1,3 +1,4 @@
+import EmporiumCore
 import EmporiumKit
 import Foundation
 import Messaging
@@ -70,8 +71,9 @@ public struct CatalogStore: Sendable {
     // MARK: Writes
 
     /// Stores a new product and its variants, and records `catalog.product.created`, in one transaction.
-    /// - Throws: a 400 problem naming `categoryId` when the category does not exist, a 409 naming
-    ///   the SKU when a variant's SKU is taken; nothing is written in either case.
+    /// - Throws: ``CatalogError/unknownCategory(field:id:)`` when the category does not exist,
+    ///   ``CatalogError/skuTaken(sku:variantIndex:)`` when a variant's SKU is taken; nothing is
+    ///   written in either case.
     public func create(_ input: ValidatedProduct, id: UUID = .v7(), now: Date = .now) async throws -> Product {
         // Times are stored with millisecond precision: answer with exactly what a later read returns.
         let now = try Timestamp.parse(Timestamp.format(now))
@@ -83,14 +85,14 @@ public struct CatalogStore: Sendable {
         do {
             try await database.transaction { sql in
                 guard try await Self.categoryExists(input.categoryId, sql) else {
-                    throw ProblemDetails.invalidField("categoryId", "no category has id \(input.categoryId.lowercased)")
+                    throw CatalogError.unknownCategory(field: "categoryId", id: input.categoryId)
                 }
                 let skus = input.variants.map(\.sku)
                 let taken = try await sql.raw(
                     "SELECT sku FROM product_variants WHERE sku IN (\(binds: skus))"
                 ).all().map { try $0.decode(column: "sku", as: String.self) }
                 if let sku = taken.first, let index = skus.firstIndex(of: sku) {
-                    throw Self.skuConflict(sku, index: index)
+                    throw CatalogError.skuTaken(sku: sku, variantIndex: index)
                 }
                 try await Self.insert([product], sql)
                 try await outbox.record(
@@ -99,7 +101,7 @@ public struct CatalogStore: Sendable {
             }
         } catch where isUniqueViolation(error) {
             // Another request took one of the SKUs between our check and our insert (PostgreSQL).
-            throw ProblemDetails.conflict("A variant SKU is already used by another product.")
+            throw CatalogError.skuTaken(sku: nil, variantIndex: nil)
         }
         return product
     }
@@ -114,7 +116,7 @@ public struct CatalogStore: Sendable {
             return try await updateOnce(id: id, changes, precondition: precondition, now: now)
         } catch where isUniqueViolation(error) {
             // Another product took one of the new SKUs between our check and our insert (PostgreSQL).
-            throw ProblemDetails.conflict("A variant SKU is already used by another product.")
+            throw CatalogError.skuTaken(sku: nil, variantIndex: nil)
         }
     }
 
@@ -128,7 +130,7 @@ public struct CatalogStore: Sendable {
             guard let current = try await Self.assemble(rows, sql).first else { return nil }
             try precondition?.check(version: current.version)
             if let categoryId = changes.categoryId, !(try await Self.categoryExists(categoryId, sql)) {
-                throw ProblemDetails.invalidField("categoryId", "no category has id \(categoryId.lowercased)")
+                throw CatalogError.unknownCategory(field: "categoryId", id: categoryId)
             }
             var product = changes.applied(to: current, now: try Timestamp.parse(Timestamp.format(now)))
             product.version = current.version + 1
@@ -137,7 +139,7 @@ public struct CatalogStore: Sendable {
                 let taken = try await sql.raw(
                     "SELECT sku FROM product_variants WHERE sku IN (\(binds: skus)) AND product_id <> \(bind: id.lowercased)"
                 ).all().map { try $0.decode(column: "sku", as: String.self) }
-                if let sku = taken.first, let index = skus.firstIndex(of: sku) { throw Self.skuConflict(sku, index: index) }
+                if let sku = taken.first, let index = skus.firstIndex(of: sku) { throw CatalogError.skuTaken(sku: sku, variantIndex: index) }
                 try await sql.raw("DELETE FROM product_variants WHERE product_id = \(bind: id.lowercased)").run()
                 try await Self.insertVariants(of: product, sql)
             }
@@ -160,24 +162,24 @@ public struct CatalogStore: Sendable {
     // MARK: Categories
 
     /// Creates a category under `parentId` (or at the top).
-    /// - Throws: a 400 naming `parentId` when the parent does not exist, a 409 naming `slug` when
-    ///   the slug is taken; nothing is written then.
+    /// - Throws: ``CatalogError/unknownCategory(field:id:)`` naming `parentId` when the parent does
+    ///   not exist, ``CatalogError/slugTaken(_:)``; nothing is written then.
     public func createCategory(slug: String, name: String, parentId: UUID?, id: UUID = .v7()) async throws -> Category {
         let category = Category(id: id, slug: slug, name: name, parentId: parentId)
         do {
             try await database.transaction { sql in
                 if let parentId, !(try await Self.categoryExists(parentId, sql)) {
-                    throw ProblemDetails.invalidField("parentId", "no category has id \(parentId.lowercased)")
+                    throw CatalogError.unknownCategory(field: "parentId", id: parentId)
                 }
                 if try await sql.raw("SELECT id FROM categories WHERE slug = \(bind: slug)").first() != nil {
-                    throw Self.slugConflict(slug)
+                    throw CatalogError.slugTaken(slug)
                 }
                 try await sql.raw(
                     "INSERT INTO categories (id, slug, name, parent_id) VALUES (\(bind: id.lowercased), \(bind: slug), \(bind: name), \(bind: parentId?.lowercased))"
                 ).run()
             }
         } catch where isUniqueViolation(error) {
-            throw Self.slugConflict(slug)
+            throw CatalogError.slugTaken(slug)
         }
         return category
     }
@@ -193,7 +195,8 @@ public struct CatalogStore: Sendable {
 
     /// Deletes an empty category.
     /// - Returns: false when there is none.
-    /// - Throws: a 409 when products or subcategories still belong to it.
+    /// - Throws: ``CatalogError/categoryNotEmpty(products:subcategories:)`` when products or
+    ///   subcategories still belong to it.
     public func deleteCategory(id: UUID) async throws -> Bool {
         try await database.transaction { sql in
             let key = id.lowercased
@@ -201,18 +204,13 @@ public struct CatalogStore: Sendable {
             let products = try await sql.raw("SELECT COUNT(*) AS n FROM products WHERE category_id = \(bind: key)").first()?.decode(column: "n", as: Int.self) ?? 0
             let children = try await sql.raw("SELECT COUNT(*) AS n FROM categories WHERE parent_id = \(bind: key)").first()?.decode(column: "n", as: Int.self) ?? 0
             guard products == 0, children == 0 else {
-                throw ProblemDetails.conflict("The category still has \(products) products and \(children) subcategories: move or delete them first.")
+                throw CatalogError.categoryNotEmpty(products: products, subcategories: children)
             }
             try await sql.raw("DELETE FROM categories WHERE id = \(bind: key)").run()
             return true
         }
     }
 
-    private static func slugConflict(_ slug: String) -> ProblemDetails {
-        var problem = ProblemDetails.conflict("The slug \(slug) is taken by another category.")
-        problem.errors = [.init(field: "slug", detail: "is taken by another category")]
-        return problem
-    }
 
     /// Deletes the product `id` and its variants and records `catalog.product.deleted`, in one
     /// transaction.
@@ -365,11 +363,6 @@ public struct CatalogStore: Sendable {
         try await sql.raw("SELECT 1 AS found FROM categories WHERE id = \(bind: id.lowercased)").first() != nil
     }
 
-    private static func skuConflict(_ sku: String, index: Int) -> ProblemDetails {
-        var problem = ProblemDetails.conflict("SKU \(sku) is already used by another product.")
-        problem.errors = [.init(field: "variants[\(index)].sku", detail: "is already used by another product")]
-        return problem
-    }
 
     /// Products from their rows, with their variants loaded in one query.
     private static func assemble(_ rows: [any SQLRow], _ sql: any SQLDatabase) async throws -> [Product] {

@@ -5,7 +5,8 @@ import NIOCore
 
 /// Turns every error thrown below it into an RFC 9457 `application/problem+json` response.
 ///
-/// - ``ProblemDetails`` are written as they are, with `instance` and `requestId` filled in.
+/// - ``ProblemDetails`` are written as they are, with `instance` and `requestId` filled in; a
+///   ``ProblemConvertible`` error (a service's domain error) as its ``ProblemConvertible/problem``.
 /// - Hummingbird's 404 becomes 405 (with `Allow`) when the path exists with other methods.
 /// - A body over the limit is 413; undecodable JSON is 400 naming the field.
 /// - Anything else is a 500 whose detail hides internals; the error itself is logged.
@@ -33,6 +34,8 @@ public struct ProblemMiddleware: RouterMiddleware {
         switch error {
         case let problem as ProblemDetails:
             return problem
+        case let convertible as any ProblemConvertible:
+            return convertible.problem
         case let failure as AuthenticationFailure:
             extraHeaders[.wwwAuthenticate] = failure.challenge
             return failure.problem

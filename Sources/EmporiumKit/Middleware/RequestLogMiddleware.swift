@@ -1,3 +1,4 @@
+public import EmporiumCore
 public import Hummingbird
 import Logging
 

@@ -1,3 +1,4 @@
+public import EmporiumCore
 import Foundation
 public import Logging
 import Storage

@@ -1,5 +1,5 @@
+public import EmporiumCore
 import Foundation
-public import Storage
 
 /// A service's part of the process's OpenAPI 3.1 document: its `paths`, `components` and `tags`.
 ///
