@@ -42,7 +42,10 @@ enum InputHardeningContract {
         for (path, item) in try #require(document["paths"]?.objectValue) {
             for (method, operation) in item.objectValue ?? [:] {
                 guard let method = HTTPRequest.Method(method.uppercased()) else { continue }
-                let parameters = (operation["parameters"].flatMap { if case .array(let a) = $0 { a } else { nil } } ?? [])
+                guard case .object = operation else { continue }
+                var declared: [JSONValue] = []
+                if case .array(let list)? = operation["parameters"] { declared = list }
+                let parameters = declared
                     .filter { $0["in"] == .string("query") }
                     .compactMap { parameter -> String? in
                         guard case .string(let name) = parameter["name"] else { return nil }
@@ -133,7 +136,7 @@ enum InputHardeningContract {
                 ? "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
                 : "SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema()"
             try await database.withConnection { sql in
-                for row in try await sql.raw(SQLQueryString(tables)).all() {
+                for row in try await sql.raw("\(unsafeRaw: tables)").all() {
                     let table = try row.decode(column: "name", as: String.self)
                     let count = try await sql.raw("SELECT COUNT(*) AS n FROM \(ident: table)").first()?.decode(column: "n", as: Int.self)
                     counts["\(service).\(table)"] = count ?? 0

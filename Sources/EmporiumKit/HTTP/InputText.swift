@@ -29,7 +29,8 @@ public enum InputText {
     /// - Returns: the JSON path of the field (`variants[0].sku`) and why it is refused.
     static func problem(in value: JSONValue, multiLine: Set<String>) -> (field: String, detail: String)? {
         var pending: [(value: JSONValue, path: String, pattern: String)] = [(value, "", "")]
-        while let (value, path, pattern) = pending.popLast() {
+        while let next = pending.popLast() {
+            let (value, path, pattern) = next
             switch value {
             case .string(let string):
                 if let detail = problem(in: string, multiLine: multiLine.contains(pattern)) {

@@ -49,8 +49,8 @@ extension ProblemDetails {
         }
         let strict = type as? any StrictJSONBody.Type
         if let strict { try rejectUnknownFields(in: value, known: strict.knownFields) }
-        if let (field, detail) = InputText.problem(in: value, multiLine: strict?.multiLineFields ?? []) {
-            throw .invalidField(field, detail)
+        if let refused = InputText.problem(in: value, multiLine: strict?.multiLineFields ?? []) {
+            throw .invalidField(refused.field, refused.detail)
         }
         do {
             return try JSONValueDecoder().decode(type, from: value)

@@ -33,7 +33,7 @@ public enum FileDescriptorLimit {
     }
 
     private static func clamp(_ value: rlim_t) -> Int? {
-        value == RLIM_INFINITY || value > rlim_t(Int.max) ? nil : Int(value)
+        value >= rlim_t(Int.max) ? nil : Int(value)  // RLIM_INFINITY is all ones (Linux) or Int.max (Darwin)
     }
 
     #if canImport(Glibc)

@@ -54,11 +54,3 @@ struct LimitedHTTP1Channel: ServerChildChannel {
         await http1.handle(value: value, logger: logger)
     }
 }
-
-extension TimeAmount {
-    /// The amount of `duration`, to the nanosecond.
-    init(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
-    }
-}
