@@ -74,7 +74,11 @@ final class RawConnection: Sendable {
     /// Sends a `GET` and waits (at most `bound`) for a whole response; returns its status line.
     func get(_ path: String, within bound: Duration = .seconds(30)) async throws -> String? {
         let start = received.bytes.withLock { $0.count }
-        try await send("GET \(path) HTTP/1.1\r\nHost: test\r\n\r\n")
+        do {
+            try await send("GET \(path) HTTP/1.1\r\nHost: test\r\n\r\n")
+        } catch {
+            return nil  // closed by the server (refused, or timed out)
+        }
         let clock = ContinuousClock()
         let deadline = clock.now + bound
         while clock.now < deadline {
@@ -149,7 +153,8 @@ struct ServerLimitsTests {
     /// Over `http.maxConnections`, a new connection is answered 503 and closed, while the open
     /// ones are still served, and a new one is served again once one closes.
     @Test func connectionsOverTheLimitAreRefused() async throws {
-        try await Self.withLiveServer(["http.maxConnections": "3", "http.requestHeadTimeout": "120", "http.idleTimeout": "120"]) { port in
+        // 4: HummingbirdTesting's live client holds one connection of its own, these three the rest.
+        try await Self.withLiveServer(["http.maxConnections": "4", "http.requestHeadTimeout": "120", "http.idleTimeout": "120"]) { port in
             var open: [RawConnection] = []
             for _ in 0..<3 {
                 let connection = try await RawConnection.connect(port: port)
