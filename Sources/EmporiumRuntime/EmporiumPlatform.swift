@@ -165,6 +165,7 @@ public struct EmporiumPlatform: Sendable {
         router.add(middleware: RequestLogMiddleware())
         router.add(middleware: HTTPMetricsMiddleware(factory: metrics.factory))
         router.add(middleware: ProblemMiddleware(routes: routes))
+        router.add(middleware: InputTextMiddleware())
         router.add(middleware: AuthenticationMiddleware(authenticator: authenticator))
         let serviceRouter = ServiceRouter(router: router, table: routes)
         let openAPI = OpenAPIDocument(
@@ -176,8 +177,24 @@ public struct EmporiumPlatform: Sendable {
         PlatformController(metrics: metrics, openAPI: { openAPI }).addRoutes(to: serviceRouter)
         for service in services { service.addRoutes(to: serviceRouter) }
 
+        // Connections cost file descriptors: use every one the system allows, and keep HTTP
+        // connections below that, with room for databases and brokers.
+        let descriptors = FileDescriptorLimit.raiseSoftLimit()
+        let serverLimits = settings.httpServerLimits(fileDescriptorLimit: descriptors)
+        logger.info("http server limits", metadata: [
+            "file_descriptor_limit": "\(descriptors.map(String.init) ?? "unknown")",
+            "file_descriptor_hard_limit": "\(FileDescriptorLimit.current()?.hard.map(String.init) ?? "unlimited")",
+            "max_connections": "\(serverLimits.maxConnections)",
+            "request_head_timeout": "\(serverLimits.requestHeadTimeout)", "idle_timeout": "\(serverLimits.idleTimeout)",
+        ])
+        if let descriptors, serverLimits.maxConnections > descriptors - RuntimeSettings.reservedFileDescriptors(fileDescriptorLimit: descriptors) {
+            logger.warning("http.maxConnections leaves few file descriptors for databases and brokers", metadata: [
+                "max_connections": "\(serverLimits.maxConnections)", "file_descriptor_limit": "\(descriptors)",
+            ])
+        }
         var application = Application(
             router: router,
+            server: serverLimits.serverBuilder(),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: nil),
             services: lifecycle,
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },

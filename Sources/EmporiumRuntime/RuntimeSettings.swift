@@ -1,4 +1,5 @@
 public import Configuration
+public import EmporiumKit
 import Foundation
 public import Logging
 public import RESP
@@ -16,6 +17,13 @@ public struct RuntimeSettings: Sendable {
     public var host: String
     /// The HTTP port; 0 picks a free one.
     public var port: Int
+    /// How long a client has to send a request head (`http.requestHeadTimeout`).
+    public var requestHeadTimeout: Duration
+    /// How long a connection may send nothing outside a response (`http.idleTimeout`).
+    public var idleTimeout: Duration
+    /// The most HTTP connections open at once (`http.maxConnections`); nil: derived from the
+    /// file-descriptor limit (``httpServerLimits(fileDescriptorLimit:)``).
+    public var maxConnections: Int?
     /// Where embedded SQLite files (and later keys) live.
     public var dataDirectory: String
     /// The lowest log level written.
@@ -67,6 +75,8 @@ public struct RuntimeSettings: Sendable {
         "services": "all",
         "http.host": "127.0.0.1",
         "http.port": "8080",
+        "http.requestHeadTimeout": "10",
+        "http.idleTimeout": "60",
         "data.dir": "./.emporium",
         "log.level": "info",
         "log.format": "auto",
@@ -87,6 +97,9 @@ public struct RuntimeSettings: Sendable {
         services = try settings.string("services")
         host = try settings.string("http.host")
         port = try settings.int("http.port", in: 0...65535)
+        requestHeadTimeout = .seconds(try settings.int("http.requestHeadTimeout", in: 1...3600))
+        idleTimeout = .seconds(try settings.int("http.idleTimeout", in: 1...86_400))
+        maxConnections = try settings.optionalInt("http.maxConnections", in: 1...10_000_000)
         dataDirectory = try settings.string("data.dir")
         guard let level = Logger.Level(rawValue: try settings.string("log.level")) else {
             throw ConfigurationError(key: "log.level", reason: "must be one of trace, debug, info, notice, warning, error, critical")
@@ -167,6 +180,25 @@ public struct RuntimeSettings: Sendable {
         return material
     }
 
+    /// The file descriptors kept for everything but HTTP connections when `http.maxConnections` is
+    /// derived: database pools, broker and Redis connections, SQLite files, logs.
+    public static func reservedFileDescriptors(fileDescriptorLimit: Int) -> Int {
+        max(128, fileDescriptorLimit / 8)
+    }
+
+    /// The HTTP server's limits: the configured timeouts and `http.maxConnections`, or when that is
+    /// unset, the file-descriptor limit less ``reservedFileDescriptors(fileDescriptorLimit:)``
+    /// (at least 16; 896 of 1,024 descriptors; at most 1,000,000).
+    public func httpServerLimits(fileDescriptorLimit: Int?) -> HTTPServerLimits {
+        let derived = fileDescriptorLimit.map { limit in
+            min(1_000_000, max(16, limit - Self.reservedFileDescriptors(fileDescriptorLimit: limit)))
+        }
+        return HTTPServerLimits(
+            requestHeadTimeout: requestHeadTimeout, idleTimeout: idleTimeout,
+            maxConnections: maxConnections ?? derived ?? 10_000
+        )
+    }
+
     /// The database of `service`: its own URL, else the shared one, else an SQLite file
     /// `<data dir>/<service>.sqlite`.
     public func databaseURL(for service: String) throws(ConfigurationError) -> DatabaseURL {
@@ -226,6 +258,11 @@ struct SettingsReader {
             throw ConfigurationError(key: key, reason: "'\(raw)' is not an integer from \(range.lowerBound) to \(range.upperBound)")
         }
         return value
+    }
+
+    func optionalInt(_ key: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
+        guard optionalString(key) != nil else { return nil }
+        return try int(key, in: range)
     }
 
     func optionalBool(_ key: String) throws(ConfigurationError) -> Bool? {

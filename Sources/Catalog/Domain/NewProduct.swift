@@ -5,6 +5,8 @@ import Foundation
 /// The body of `POST /v1/products`, as the client sent it.
 public struct NewProduct: StrictJSONBody, Sendable {
     public static let knownFields: Set<String> = ["name", "description", "categoryId", "status", "imageUrls", "variants"]
+    /// A description may hold several lines; every other text is one line.
+    public static let multiLineFields: Set<String> = ["description"]
 
     public var name: String
     public var description: String?

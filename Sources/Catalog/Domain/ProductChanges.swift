@@ -5,6 +5,8 @@ import Foundation
 /// `variants` replaces every variant (SKUs kept keep their identity; new ones must be free).
 public struct ProductChanges: StrictJSONBody, Sendable {
     public static let knownFields: Set<String> = ["name", "description", "status", "categoryId", "imageUrls", "variants"]
+    /// A description may hold several lines; every other text is one line.
+    public static let multiLineFields: Set<String> = ["description"]
     public var name: String?
     public var description: String?
     public var status: String?

@@ -463,10 +463,16 @@ struct ProductSearchStore: Sendable {
         return (String(parts[0]), parts.count > 1 ? String(parts[1]) : "")
     }
 
-    /// An FTS5 query of the words of `text`, each quoted (so no operator syntax reaches FTS5),
-    /// all required.
+    /// An FTS5 query of the words of `text`, all required, each an FTS5 string (in double quotes,
+    /// a quote inside doubled), so no input reaches FTS5 as syntax: `AND`, `NEAR`, `*`, `^`, `-`
+    /// and quotes are only ever text.
     static func ftsQuery(_ text: String) -> String {
-        SearchQuery.terms(of: text).map { "\"\($0)\"" }.joined(separator: " ")
+        SearchQuery.terms(of: text).map(ftsString).joined(separator: " ")
+    }
+
+    /// `term` as an FTS5 string: `"` + the term with each `"` doubled + `"`.
+    static func ftsString(_ term: String) -> String {
+        "\"" + term.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }
 

@@ -126,18 +126,33 @@ public struct SearchQuery: Sendable, Equatable {
         guard errors.isEmpty else { throw .validation(errors) }
     }
 
-    /// The words of a text query: runs of letters and digits, lower-cased, at most 16.
+    /// The words of a text query: runs of letters and digits (with the combining marks that follow
+    /// them), lower-cased, at most 16.
+    ///
+    /// It walks Unicode scalars, not `Character`s: a grapheme cluster can join a letter to a
+    /// quote or an operator (U+0D4E, a prepended letter, followed by `"` is one `Character`),
+    /// which must never end up inside a word.
     public static func terms(of text: String) -> [String] {
         var terms: [String] = []
-        var current = ""
-        for character in text.lowercased() {
-            if character.isLetter || character.isNumber { current.append(character) } else if !current.isEmpty {
-                terms.append(current)
-                current = ""
+        var current = String.UnicodeScalarView()
+        for scalar in text.lowercased().unicodeScalars {
+            let properties = scalar.properties
+            switch properties.generalCategory {
+            case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,
+                .decimalNumber, .letterNumber, .otherNumber:
+                current.append(scalar)
+            case .nonspacingMark, .spacingMark, .enclosingMark:
+                if !current.isEmpty { current.append(scalar) }  // a mark with no letter before it is left out
+            default:
+                if !current.isEmpty {
+                    terms.append(String(current))
+                    current = String.UnicodeScalarView()
+                }
             }
+            if terms.count == 16 { break }
         }
-        if !current.isEmpty { terms.append(current) }
-        return Array(terms.prefix(16))
+        if !current.isEmpty, terms.count < 16 { terms.append(String(current)) }
+        return terms
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import NIOFoundationCompat
 public import Hummingbird
+import Storage
 
 extension Request {
     /// Decodes the JSON body as `type`, turning every failure into the right problem: 413 over the
@@ -14,15 +15,7 @@ extension Request {
             throw ProblemDetails.unsupportedMediaType(contentType)
         }
         let buffer = try await body.collect(upTo: context.maxUploadSize)
-        let data = Data(buffer: buffer)
-        if let strict = type as? any StrictJSONBody.Type {
-            try ProblemDetails.rejectUnknownFields(in: data, known: strict.knownFields)
-        }
-        do {
-            return try JSONDecoder().decode(type, from: data)
-        } catch let error as DecodingError {
-            throw ProblemDetails(decodingError: error)
-        }
+        return try ProblemDetails.decodeBody(type, from: buffer)
     }
 }
 
@@ -32,13 +25,48 @@ extension Request {
 public protocol StrictJSONBody: Decodable {
     /// The member names the body may have.
     static var knownFields: Set<String> { get }
+    /// The string fields that may hold several lines (tab, line feed and carriage return), as
+    /// paths without array indices (`description`); every other string is one line. Default: none.
+    static var multiLineFields: Set<String> { get }
+}
+
+extension StrictJSONBody {
+    public static var multiLineFields: Set<String> { [] }
 }
 
 extension ProblemDetails {
-    /// Throws a 400 naming the first (alphabetically) top-level member of the JSON object in
-    /// `data` that is not in `known`. Malformed JSON is left to the decoder to report.
-    static func rejectUnknownFields(in data: Data, known: Set<String>) throws {
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return }
+    /// Decodes a request body with one parse: the strict RFC 8259 reader (``JSONValue``) refuses
+    /// malformed JSON, numbers out of range, lone surrogates and raw control characters (400
+    /// naming the problem and its byte); then, on that one value, an unknown member of a
+    /// ``StrictJSONBody`` and a control character in a string (``InputText``) are 400s naming the
+    /// field; then `type` is decoded from the value (400 naming the field).
+    static func decodeBody<Value: Decodable>(_ type: Value.Type, from buffer: ByteBuffer) throws(ProblemDetails) -> Value {
+        let value: JSONValue
+        do {
+            value = try JSONValue(parsing: buffer)
+        } catch {
+            throw .malformedBody(error.description)
+        }
+        let strict = type as? any StrictJSONBody.Type
+        if let strict { try rejectUnknownFields(in: value, known: strict.knownFields) }
+        if let refused = InputText.problem(in: value, multiLine: strict?.multiLineFields ?? []) {
+            throw .invalidField(refused.field, refused.detail)
+        }
+        do {
+            return try JSONValueDecoder().decode(type, from: value)
+        } catch let error as DecodingError {
+            throw ProblemDetails(decodingError: error)
+        } catch let problem as ProblemDetails {
+            throw problem
+        } catch {
+            throw .malformedBody("The body could not be decoded: \(error)")
+        }
+    }
+
+    /// Throws a 400 naming the first (alphabetically) top-level member of the JSON object `value`
+    /// that is not in `known`. A body that is not an object is left to the decoder to report.
+    static func rejectUnknownFields(in value: JSONValue, known: Set<String>) throws(ProblemDetails) {
+        guard let object = value.objectValue else { return }
         if let unknown = object.keys.filter({ !known.contains($0) }).sorted().first {
             throw ProblemDetails.invalidField(unknown, "is not a known field (known: \(known.sorted().joined(separator: ", ")))")
         }
