@@ -1,3 +1,4 @@
+import EmporiumCore
 import EmporiumKit
 import EmporiumRuntime
 import EmporiumTestSupport

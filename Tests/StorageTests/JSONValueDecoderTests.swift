@@ -1,3 +1,4 @@
+import EmporiumCore
 import Storage
 import Testing
 

@@ -1,3 +1,4 @@
+import EmporiumCore
 import Storage
 
 /// Which control characters text input may contain, checked once for every request by

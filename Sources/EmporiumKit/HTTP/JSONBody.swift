@@ -1,3 +1,4 @@
+public import EmporiumCore
 import Foundation
 import NIOFoundationCompat
 public import Hummingbird
