@@ -8,7 +8,7 @@ enum IdentityOpenAPI {
               "tags": [{"name": "auth", "description": "Registration, login, tokens and signing keys."}],
               "paths": {
                 "/v1/auth/register": {"post": {
-                  "tags": ["auth"], "operationId": "register", "summary": "Create a customer account (password: 12 to 128 characters, not a common one).",
+                  "tags": ["auth"], "operationId": "register", "summary": "Create a customer account (password: 12 to 128 characters and at most 72 bytes in UTF-8, not a common one).",
                   "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Credentials"}}}},
                   "responses": {
                     "201": {"description": "Created.", "content": {"application/json": {"schema": {"type": "object", "required": ["id", "email", "roles"],
@@ -23,7 +23,7 @@ enum IdentityOpenAPI {
                     "200": {"description": "Tokens.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Tokens"}}}},
                     "400": {"$ref": "#/components/responses/BadRequest"},
                     "401": {"description": "The email or password is wrong.", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}},
-                    "429": {"description": "Five failures in a row for this account from this address: wait `Retry-After` seconds.",
+                    "429": {"description": "Five failures in a row for this account from this address, or twenty from this address across accounts (attempts in flight count): wait `Retry-After` seconds.",
                       "headers": {"Retry-After": {"schema": {"type": "integer"}}},
                       "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
                   }}},
@@ -50,7 +50,8 @@ enum IdentityOpenAPI {
               },
               "components": {"schemas": {
                 "Credentials": {"type": "object", "required": ["email", "password"], "additionalProperties": false, "properties": {
-                  "email": {"type": "string", "format": "email", "maxLength": 254}, "password": {"type": "string", "minLength": 12, "maxLength": 128}}},
+                  "email": {"type": "string", "format": "email", "maxLength": 254}, "password": {"type": "string", "minLength": 12, "maxLength": 128,
+                    "description": "At most 72 bytes in UTF-8 (bcrypt reads no further): a longer one is a 400 at registration and never matches at login."}}},
                 "RefreshToken": {"type": "object", "required": ["refreshToken"], "additionalProperties": false, "properties": {"refreshToken": {"type": "string"}}},
                 "Tokens": {"type": "object", "required": ["accessToken", "refreshToken", "tokenType", "expiresIn"], "properties": {
                   "accessToken": {"type": "string"}, "refreshToken": {"type": "string"}, "tokenType": {"type": "string", "enum": ["Bearer"]},
@@ -78,15 +79,20 @@ enum IdentityOpenAPI {
                       "403": {"$ref": "#/components/responses/Forbidden"}}}
                 },
                 "/v1/users/me/addresses": {
-                  "get": {"tags": ["users"], "operationId": "listMyAddresses", "summary": "The caller's addresses.", "security": [{"bearer": []}],
-                    "responses": {"200": {"description": "Addresses.", "content": {"application/json": {"schema": {"type": "object", "required": ["items"],
-                      "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Address"}}}}}}},
+                  "get": {"tags": ["users"], "operationId": "listMyAddresses", "summary": "The caller's addresses, oldest first, a page at a time.", "security": [{"bearer": []}],
+                    "parameters": [
+                      {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
+                      {"name": "cursor", "in": "query", "schema": {"type": "string"}}],
+                    "responses": {"200": {"description": "A page of addresses.", "content": {"application/json": {"schema": {"type": "object", "required": ["items"],
+                      "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Address"}}, "nextCursor": {"type": "string"}}}}}},
+                      "400": {"$ref": "#/components/responses/BadRequest"},
                       "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"}}},
-                  "post": {"tags": ["users"], "operationId": "addMyAddress", "summary": "Add an address.", "security": [{"bearer": []}],
+                  "post": {"tags": ["users"], "operationId": "addMyAddress", "summary": "Add an address (at most 20 per account).", "security": [{"bearer": []}],
                     "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NewAddress"}}}},
                     "responses": {"201": {"description": "Added.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Address"}}}},
                       "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"},
-                      "403": {"$ref": "#/components/responses/Forbidden"}}}
+                      "403": {"$ref": "#/components/responses/Forbidden"},
+                      "422": {"description": "The account has 20 addresses already (`errors[0].field` is `addresses`).", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}}}
                 },
                 "/v1/users/{id}": {"get": {"tags": ["users"], "operationId": "getUser", "summary": "Any user's profile (users.read).", "security": [{"bearer": []}],
                   "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}],

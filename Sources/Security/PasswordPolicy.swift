@@ -1,9 +1,12 @@
-/// The rules a new password must meet (issue 5): at least 12 characters, at most 128, not one
-/// of the common passwords shipped in ``CommonPasswords``, not a single repeated character or
-/// an obvious sequence, and not built from the account's email address.
+/// The rules a new password must meet (issue 5): at least 12 characters, at most 128 and at most
+/// 72 bytes in UTF-8, not one of the common passwords shipped in ``CommonPasswords``, not a single
+/// repeated character or an obvious sequence, and not built from the account's email address.
 public enum PasswordPolicy {
     public static let minimumLength = 12
     public static let maximumLength = 128
+    /// bcrypt reads the first 72 bytes of a password and ignores the rest, so a longer password
+    /// would accept any tail: longer ones are refused (``PasswordHasher`` never matches them).
+    public static let maximumBytes = 72
 
     /// Why `password` is refused for `email`, or nil when it is acceptable. The reason is safe
     /// to show (it never repeats the password).
@@ -11,6 +14,9 @@ public enum PasswordPolicy {
         let length = password.count
         if length < minimumLength { return "must have at least \(minimumLength) characters" }
         if length > maximumLength { return "must have at most \(maximumLength) characters" }
+        if password.utf8.count > maximumBytes {
+            return "must have at most \(maximumBytes) bytes in UTF-8 (bcrypt ignores the rest); this one has \(password.utf8.count)"
+        }
         let folded = password.lowercased()
         if CommonPasswords.contains(folded) { return "is one of the most common passwords" }
         if Set(folded).count <= 2 { return "repeats too few characters" }
