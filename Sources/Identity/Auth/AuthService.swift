@@ -1,3 +1,4 @@
+import EmporiumContracts
 import Caching
 import EmporiumKit
 import Foundation
@@ -70,8 +71,8 @@ public struct AuthService: PersonalDataKeeping {
 
     /// Creates an account with `role` (the first administrator), checking the password policy.
     /// - Returns: the new account's id.
-    /// - Throws: ``ProblemDetails`` naming the field for a bad email or password, or a 409 when
-    ///   the email has an account.
+    /// - Throws: ``ProblemDetails`` naming the field for a bad email or password, or an error whose
+    ///   problem (``ProblemConvertible``) is a 409 when the email has an account.
     public func createUser(email: String, password: String, role: Role) async throws -> String {
         let (email, password) = try IdentityRules.validate(RegistrationRequest(email: email, password: password))
         return try await store.createAccount(email: email, passwordHash: try await hasher.hash(password), roles: [role], createdBy: "admin-cli").id

@@ -1,3 +1,4 @@
+import EmporiumContracts
 import EmporiumKit
 import Foundation
 import Messaging

@@ -110,3 +110,10 @@ enum LoginAdmission: Sendable, Equatable {
         case address
     }
 }
+
+/// Why the auth store refused a change; nothing was written (`Routes/AuthProblems.swift` says how
+/// each is answered).
+enum AuthStoreError: Error, Equatable {
+    /// Another account has this email (after normalisation).
+    case emailTaken
+}

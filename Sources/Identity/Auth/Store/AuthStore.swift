@@ -1,3 +1,4 @@
+import EmporiumContracts
 import EmporiumCore
 import EmporiumKit
 import Foundation
@@ -62,7 +63,7 @@ struct AuthStore: Sendable {
                 )
             }
         } catch where isUniqueViolation(error) {
-            throw ProblemDetails.conflict("An account with this email exists already.")
+            throw AuthStoreError.emailTaken
         }
         return Account(id: id, roles: roles, passwordHash: passwordHash)
     }
