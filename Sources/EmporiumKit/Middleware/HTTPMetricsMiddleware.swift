@@ -1,5 +1,6 @@
 public import Hummingbird
 public import Metrics
+import Synchronization
 
 /// Counts requests and records their durations by route template, method and status.
 ///
@@ -7,26 +8,51 @@ public import Metrics
 /// `http_request_duration_seconds{route,method,status}` (histogram, via the Prometheus factory).
 public struct HTTPMetricsMiddleware: RouterMiddleware {
     public typealias Context = EmporiumRequestContext
-    private let factory: any MetricsFactory
+    private let instruments: Instruments
 
     /// - Parameter factory: Where the metrics go; passed explicitly so each application (and each
     ///   test) has its own registry.
     public init(factory: any MetricsFactory) {
-        self.factory = factory
+        self.instruments = Instruments(factory: factory)
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
         let response = try await next(request, context)
-        let dimensions = [
-            ("route", context.endpointPath ?? "unmatched"),
-            ("method", request.method.rawValue),
-            ("status", String(response.status.code)),
-        ]
-        Counter(label: "http_requests_total", dimensions: dimensions, factory: factory).increment()
-        Timer(label: "http_request_duration_seconds", dimensions: dimensions, factory: factory)
-            .recordInterval(since: start)
+        let (counter, timer) = instruments.for(
+            Instruments.Key(route: context.endpointPath ?? "unmatched", method: request.method.rawValue, status: response.status.code))
+        counter.increment()
+        timer.recordInterval(since: start)
         return response
+    }
+
+    /// The counter and timer of each (route, method, status), made once: the factory's lookup
+    /// (labels validated, a lock, a registry search) is not repeated for every request. Routes are
+    /// templates, so the set is bounded by the route table.
+    final class Instruments: Sendable {
+        struct Key: Hashable {
+            var route: String
+            var method: String
+            var status: Int
+        }
+
+        private let factory: any MetricsFactory
+        private let made = Mutex<[Key: (Counter, Timer)]>([:])
+
+        init(factory: any MetricsFactory) {
+            self.factory = factory
+        }
+
+        func `for`(_ key: Key) -> (Counter, Timer) {
+            if let pair = made.withLock({ $0[key] }) { return pair }
+            let dimensions = [("route", key.route), ("method", key.method), ("status", String(key.status))]
+            let pair = (
+                Counter(label: "http_requests_total", dimensions: dimensions, factory: factory),
+                Timer(label: "http_request_duration_seconds", dimensions: dimensions, factory: factory)
+            )
+            made.withLock { $0[key] = pair }
+            return pair
+        }
     }
 }
 

@@ -1,7 +1,6 @@
 public import HTTPTypes
 public import Hummingbird
 import Logging
-import Foundation
 
 extension HTTPField.Name {
     /// `X-Request-Id`: correlates a request with its log line and its problem responses.
@@ -19,7 +18,7 @@ public struct RequestIdMiddleware: RouterMiddleware {
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        let id = request.headers[.requestID].flatMap(Self.acceptable) ?? UUID().uuidString.lowercased()
+        let id = request.headers[.requestID].flatMap(Self.acceptable) ?? IdentifierGenerator.uuidString()
         context.requestID = id
         context.logger[metadataKey: "request_id"] = .string(id)
         var response = try await next(request, context)

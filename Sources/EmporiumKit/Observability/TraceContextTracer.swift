@@ -24,9 +24,10 @@ public struct TraceContextTracer: Tracer {
     ) -> TraceContextSpan {
         var context = context()
         let parent = context.traceContext
+        var generator = IdentifierGenerator()
         context.traceContext = TraceContext(
-            traceID: parent?.traceID ?? .random(),
-            spanID: .random(),
+            traceID: parent?.traceID ?? .random(using: &generator),
+            spanID: .random(using: &generator),
             flags: parent?.flags ?? .sampled,
             state: parent?.state ?? TraceState()
         )
