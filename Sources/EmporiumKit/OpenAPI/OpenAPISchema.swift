@@ -1,5 +1,4 @@
 public import EmporiumCore
-import Foundation
 
 /// JSON Schema fragments (as JSON text, to interpolate into a service's ``OpenAPIFragment``)
 /// built from the rules the server checks, so that the document and the checks cannot drift:
@@ -58,18 +57,19 @@ public enum OpenAPISchema {
         return json(.object(schema))
     }
 
-    /// An integer from `minimum` to `maximum`.
+    /// An integer from `minimum` to `maximum` (at most ``largestExactInteger``).
     public static func integer(minimum: Int64? = nil, maximum: Int64? = nil, default value: Int64? = nil, description: String? = nil) -> String {
         var schema: [String: JSONValue] = ["type": .string("integer")]
         if let minimum { schema["minimum"] = .number(Double(minimum)) }
-        if let maximum { schema["maximum"] = .number(Double(maximum)) }
+        if let maximum { schema["maximum"] = .number(Double(min(maximum, largestExactInteger))) }
         if let value { schema["default"] = .number(Double(value)) }
         if let description { schema["description"] = .string(description) }
-        var text = json(.object(schema))
-        // Doubles print 2^63-1 rounded up; write exact integers where they are wide.
-        if let maximum, maximum > 1 << 53 { text = text.replacingOccurrences(of: json(.number(Double(maximum))), with: String(maximum)) }
-        return text
+        return json(.object(schema))
     }
+
+    /// The largest integer a JSON number carries exactly (2^53 − 1): the bound the document gives
+    /// where the server reads an `Int64` (the document's numbers are doubles).
+    public static let largestExactInteger: Int64 = (1 << 53) - 1
 
     /// A UUID string (any case; the server answers in lower case).
     public static let uuid = #"{"type": "string", "format": "uuid"}"#
