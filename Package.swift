@@ -42,6 +42,7 @@ let package = Package(
         .executableTarget(
             name: "Emporium",
             dependencies: [
+                "EmporiumContracts",
                 "EmporiumCore",
                 "EmporiumRuntime",
                 "RESP",
@@ -71,6 +72,7 @@ let package = Package(
         .target(
             name: "EmporiumRuntime",
             dependencies: [
+                "EmporiumContracts",
                 "EmporiumCore",
                 "EmporiumKit",
                 "Messaging",
@@ -92,6 +94,7 @@ let package = Package(
         .target(
             name: "Catalog",
             dependencies: [
+                "EmporiumContracts",
                 "EmporiumCore",
                 "EmporiumKit",
                 "Security",
@@ -108,6 +111,7 @@ let package = Package(
         .target(
             name: "Identity",
             dependencies: [
+                "EmporiumContracts",
                 "EmporiumCore",
                 "EmporiumKit",
                 "Messaging",
@@ -118,11 +122,18 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: strictSettings
+        ),
+        // MARK: contracts
+        .target(
+            name: "EmporiumContracts",
+            dependencies: ["EmporiumCore"],
             swiftSettings: strictSettings
         ),
         // MARK: platform
@@ -340,6 +351,7 @@ let package = Package(
         .testTarget(
             name: "IdentityTests",
             dependencies: [
+                "EmporiumContracts",
                 "EmporiumCore",
                 "Identity", "EmporiumKit", "Security", "Storage", "Messaging", "EmporiumTestSupport",
                 .product(name: "SQLKit", package: "sql-kit"),
@@ -349,6 +361,7 @@ let package = Package(
         .testTarget(
             name: "CatalogTests",
             dependencies: [
+                "EmporiumContracts",
                 "EmporiumCore",
                 "Catalog", "EmporiumKit", "Storage", "Messaging", "EmporiumTestSupport",
                 .product(name: "Logging", package: "swift-log"),
@@ -359,6 +372,7 @@ let package = Package(
         .testTarget(
             name: "EmporiumRuntimeTests",
             dependencies: [
+                "EmporiumContracts",
                 "EmporiumCore",
                 "EmporiumRuntime", "EmporiumKit", "Catalog", "Storage", "EmporiumTestSupport", "Emporium", "Caching", "RESP",
                 "Messaging", "AMQP", "Kafka", "Identity", "Security",

@@ -1,3 +1,4 @@
+import EmporiumContracts
 import Caching
 import EmporiumKit
 import Logging
@@ -35,7 +36,7 @@ public struct CatalogService: EmporiumService {
         let search = store.search
         return [
             EventSubscription(types: [CatalogEvents.productCreated, CatalogEvents.productUpdated]) { event, sql in
-                let product = try event.payload(as: ProductResource.self)
+                let product = try event.payload(as: ProductEvent.self)
                 try await search.apply(product, parents: try await ProductSearchStore.parents(sql), sql)
             },
             EventSubscription(types: [CatalogEvents.productDeleted]) { event, sql in

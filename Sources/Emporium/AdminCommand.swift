@@ -43,6 +43,8 @@ extension AdminCommand {
                 print("created user \(id) (\(email)) with role \(role.rawValue)")
             } catch let problem as ProblemDetails {
                 throw ValidationError(problem.detail ?? problem.title)
+            } catch let error as any ProblemConvertible {
+                throw ValidationError(error.problem.detail ?? error.problem.title)
             }
         }
     }

@@ -161,6 +161,7 @@ public struct EmporiumPlatform: Sendable {
         let routes = RouteTable()
         let router = EmporiumRouter(context: EmporiumRequestContext.self)
         router.add(middleware: RequestIdMiddleware())
+        router.add(middleware: ResponseHeadersMiddleware(privatePathPrefixes: services.flatMap(\.privatePathPrefixes)))
         router.add(middleware: TraceContextMiddleware(tracer: tracer))
         router.add(middleware: RequestLogMiddleware())
         router.add(middleware: HTTPMetricsMiddleware(factory: metrics.factory))

@@ -13,8 +13,8 @@ enum IdentityOpenAPI {
         maxLength: 254, description: "An email address; stored trimmed and in lower case.")
     /// A new password: its lengths from ``PasswordPolicy``; the rest of the policy is a 422.
     static let newPassword = OpenAPISchema.text(
-        minLength: PasswordPolicy.minimumLength, maxLength: PasswordPolicy.maximumLength,
-        description: "\(PasswordPolicy.minimumLength) to \(PasswordPolicy.maximumLength) characters; a common password, one of two or fewer distinct characters, a simple sequence or one containing the email's local part is a 422.")
+        minLength: PasswordPolicy.minimumLength, maxLength: PasswordPolicy.maximumLength, maxUTF8Bytes: PasswordPolicy.maximumBytes,
+        description: "\(PasswordPolicy.minimumLength) to \(PasswordPolicy.maximumLength) characters and at most \(PasswordPolicy.maximumBytes) bytes in UTF-8 (bcrypt reads no further); a common password, one of two or fewer distinct characters, a simple sequence or one containing the email's local part is a 422.")
     /// `+44 20 7946 0958`: digits, spaces, `()-.` and a leading `+`; or blank, which clears it.
     static let phone = OpenAPISchema.string(
         pattern: #"^ *(\+?[ ().-]*([0-9][ ().-]*){\#(ProfileRules.phoneDigits.lowerBound),\#(ProfileRules.phoneDigits.upperBound)})?$"#,
@@ -94,15 +94,16 @@ enum IdentityOpenAPI {
                       \#(OpenAPISchema.problemResponses(OpenAPISchema.bodyProblems + [401, 403]))}}
                 },
                 "/v1/users/me/addresses": {
-                  "get": {"tags": ["users"], "operationId": "listMyAddresses", "summary": "The caller's addresses.", "security": [{"bearer": []}],
+                  "get": {"tags": ["users"], "operationId": "listMyAddresses", "summary": "The caller's addresses, oldest first, a page at a time.", "security": [{"bearer": []}],
+                    "parameters": [\#(OpenAPISchema.limitParameter), \#(OpenAPISchema.cursorParameter)],
                     "responses": {"200": {"description": "Addresses.", "content": {"application/json": {"schema": {"type": "object", "required": ["items"], "additionalProperties": false,
                       "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Address"}}, "nextCursor": {"type": "string"}}}}}},
-                      \#(OpenAPISchema.problemResponses([401, 403]))}},
-                  "post": {"tags": ["users"], "operationId": "addMyAddress", "summary": "Add an address.", "security": [{"bearer": []}],
+                      \#(OpenAPISchema.problemResponses([400, 401, 403, 422]))}},
+                  "post": {"tags": ["users"], "operationId": "addMyAddress", "summary": "Add an address (at most \#(ProfileRules.maximumAddresses) per account: one more is a 422 naming `addresses`).", "security": [{"bearer": []}],
                     "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NewAddress"}}}},
                     "responses": {"201": {"description": "Added.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Address"}}}},
                       "404": {"description": "The caller's profile is not created yet.", "content": \#(problemBody)},
-                      \#(OpenAPISchema.problemResponses(OpenAPISchema.bodyProblems + [401, 403]))}}
+                      \#(OpenAPISchema.problemResponses(OpenAPISchema.bodyProblems + [401, 403, 422]))}}
                 },
                 "/v1/users/{id}": {"get": {"tags": ["users"], "operationId": "getUser", "summary": "Any user's profile (users.read).", "security": [{"bearer": []}],
                   "parameters": [\#(OpenAPISchema.uuidPathParameter())],

@@ -1,12 +1,17 @@
 public import Foundation
 public import JWTKit
 
-/// Why an access token was refused. The description is safe to show to the client.
+/// Why an access token was refused. The description is safe to show to the client: a fixed
+/// text that repeats nothing from the token (the associated values are for logs and tests, never
+/// for a response: a hostile `kid` of 10 KB must not become a 10 KB header).
 public enum AccessTokenError: Error, Equatable, CustomStringConvertible {
+    /// Not three canonical base64url segments (see ``Base64URL``), or a header that is not JSON.
     case malformed
     case unsupportedAlgorithm(String)
     case missingKeyID
     case unknownKey(String)
+    /// This process has no keys to verify with yet (not loaded, or the key set could not be fetched).
+    case keysUnavailable
     case badSignature
     case expired
     case notYetValid
@@ -16,9 +21,10 @@ public enum AccessTokenError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .malformed: "the token is not a well-formed JWT"
-        case .unsupportedAlgorithm(let alg): "tokens signed with \(alg) are not accepted (ES256 only)"
+        case .unsupportedAlgorithm: "the token's algorithm is not accepted (ES256 only)"
         case .missingKeyID: "the token names no signing key (kid)"
-        case .unknownKey(let kid): "the token's signing key \(kid) is unknown or retired"
+        case .unknownKey: "the token's signing key is unknown or retired"
+        case .keysUnavailable: "the keys that verify tokens are not available yet"
         case .badSignature: "the token's signature does not verify"
         case .expired: "the token has expired"
         case .notYetValid: "the token is not valid yet"
@@ -32,7 +38,9 @@ public enum AccessTokenError: Error, Equatable, CustomStringConvertible {
 /// `iss` and `aud` against this verifier's clock and settings.
 ///
 /// The algorithm is checked before any key is touched, so `alg: none` and an HS256 token "signed"
-/// with the public key (the classic algorithm-confusion attack) are refused outright.
+/// with the public key (the classic algorithm-confusion attack) are refused outright. Before that,
+/// each of the three segments must be canonical base64url (``Base64URL/decodeCanonical(_:)``), so
+/// a token has one spelling only.
 public struct AccessTokenVerifier: Sendable {
     /// The expected `iss`.
     public let issuer: String
@@ -79,7 +87,8 @@ public struct AccessTokenVerifier: Sendable {
     /// Verifies `token` fully: its form, key, signature and claims.
     private func verifySignature(_ token: String, now: Date) async throws(AccessTokenError) -> (principal: Principal, keyID: String) {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, let headerData = Self.base64URLDecode(parts[0]),
+        guard parts.count == 3, parts.allSatisfy({ Base64URL.decodeCanonical($0) != nil }),
+            let headerData = Base64URL.decodeCanonical(parts[0]),
             let header = try? JSONDecoder().decode(Header.self, from: headerData)
         else { throw .malformed }
         guard header.alg == "ES256" else { throw .unsupportedAlgorithm(header.alg) }
@@ -109,12 +118,6 @@ public struct AccessTokenVerifier: Sendable {
     private struct Header: Decodable {
         var alg: String
         var kid: String?
-    }
-
-    private static func base64URLDecode(_ text: Substring) -> Data? {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        return Data(base64Encoded: base64)
     }
 }
 

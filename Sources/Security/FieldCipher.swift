@@ -104,9 +104,18 @@ public struct BlindIndex: Sendable {
         self.key = key
     }
 
-    /// The index of an email address: trimmed and lower-cased first, so lookups ignore case.
+    /// The index of an email address, of its ``canonicalEmail(_:)`` form, so lookups ignore case
+    /// and how the characters were composed (`zoë` precomposed or as `o` + combining diaeresis).
     public func email(_ email: String) -> String {
-        value(email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased(), field: "email")
+        value(Self.canonicalEmail(email), field: "email")
+    }
+
+    /// The one spelling of an email address that is indexed, compared and stored: trimmed,
+    /// Unicode NFC (canonical composition), lower-cased, and NFC again (lower-casing may
+    /// decompose). Two addresses that look the same have the same canonical form.
+    public static func canonicalEmail(_ email: String) -> String {
+        email.trimmingCharacters(in: .whitespacesAndNewlines).precomposedStringWithCanonicalMapping.lowercased()
+            .precomposedStringWithCanonicalMapping
     }
 
     /// The index of `normalized` for `field` (hex).

@@ -29,7 +29,10 @@ public struct PasswordHasher: Sendable {
     }
 
     /// Whether `password` matches `hash`; false, after the same work, when `hash` is nil.
+    /// A password over ``PasswordPolicy/maximumBytes`` never matches (bcrypt would compare its
+    /// first 72 bytes only), whatever the account; it is refused without hashing.
     public func verify(_ password: String, against hash: String?) async throws -> Bool {
+        guard password.utf8.count <= PasswordPolicy.maximumBytes else { return false }
         let stored = hash ?? decoyHash
         let matches = try await threadPool.runIfActive { Bcrypt.verify(password, hash: stored) }
         return hash != nil && matches

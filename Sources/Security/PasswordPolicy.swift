@@ -1,9 +1,12 @@
-/// The rules a new password must meet (issue 5): at least 12 characters, at most 128, not one
-/// of the common passwords shipped in ``CommonPasswords``, not a single repeated character or
-/// an obvious sequence, and not built from the account's email address.
+/// The rules a new password must meet (issue 5): at least 12 characters, at most 128 and at most
+/// 72 bytes in UTF-8, not one of the common passwords shipped in ``CommonPasswords``, not a single
+/// repeated character or an obvious sequence, and not built from the account's email address.
 public enum PasswordPolicy {
     public static let minimumLength = 12
     public static let maximumLength = 128
+    /// bcrypt reads the first 72 bytes of a password and ignores the rest, so a longer password
+    /// would accept any tail: longer ones are refused (``PasswordHasher`` never matches them).
+    public static let maximumBytes = 72
 
     /// Why `password` is refused for `email`, or nil when it is acceptable. The reason is safe
     /// to show (it never repeats the password).
@@ -12,11 +15,15 @@ public enum PasswordPolicy {
     }
 
     /// Why `password` has the wrong length, or nil. Lengths count Unicode code points, as JSON
-    /// Schema's `minLength` and `maxLength` do, so the OpenAPI document states them exactly.
+    /// Schema's `minLength` and `maxLength` do, so the OpenAPI document states them exactly (and
+    /// its UTF-8 bytes, stated by ``OpenAPISchema``'s `maxUTF8Bytes`).
     public static func lengthRefusal(of password: String) -> String? {
         let length = password.unicodeScalars.count
         if length < minimumLength { return "must have at least \(minimumLength) characters" }
         if length > maximumLength { return "must have at most \(maximumLength) characters" }
+        if password.utf8.count > maximumBytes {
+            return "must have at most \(maximumBytes) bytes in UTF-8 (bcrypt ignores the rest); this one has \(password.utf8.count)"
+        }
         return nil
     }
 

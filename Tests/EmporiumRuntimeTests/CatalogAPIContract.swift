@@ -261,7 +261,7 @@ enum CatalogAPIContract {
                 (valid.replacingOccurrences(of: "12999", with: #""12999""#), .badRequest, "variants[0].price.amount"),
                 (valid.replacingOccurrences(of: "12999", with: "-5"), .badRequest, "variants[0].price.amount"),
                 (valid.replacingOccurrences(of: "EUR", with: "XYZ"), .badRequest, "variants[0].price.currency"),
-                (valid.replacingOccurrences(of: category, with: "0190b2f0-0000-7000-8000-000000000000"), .badRequest, "categoryId"),
+                (valid.replacingOccurrences(of: category, with: "0190b2f0-0000-7000-8000-000000000000"), .unprocessableContent, "categoryId"),
                 (valid.replacingOccurrences(of: category, with: "not-a-uuid"), .badRequest, "categoryId"),
                 (valid.replacingOccurrences(of: #""status": "active""#, with: #""status": "gone""#), .badRequest, "status"),
                 (valid.replacingOccurrences(of: "TEST-SKU-1", with: "bad sku"), .badRequest, "variants[0].sku"),

@@ -14,8 +14,9 @@ import Testing
     static func withStore(_ kind: DatabaseKind, _ body: @Sendable (AuthStore, any Database) async throws -> Void) async throws {
         try await TestDatabases.withDatabase(kind) { database in
             try await Migrator(database: database, service: MessagingSchema.history(of: "auth"), logger: TestDatabases.logger).migrate(MessagingSchema.migrations)
-            try await Migrator(database: database, service: "auth", logger: TestDatabases.logger).migrate(AuthMigrations.all)
-            try await body(AuthStore(database: database, outbox: Outbox(service: "auth"), security: .ephemeral(bcryptCost: 4)), database)
+            let security = SecuritySettings.ephemeral(bcryptCost: 4)
+            try await Migrator(database: database, service: "auth", logger: TestDatabases.logger).migrate(AuthMigrations.all(security: security))
+            try await body(AuthStore(database: database, outbox: Outbox(service: "auth"), security: security), database)
         }
     }
 

@@ -39,6 +39,30 @@ import Testing
         #expect((try? IdentityRules.validate(RegistrationRequest(email: "Ada@Example.com", password: "correct horse battery"))).map(\.email) == "ada@example.com")
     }
 
+    @Test func emailsAreCanonicalNFCThenLowerCase() throws {
+        let composed = try IdentityRules.normalizedEmail("Zo\u{00CB}@Example.com").get()
+        let decomposed = try IdentityRules.normalizedEmail(" ZO\u{0045}\u{0308}@example.COM").get()
+        #expect(Array(composed.unicodeScalars) == Array("zo\u{00EB}@example.com".unicodeScalars))
+        #expect(Array(decomposed.unicodeScalars) == Array(composed.unicodeScalars))
+        let index = SecuritySettings.ephemeral(bcryptCost: 4).blindIndex
+        #expect(index.email("zo\u{0065}\u{0308}@example.com") == index.email("ZO\u{00CB}@example.com"))
+    }
+
+    @Test func passwordsOver72BytesAreRefused() {
+        let seventyTwo = String(repeating: "Tr0ub4dor&3 ", count: 6)
+        #expect(seventyTwo.utf8.count == 72)
+        #expect(PasswordPolicy.refusal(of: seventyTwo, email: "ada@example.com") == nil)
+        #expect(PasswordPolicy.refusal(of: seventyTwo + "x", email: "ada@example.com")?.contains("72 bytes") == true)
+        // 44 characters, 77 bytes.
+        #expect(PasswordPolicy.refusal(of: String(repeating: "\u{00E9}t\u{00E9}\u{00E0}", count: 11), email: "ada@example.com")?.contains("72 bytes") == true)
+        do {
+            _ = try IdentityRules.validate(RegistrationRequest(email: "ada@example.com", password: seventyTwo + "!"))
+            Issue.record("accepted")
+        } catch {
+            #expect(error.errors?.first?.field == "password")
+        }
+    }
+
     @Test func throttleLocksFromTheFifthFailureAndDoublesUpToFifteenMinutes() {
         let throttle = LoginThrottle()
         #expect((1...4).allSatisfy { throttle.lock(afterFailures: $0) == nil })

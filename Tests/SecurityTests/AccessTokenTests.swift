@@ -137,6 +137,72 @@ struct AccessTokenTests {
         #expect(Role.allCases.filter { RolePermissions.permissions(of: [$0]).contains(.catalogWrite) } == [.catalogManager, .admin])
     }
 
+    static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+    /// Foundation's lenient decoding (padding added, trailing bits ignored), as the verifier did.
+    static func lenientDecode(_ segment: String) -> Data? {
+        var base64 = segment.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        return Data(base64Encoded: base64)
+    }
+
+    @Test("base64url: canonical unpadded text only")
+    func canonicalBase64URL() {
+        for length in 0..<40 {
+            let data = Data((0..<length).map { _ in UInt8.random(in: 0...255) })
+            let text = Base64URL.encode(data)
+            #expect(Base64URL.decodeCanonical(text) == data)
+            #expect(!text.contains("=") && !text.contains("+") && !text.contains("/"))
+        }
+        #expect(Base64URL.decodeCanonical("QQ") == Data("A".utf8))
+        for refused in ["QR", "QX", "Q_", "QQ=", "QQ==", "Q", "QUJD=", "Q Q", "QQ\n", "Q+Q", "Q/Q", "Q\u{0}", "Qé"] {
+            #expect(Base64URL.decodeCanonical(refused) == nil, "\(refused)")
+        }
+        #expect(Base64URL.decodeCanonical("QUI") == Data("AB".utf8))
+        #expect(Base64URL.decodeCanonical("QUJ") == nil, "trailing bits set")
+    }
+
+    @Test("every segment must be canonical base64url: no other spelling of the last character, no padding, no foreign byte")
+    func oneSpellingPerToken() async throws {
+        let ring = SigningKeyRing(now: Self.now)
+        let verifier = await Self.verifier(ring)
+        let token = try await Self.token(ring)
+        #expect(try await verifier.verify(token, now: Self.now).subject == "user-1")
+        let segments = token.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        var respellings = 0
+        for index in 0..<3 {
+            func variant(_ segment: String) -> String {
+                var parts = segments
+                parts[index] = segment
+                return parts.joined(separator: ".")
+            }
+            let segment = segments[index]
+            // The last character swapped for every other one that decodes to the same bytes.
+            let stem = String(segment.dropLast())
+            for character in Self.alphabet where character != segment.last {
+                let other = stem + String(character)
+                guard Self.lenientDecode(other) == Self.lenientDecode(segment) else { continue }
+                respellings += 1
+                await #expect(throws: AccessTokenError.malformed, "segment \(index) ending in \(character)") {
+                    try await verifier.verify(variant(other), now: Self.now)
+                }
+            }
+            for padded in [segment + "=", segment + "==", segment + "==="] {
+                await #expect(throws: AccessTokenError.malformed, "segment \(index) padded") { try await verifier.verify(variant(padded), now: Self.now) }
+            }
+            for foreign in ["+", "/", " ", "\n", "\u{0}", "é", "%", "="] {
+                for position in [0, segment.count / 2] {
+                    var characters = Array(segment)
+                    characters.insert(contentsOf: foreign, at: position)
+                    await #expect(throws: AccessTokenError.malformed, "segment \(index) with \(foreign.debugDescription) at \(position)") {
+                        try await verifier.verify(variant(String(characters)), now: Self.now)
+                    }
+                }
+            }
+        }
+        #expect(respellings >= 15, "the signature (64 bytes: 4 spare bits) alone has 15 other spellings")
+    }
+
     static func json(part: Int, of token: String) throws -> [String: Any] {
         let segment = String(token.split(separator: ".", omittingEmptySubsequences: false)[part])
         var base64 = segment.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")

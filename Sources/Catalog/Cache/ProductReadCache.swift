@@ -1,4 +1,5 @@
 import EmporiumCore
+import EmporiumContracts
 import Caching
 import EmporiumKit
 import Foundation

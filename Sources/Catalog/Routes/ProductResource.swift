@@ -1,3 +1,4 @@
+import EmporiumContracts
 import EmporiumCore
 import EmporiumKit
 import Foundation
@@ -28,6 +29,20 @@ struct ProductResource: Codable, Sendable, ResponseEncodable {
         variants = product.variants
         createdAt = Timestamp.format(product.createdAt)
         updatedAt = Timestamp.format(product.updatedAt)
+    }
+
+    /// The product of a published event, as the API shows it (the search read model stores it).
+    init(_ event: ProductEvent) {
+        version = event.version
+        id = event.id
+        name = event.name
+        description = event.description
+        categoryId = event.categoryId
+        status = event.status
+        imageUrls = event.imageUrls
+        variants = event.variants.map { Variant(sku: $0.sku, attributes: $0.attributes, price: $0.price) }
+        createdAt = event.createdAt
+        updatedAt = event.updatedAt
     }
 }
 

@@ -1,4 +1,5 @@
 import EmporiumCore
+import EmporiumContracts
 import EmporiumKit
 import Foundation
 import SQLKit
@@ -43,7 +44,7 @@ struct ProductSearchStore: Sendable {
     /// otherwise. An older version than the stored one is ignored (reindexing uses ``replace``).
     /// - Returns: whether anything changed.
     @discardableResult
-    func apply(_ product: ProductResource, parents: [String: String], _ sql: any SQLDatabase) async throws -> Bool {
+    func apply(_ product: ProductEvent, parents: [String: String], _ sql: any SQLDatabase) async throws -> Bool {
         if let stored = try await sql.raw(
             "SELECT version FROM product_search WHERE product_id = \(bind: product.id)"
         ).first()?.decode(column: "version", as: Int64.self), stored >= product.version {
@@ -78,7 +79,7 @@ struct ProductSearchStore: Sendable {
 
     /// Replaces the documents of `products` whatever their stored versions (reindexing): all of
     /// them removed, the active ones added, in a few multi-row statements.
-    func replace(_ products: [ProductResource], parents: [String: String], _ sql: any SQLDatabase) async throws {
+    func replace(_ products: [ProductEvent], parents: [String: String], _ sql: any SQLDatabase) async throws {
         try await remove(productIDs: products.map(\.id), sql)
         try await insertNew(products, parents: parents, sql)
     }
@@ -89,7 +90,7 @@ struct ProductSearchStore: Sendable {
 
     /// Adds documents of products not in the read model yet (seeding), a few multi-row
     /// statements per batch.
-    func insertNew(_ products: [ProductResource], parents: [String: String], _ sql: any SQLDatabase) async throws {
+    func insertNew(_ products: [ProductEvent], parents: [String: String], _ sql: any SQLDatabase) async throws {
         let documents = try products.compactMap { try SearchDocument($0, parents: parents) }
         for chunk in documents.chunked(500) { try await insert(Array(chunk), sql) }
     }

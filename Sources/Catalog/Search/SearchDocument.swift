@@ -1,4 +1,5 @@
 import EmporiumCore
+import EmporiumContracts
 import EmporiumKit
 import Foundation
 import Storage
@@ -31,7 +32,7 @@ struct SearchDocument: Sendable, Equatable {
     /// The document of an active product; nil for drafts and archived products (customers do
     /// not see them, so they are not searchable).
     /// - Parameter parents: The category tree, parent by child id.
-    init?(_ product: ProductResource, parents: [String: String]) throws {
+    init?(_ product: ProductEvent, parents: [String: String]) throws {
         guard product.status == ProductStatus.active.rawValue, let cheapest = product.variants.min(by: { $0.price.amount < $1.price.amount }) else {
             return nil
         }
@@ -48,6 +49,6 @@ struct SearchDocument: Sendable, Equatable {
         currency = cheapest.price.currency
         attributes = Set(product.variants.flatMap { $0.attributes.map { Pair(name: $0.key, value: $0.value) } })
         createdAt = product.createdAt
-        document = try JSONText.encode(product)
+        document = try JSONText.encode(ProductResource(product))
     }
 }

@@ -1,4 +1,5 @@
 import EmporiumCore
+import EmporiumContracts
 import EmporiumKit
 import Foundation
 import Messaging
@@ -96,7 +97,7 @@ public struct CatalogStore: Sendable {
                 }
                 try await Self.insert([product], sql)
                 try await outbox.record(
-                    type: CatalogEvents.productCreated, subject: product.id.lowercased, data: ProductEventData(product), in: sql
+                    type: CatalogEvents.productCreated, subject: product.id.lowercased, data: ProductEvent(product), in: sql
                 )
             }
         } catch where isUniqueViolation(error) {
@@ -153,7 +154,7 @@ public struct CatalogStore: Sendable {
                 """
             ).run()
             try await outbox.record(
-                type: CatalogEvents.productUpdated, subject: product.id.lowercased, data: ProductEventData(product), in: sql
+                type: CatalogEvents.productUpdated, subject: product.id.lowercased, data: ProductEvent(product), in: sql
             )
             return product
         }
@@ -222,7 +223,7 @@ public struct CatalogStore: Sendable {
             try precondition?.check(version: try row.decode(column: "version", as: Int64.self))
             try await sql.raw("DELETE FROM product_variants WHERE product_id = \(bind: key)").run()
             try await sql.raw("DELETE FROM products WHERE id = \(bind: key)").run()
-            try await outbox.record(type: CatalogEvents.productDeleted, subject: key, data: ["id": key], in: sql)
+            try await outbox.record(type: CatalogEvents.productDeleted, subject: key, data: ProductDeletedEvent(id: key), in: sql)
             return true
         }
     }
@@ -268,7 +269,7 @@ public struct CatalogStore: Sendable {
                     "SELECT \(unsafeRaw: Self.productColumns) FROM products WHERE id > \(bind: after) ORDER BY id LIMIT \(bind: batchSize)"
                 ).all()
                 let products = try await Self.assemble(rows, sql)
-                try await search.replace(products.map(ProductResource.init), parents: try await ProductSearchStore.parents(sql), sql)
+                try await search.replace(products.map(ProductEvent.init), parents: try await ProductSearchStore.parents(sql), sql)
                 return (products.count, products.last?.id.lowercased, products.filter { $0.status == .active }.count)
             }
             done += count
@@ -314,7 +315,7 @@ public struct CatalogStore: Sendable {
     /// Seeding: the write model and the search documents at once.
     private func insert(_ products: [Product], _ sql: any SQLDatabase) async throws {
         try await Self.insert(products, sql)
-        try await search.insertNew(products.map(ProductResource.init), parents: try await ProductSearchStore.parents(sql), sql)
+        try await search.insertNew(products.map(ProductEvent.init), parents: try await ProductSearchStore.parents(sql), sql)
     }
 
     /// Inserts products and their variants with one multi-row statement each (per 500 rows).

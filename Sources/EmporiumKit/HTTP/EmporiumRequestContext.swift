@@ -10,6 +10,10 @@ public struct EmporiumRequestContext: RequestContext {
     /// Who the request acts for, when it carried a valid access token; set by
     /// ``AuthenticationMiddleware``.
     public var principal: Principal?
+    /// Why the request's `Authorization` header was refused, when it carried one that is not a
+    /// valid access token; set by ``AuthenticationMiddleware``. The request goes on anonymous:
+    /// routes that need no user ignore it, ``requirePrincipal()`` answers 401 with this reason.
+    public var authenticationFailure: AuthenticationFailure?
     /// The IP address of the peer that sent the request (`unknown` when the transport has none).
     /// Behind a proxy this is the proxy's address; login throttling keys on it.
     public var clientAddress: String

@@ -1,5 +1,4 @@
 import EmporiumCore
-import Storage
 
 /// Which control characters text input may contain, checked once for every request by
 /// ``Request/decodeJSON(as:context:)`` (every string and member name of a body) and

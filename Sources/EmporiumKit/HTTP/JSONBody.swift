@@ -2,7 +2,6 @@ public import EmporiumCore
 import Foundation
 import NIOFoundationCompat
 public import Hummingbird
-import Storage
 
 extension Request {
     /// Decodes the JSON body as `type`, turning every failure into the right problem: 413 over the

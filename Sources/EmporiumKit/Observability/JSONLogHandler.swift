@@ -1,7 +1,6 @@
-public import EmporiumCore
+import EmporiumCore
 import Foundation
 public import Logging
-import Storage
 
 /// A swift-log handler that writes one JSON object per line (Loki-ready): `time`, `level`, `logger`,
 /// `message` and every metadata key at the top level (`request_id`, `trace_id`, `route`, …).

@@ -41,6 +41,25 @@ public enum OpenAPISchema {
         return json(.object(schema))
     }
 
+    /// Text (as ``text(minLength:maxLength:multiLine:nonBlank:description:)``, single-line) of
+    /// at most `maxUTF8Bytes` bytes in UTF-8. JSON Schema counts code points, so the byte limit
+    /// is stated as a choice by the widest UTF-8 form used: ASCII only (1 byte each), up to
+    /// U+07FF (2), up to U+FFFF (3) or any (4), each with the length that fits.
+    public static func text(minLength: Int, maxLength: Int, maxUTF8Bytes: Int, description: String? = nil) -> String {
+        let ranges = [#" -~"#, #" -~ -߿"#, #" -~ -￿"#]
+        var choices: [JSONValue] = []
+        for width in 1...4 where min(maxLength, maxUTF8Bytes / width) >= minLength {
+            let pattern = width <= ranges.count ? "^[\(ranges[width - 1])]*$" : textPattern()
+            choices.append(.object([
+                "type": .string("string"), "pattern": .string(pattern),
+                "minLength": .number(Double(minLength)), "maxLength": .number(Double(min(maxLength, maxUTF8Bytes / width))),
+            ]))
+        }
+        var schema: [String: JSONValue] = ["anyOf": .array(choices)]
+        if let description { schema["description"] = .string(description) }
+        return json(.object(schema))
+    }
+
     /// A string matching `pattern` (ECMA-262, anchored by the caller), at most `maxLength` long.
     public static func string(pattern: String, minLength: Int? = nil, maxLength: Int? = nil, description: String? = nil) -> String {
         var schema: [String: JSONValue] = ["type": .string("string"), "pattern": .string(pattern)]

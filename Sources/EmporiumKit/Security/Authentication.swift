@@ -14,9 +14,15 @@ extension AccessTokenVerifier: AccessTokenAuthenticating {
 }
 
 /// Authenticates requests that carry `Authorization: Bearer <token>`: a valid token puts its
-/// ``Principal`` in the request context; an invalid one is a 401 problem with a
-/// `WWW-Authenticate` challenge saying why. Requests without the header pass through
-/// anonymous: routes that need a user ask with ``EmporiumRequestContext/requirePermission(_:)``.
+/// ``Principal`` in the request context.
+///
+/// A header that is not a valid token (expired, forged, another scheme) does not stop the request:
+/// it goes on anonymous, with the reason in ``EmporiumRequestContext/authenticationFailure``.
+/// Routes that need no user (register, login, refresh, logout, the key set, health, catalog reads)
+/// therefore work for a client that always sends its last, perhaps expired, access token; routes
+/// that need one ask with ``EmporiumRequestContext/requirePermission(_:)`` and get the 401 with
+/// that reason and a `WWW-Authenticate` challenge. The reasons are fixed texts: nothing from the
+/// token is repeated.
 public struct AuthenticationMiddleware: RouterMiddleware {
     public typealias Context = EmporiumRequestContext
     private let authenticator: (any AccessTokenAuthenticating)?
@@ -30,22 +36,29 @@ public struct AuthenticationMiddleware: RouterMiddleware {
         guard let header = request.headers[.authorization] else {
             return try await next(request, context)
         }
+        var context = context
+        switch await authenticate(header) {
+        case .success(let principal): context.principal = principal
+        case .failure(let failure): context.authenticationFailure = failure
+        }
+        return try await next(request, context)
+    }
+
+    private func authenticate(_ header: String) async -> Result<Principal, AuthenticationFailure> {
         let parts = header.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else {
-            throw AuthenticationFailure(reason: "the Authorization header must be 'Bearer <access token>'", challenge: #"Bearer error="invalid_request""#)
+            return .failure(AuthenticationFailure(reason: "the Authorization header must be 'Bearer <access token>'", challenge: #"Bearer error="invalid_request""#))
         }
         guard let authenticator else {
-            throw AuthenticationFailure(reason: "this process has no key to verify access tokens with", challenge: #"Bearer error="invalid_token""#)
+            return .failure(AuthenticationFailure(reason: "this process has no key to verify access tokens with", challenge: #"Bearer error="invalid_token""#))
         }
-        do {
-            var context = context
-            context.principal = try await authenticator.principal(for: String(parts[1]))
-            return try await next(request, context)
-        } catch let error as AccessTokenError {
-            throw AuthenticationFailure(
+        do throws(AccessTokenError) {
+            return .success(try await authenticator.principal(for: String(parts[1])))
+        } catch {
+            return .failure(AuthenticationFailure(
                 reason: error.description,
                 challenge: #"Bearer error="invalid_token", error_description="\#(error.description)""#
-            )
+            ))
         }
     }
 }
@@ -70,9 +83,10 @@ public struct AuthenticationFailure: Error, Sendable {
 }
 
 extension EmporiumRequestContext {
-    /// The authenticated principal, or a 401 when the request carries no token.
+    /// The authenticated principal, or a 401 when the request carries no valid token (saying why
+    /// a token it carried was refused).
     public func requirePrincipal() throws -> Principal {
-        guard let principal else { throw AuthenticationFailure(reason: "this route needs an access token") }
+        guard let principal else { throw authenticationFailure ?? AuthenticationFailure(reason: "this route needs an access token") }
         return principal
     }
 

@@ -52,7 +52,7 @@ public final class RemoteAccessTokenKeys: AccessTokenAuthenticating {
         } else {
             fetched = (try? await refresh()) ?? fetched
         }
-        guard let verifier = fetched?.verifier else { throw .unknownKey("(the auth service's keys could not be fetched)") }
+        guard let verifier = fetched?.verifier else { throw .keysUnavailable }
         do {
             return try await verifier.verify(token)
         } catch .unknownKey(let kid) {

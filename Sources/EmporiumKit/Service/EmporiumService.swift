@@ -47,6 +47,11 @@ public protocol EmporiumService: Sendable {
 
     /// Runs once after migrations and before the process serves traffic (e.g. seeds demo data).
     func prepare() async throws
+
+    /// Path prefixes of the service's routes that answer with tokens or personal data
+    /// (`/v1/users`): their responses, errors included, carry `Cache-Control: no-store`
+    /// (``ResponseHeadersMiddleware``).
+    var privatePathPrefixes: [String] { get }
 }
 
 extension EmporiumService {
@@ -56,6 +61,7 @@ extension EmporiumService {
     public var broadcastSubscriptions: [BroadcastSubscription] { [] }
     public var accessTokenAuthenticator: (any AccessTokenAuthenticating)? { nil }
     public func prepare() async throws {}
+    public var privatePathPrefixes: [String] { [] }
 }
 
 /// What the runtime hands a service when it creates it.

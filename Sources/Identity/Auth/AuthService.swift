@@ -1,7 +1,9 @@
+import EmporiumContracts
 import Caching
 import EmporiumKit
 import Foundation
 import Logging
+import Metrics
 import Messaging
 import SQLKit
 import ServiceLifecycle
@@ -16,7 +18,7 @@ import Storage
 /// updated from `identity.user.roles-changed`.
 public struct AuthService: PersonalDataKeeping {
     public let name = "auth"
-    public let migrations = AuthMigrations.all
+    public let migrations: [Migration]
     public let openAPI = IdentityOpenAPI.auth
 
     let store: AuthStore
@@ -27,6 +29,7 @@ public struct AuthService: PersonalDataKeeping {
 
     public init(environment: ServiceEnvironment) {
         self.environment = environment
+        self.migrations = AuthMigrations.all(security: environment.security)
         self.store = AuthStore(database: environment.database, outbox: environment.outbox, security: environment.security)
         self.keyStore = SigningKeyStore(database: environment.database, security: environment.security)
         self.keys = SigningKeys(store: keyStore, security: environment.security)
@@ -34,6 +37,9 @@ public struct AuthService: PersonalDataKeeping {
     }
 
     public var accessTokenAuthenticator: (any AccessTokenAuthenticating)? { keys }
+
+    /// Token responses (and their errors) are never stored by caches.
+    public var privatePathPrefixes: [String] { ["/v1/auth"] }
 
     public var backgroundServices: [any Service] {
         [AuthHousekeeping(keys: keys, store: store, logger: environment.logger)]
@@ -50,8 +56,10 @@ public struct AuthService: PersonalDataKeeping {
     }
 
     public func addRoutes(to router: ServiceRouter) {
-        AuthController(store: store, keys: keys, hasher: hasher, throttle: LoginThrottle(), security: environment.security)
-            .addRoutes(to: router)
+        AuthController(
+            store: store, keys: keys, hasher: hasher, security: environment.security,
+            passwordChecks: Counter(label: "auth_password_checks_total", factory: environment.metrics)
+        ).addRoutes(to: router)
     }
 
     /// Loads the signing keys (creating the first one in a new database).
@@ -63,8 +71,8 @@ public struct AuthService: PersonalDataKeeping {
 
     /// Creates an account with `role` (the first administrator), checking the password policy.
     /// - Returns: the new account's id.
-    /// - Throws: ``ProblemDetails`` naming the field for a bad email or password, or a 409 when
-    ///   the email has an account.
+    /// - Throws: ``ProblemDetails`` naming the field for a bad email or password, or an error whose
+    ///   problem (``ProblemConvertible``) is a 409 when the email has an account.
     public func createUser(email: String, password: String, role: Role) async throws -> String {
         let (email, password) = try IdentityRules.validate(RegistrationRequest(email: email, password: password))
         return try await store.createAccount(email: email, passwordHash: try await hasher.hash(password), roles: [role], createdBy: "admin-cli").id

@@ -54,7 +54,7 @@ final class SigningKeys: Sendable {
 
     /// The principal of `token`.
     func verify(_ token: String) async throws(AccessTokenError) -> Principal {
-        guard let state = try? await current() else { throw .unknownKey("(keys not loaded)") }
+        guard let state = try? await current() else { throw .keysUnavailable }
         do {
             return try await state.verifier.verify(token)
         } catch .unknownKey(let kid) {

@@ -1,3 +1,4 @@
+import EmporiumContracts
 import EmporiumKit
 import Foundation
 import Messaging
@@ -11,13 +12,14 @@ import Storage
 /// (`identity.audit.fact`) are appended to the audit log as they arrive.
 public struct UsersService: PersonalDataKeeping {
     public let name = "users"
-    public let migrations = UsersMigrations.all
+    public let migrations: [Migration]
     public let openAPI = IdentityOpenAPI.users
 
     let store: UsersStore
     let audit: AuditLog
 
     public init(environment: ServiceEnvironment) {
+        self.migrations = UsersMigrations.all(security: environment.security)
         self.audit = AuditLog(database: environment.database)
         self.store = UsersStore(database: environment.database, outbox: environment.outbox, security: environment.security, audit: audit)
     }
@@ -33,6 +35,9 @@ public struct UsersService: PersonalDataKeeping {
             },
         ]
     }
+
+    /// Profiles, addresses and the audit log (and their errors) are never stored by caches.
+    public var privatePathPrefixes: [String] { ["/v1/users", "/v1/audit"] }
 
     public func addRoutes(to router: ServiceRouter) {
         UsersController(store: store, audit: audit).addRoutes(to: router)

@@ -24,12 +24,13 @@ struct RefreshTokenRequest: StrictJSONBody {
 
 /// The rules of the identity services' inputs, without I/O.
 enum IdentityRules {
-    /// A normalised email address (trimmed, lower-cased), or the reason it is refused.
+    /// A normalised email address (``BlindIndex/canonicalEmail(_:)``: trimmed, NFC, lower-cased),
+    /// or the reason it is refused.
     ///
     /// Deliberately plain: one `@`, a local part of 1–64 characters without spaces or control
     /// characters, a domain of dot-separated labels (letters, digits, hyphens) with at least one dot.
     static func normalizedEmail(_ raw: String) -> Result<String, ProblemDetails> {
-        let email = raw.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        let email = BlindIndex.canonicalEmail(raw)
         let invalid = Result<String, ProblemDetails>.failure(.invalidField("email", "must be an email address such as ada@example.com"))
         guard email.count <= 254 else { return .failure(.invalidField("email", "must have at most 254 characters")) }
         let parts = email.split(separator: "@", omittingEmptySubsequences: false)
@@ -67,14 +68,29 @@ enum IdentityRules {
     }
 }
 
-/// When repeated failed logins for one account from one client address lock further attempts.
+/// When repeated failed logins lock further attempts.
 ///
-/// The fifth failure in a row locks the pair for 30 seconds; each further failure doubles the
-/// lock, up to 15 minutes. A successful login clears the count.
-struct LoginThrottle: Sendable {
+/// For one account from one client address: the fifth failure in a row locks the pair for 30
+/// seconds; each further failure doubles the lock, up to 15 minutes. A successful login clears
+/// the count. For one client address across accounts (``address``): the twentieth attempt that
+/// has not succeeded locks the address the same way; a count with no attempt for
+/// ``forgetAfter`` starts over.
+///
+/// Attempts are counted *before* the password is checked, and the lock a failure would cause is
+/// taken at once (a success lifts it), so a burst of concurrent attempts checks at most
+/// ``allowedFailures`` passwords.
+struct LoginThrottle: Sendable, Equatable {
     var allowedFailures = 5
     var firstLock: Duration = .seconds(30)
     var longestLock: Duration = .seconds(15 * 60)
+    /// After how long without an attempt (and no lock) the count starts over; nil: never (until
+    /// a success, or the daily prune).
+    var forgetAfter: Duration? = nil
+
+    /// The limit per account and client address.
+    static let account = LoginThrottle()
+    /// The limit per client address, whatever the accounts tried.
+    static let address = LoginThrottle(allowedFailures: 20, forgetAfter: .seconds(15 * 60))
 
     /// How long to lock after `failures` consecutive failures; nil while under the limit.
     func lock(afterFailures failures: Int) -> Duration? {
@@ -82,4 +98,25 @@ struct LoginThrottle: Sendable {
         let doublings = min(failures - allowedFailures, 10)
         return min(firstLock * (1 << doublings), longestLock)
     }
+}
+
+/// Whether a login attempt may check its password.
+enum LoginAdmission: Sendable, Equatable {
+    /// Counted; check the password.
+    case admitted
+    /// Refused without checking: too many failures for this account from this address, or from
+    /// this address altogether, until the date.
+    case locked(until: Date, scope: Scope)
+
+    enum Scope: Sendable, Equatable {
+        case account
+        case address
+    }
+}
+
+/// Why the auth store refused a change; nothing was written (`Routes/AuthProblems.swift` says how
+/// each is answered).
+enum AuthStoreError: Error, Equatable {
+    /// Another account has this email (after normalisation).
+    case emailTaken
 }

@@ -2,6 +2,7 @@ import EmporiumKit
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Metrics
 import NIOCore
 import NIOFoundationCompat
 import Security
@@ -12,8 +13,9 @@ struct AuthController: Sendable {
     let store: AuthStore
     let keys: SigningKeys
     let hasher: PasswordHasher
-    let throttle: LoginThrottle
     let security: SecuritySettings
+    /// `auth_password_checks_total`: passwords checked by logins (a throttled attempt checks none).
+    let passwordChecks: Counter
 
     func addRoutes(to router: ServiceRouter) {
         router.post("/v1/auth/register", use: register)
@@ -41,23 +43,28 @@ struct AuthController: Sendable {
     }
 
     /// Exchanges an email and password for a token pair. Unknown emails and wrong passwords get
-    /// the same answer after the same work; five failures in a row for one account from one
-    /// address lock it for a while (429 with `Retry-After`).
+    /// the same answer after the same work. Each attempt is counted before its password is
+    /// checked (``AuthStore/admitLogin(emailIndex:client:account:address:now:)``): five failures
+    /// in a row for one account from one address, or twenty from one address across accounts,
+    /// lock further attempts for a while (429 with `Retry-After`), however many arrive at once.
+    /// A password over 72 bytes is simply wrong (no stored password can be that long).
     @Sendable func login(_ request: Request, context: EmporiumRequestContext) async throws -> TokenResponse {
         let input = try await request.decodeJSON(as: LoginRequest.self, context: context)
-        let email = input.email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
-        let emailIndex = security.blindIndex.email(email)
+        let emailIndex = security.blindIndex.email(input.email)
         let client = context.clientAddress
-        if let until = try await store.lockedUntil(emailIndex: emailIndex, client: client) {
+        if case .locked(let until, let scope) = try await store.admitLogin(emailIndex: emailIndex, client: client) {
             let seconds = max(1, Int(until.timeIntervalSinceNow.rounded(.up)))
             throw HTTPError(
                 .tooManyRequests, headers: [.retryAfter: "\(seconds)"],
-                message: "Too many failed logins for this account from your address; try again in \(seconds) seconds."
+                message: scope == .account
+                    ? "Too many failed logins for this account from your address; try again in \(seconds) seconds."
+                    : "Too many failed logins from your address; try again in \(seconds) seconds."
             )
         }
         let account = try await store.account(emailIndex: emailIndex)
+        passwordChecks.increment()
         guard try await hasher.verify(input.password, against: account?.passwordHash), let account else {
-            try await store.recordFailedLogin(emailIndex: emailIndex, accountID: account?.id, client: client, throttle: throttle)
+            try await store.recordFailedLogin(emailIndex: emailIndex, accountID: account?.id, client: client)
             throw Self.invalidCredentials
         }
         let refreshToken = try await store.startSession(account: account, client: client, emailIndex: emailIndex)

@@ -1,8 +1,11 @@
+import EmporiumKit
+import Security
 import Storage
 
 /// The auth database's schema, oldest first. Released migrations never change.
 enum AuthMigrations {
-    static let all: [Migration] = [
+    /// The migrations; those that rewrite sealed values need the keys of `security`.
+    static func all(security: SecuritySettings) -> [Migration] { [
         Migration(
             version: 1,
             name: "create accounts, refresh tokens, signing keys and login failures",
@@ -54,6 +57,9 @@ enum AuthMigrations {
                 )
                 """,
             ]
-        )
-    ]
+        ),
+        Migration(version: 2, name: "canonical emails (NFC) and their blind index") { sql, _ in
+            _ = try await EmailNormalization.run(sql, table: "auth_accounts", emailField: AuthStore.emailField, security: security)
+        },
+    ] }
 }

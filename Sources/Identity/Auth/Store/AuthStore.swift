@@ -1,3 +1,4 @@
+import EmporiumContracts
 import EmporiumCore
 import EmporiumKit
 import Foundation
@@ -62,7 +63,7 @@ struct AuthStore: Sendable {
                 )
             }
         } catch where isUniqueViolation(error) {
-            throw ProblemDetails.conflict("An account with this email exists already.")
+            throw AuthStoreError.emailTaken
         }
         return Account(id: id, roles: roles, passwordHash: passwordHash)
     }
@@ -84,38 +85,37 @@ struct AuthStore: Sendable {
 
     // MARK: Failed logins
 
-    /// Until when logins for `emailIndex` from `client` are locked, if they are now.
-    func lockedUntil(emailIndex: String, client: String, now: Date = .now) async throws -> Date? {
-        let row = try await database.withConnection { sql in
-            try await sql.raw(
-                "SELECT locked_until FROM auth_login_failures WHERE email_index = \(bind: emailIndex) AND client = \(bind: client)"
-            ).first()
+    /// The `email_index` of the row that counts a client address's attempts across accounts
+    /// (a blind index is hex, so it never clashes).
+    static let anyAccount = "*"
+
+    /// Counts a login attempt for `emailIndex` from `client` *before* its password is checked,
+    /// atomically on both engines and across instances (one transaction serialised per client
+    /// address: an advisory lock on PostgreSQL, SQLite's single writer): each admitted attempt
+    /// adds one to the pair's count and to the address's, and takes at once the lock a failure
+    /// would cause (``startSession(account:client:emailIndex:addressThrottle:now:)`` lifts it).
+    /// So concurrent attempts never check more passwords than the throttles allow.
+    /// - Returns: ``LoginAdmission/admitted``, or the lock in force (nothing is counted then).
+    func admitLogin(
+        emailIndex: String, client: String, account: LoginThrottle = .account, address: LoginThrottle = .address, now: Date = .now
+    ) async throws -> LoginAdmission {
+        try await database.transaction { sql -> LoginAdmission in
+            try await database.lockForTransaction("auth.login:\(client)", sql)
+            let pair = try await failureRow(emailIndex: emailIndex, client: client, sql)
+            let whole = try await failureRow(emailIndex: Self.anyAccount, client: client, sql)
+            if let until = pair?.lockedUntil, until > now { return .locked(until: until, scope: .account) }
+            if let until = whole?.lockedUntil, until > now { return .locked(until: until, scope: .address) }
+            try await count(emailIndex: emailIndex, client: client, row: pair, throttle: account, now: now, sql)
+            try await count(emailIndex: Self.anyAccount, client: client, row: whole, throttle: address, now: now, sql)
+            return .admitted
         }
-        guard let row, try !row.decodeNil(column: "locked_until") else { return nil }
-        let until = try Timestamp.parse(try row.decode(column: "locked_until", as: String.self))
-        return until > now ? until : nil
     }
 
-    /// Counts a failed login and records it for the audit log, locking the pair once
-    /// `throttle` says so.
-    func recordFailedLogin(emailIndex: String, accountID: String?, client: String, throttle: LoginThrottle, now: Date = .now) async throws {
+    /// Records a failed login (already counted by ``admitLogin``) for the audit log.
+    func recordFailedLogin(emailIndex: String, accountID: String?, client: String, now: Date = .now) async throws {
         let at = Timestamp.format(now)
         try await database.transaction { sql in
-            let failures = try await sql.raw(
-                """
-                INSERT INTO auth_login_failures (email_index, client, failures, locked_until, updated_at)
-                VALUES (\(bind: emailIndex), \(bind: client), 1, NULL, \(bind: at))
-                ON CONFLICT (email_index, client) DO UPDATE
-                    SET failures = auth_login_failures.failures + 1, updated_at = excluded.updated_at
-                RETURNING failures
-                """
-            ).first()?.decode(column: "failures", as: Int.self) ?? 1
-            if let lock = throttle.lock(afterFailures: failures) {
-                let until = now.addingTimeInterval(TimeInterval(lock.components.seconds))
-                try await sql.raw(
-                    "UPDATE auth_login_failures SET locked_until = \(bind: Timestamp.format(until)) WHERE email_index = \(bind: emailIndex) AND client = \(bind: client)"
-                ).run()
-            }
+            let failures = try await failureRow(emailIndex: emailIndex, client: client, sql)?.failures ?? 1
             try await outbox.record(
                 type: IdentityEvents.auditFact, subject: accountID,
                 data: AuditFact(
@@ -127,18 +127,67 @@ struct AuthStore: Sendable {
         }
     }
 
+    private struct FailureRow {
+        var failures: Int
+        var lockedUntil: Date?
+        var updatedAt: Date
+    }
+
+    private func failureRow(emailIndex: String, client: String, _ sql: any SQLDatabase) async throws -> FailureRow? {
+        guard let row = try await sql.raw(
+            "SELECT failures, locked_until, updated_at FROM auth_login_failures WHERE email_index = \(bind: emailIndex) AND client = \(bind: client)"
+        ).first() else { return nil }
+        return FailureRow(
+            failures: try row.decode(column: "failures", as: Int.self),
+            lockedUntil: try row.decodeNil(column: "locked_until") ? nil : try Timestamp.parse(try row.decode(column: "locked_until", as: String.self)),
+            updatedAt: try Timestamp.parse(try row.decode(column: "updated_at", as: String.self))
+        )
+    }
+
+    /// Adds one attempt to a row (creating it), with the lock the count reaches if this attempt fails.
+    private func count(emailIndex: String, client: String, row: FailureRow?, throttle: LoginThrottle, now: Date, _ sql: any SQLDatabase) async throws {
+        var previous = row?.failures ?? 0
+        if let row, let forget = throttle.forgetAfter, now.timeIntervalSince(row.updatedAt) > TimeInterval(forget.components.seconds) {
+            previous = 0
+        }
+        let failures = previous + 1
+        let lockedUntil = throttle.lock(afterFailures: failures).map { Timestamp.format(now.addingTimeInterval(TimeInterval($0.components.seconds))) }
+        try await sql.raw(
+            """
+            INSERT INTO auth_login_failures (email_index, client, failures, locked_until, updated_at)
+            VALUES (\(bind: emailIndex), \(bind: client), \(bind: failures), \(bind: lockedUntil), \(bind: Timestamp.format(now)))
+            ON CONFLICT (email_index, client) DO UPDATE
+                SET failures = excluded.failures, locked_until = excluded.locked_until, updated_at = excluded.updated_at
+            """
+        ).run()
+    }
+
     // MARK: Sessions (refresh-token families)
 
-    /// Starts a session after a successful login: clears the failure count, stores a refresh
-    /// token of a new family and records the login for the audit log.
+    /// Starts a session after a successful login: clears the account's failure count (and its
+    /// lock), takes this attempt back from the address's count (lifting the address lock once
+    /// under `addressThrottle`'s limit), stores a refresh token of a new family and records the
+    /// login for the audit log.
     /// - Returns: the refresh token (only its hash is stored).
-    func startSession(account: Account, client: String, emailIndex: String, now: Date = .now) async throws -> String {
+    func startSession(account: Account, client: String, emailIndex: String, addressThrottle: LoginThrottle = .address, now: Date = .now) async throws -> String {
         let token = RefreshToken.generate()
         let family = UUID.v7().lowercased
         try await database.transaction { sql in
+            try await database.lockForTransaction("auth.login:\(client)", sql)
             try await sql.raw(
                 "DELETE FROM auth_login_failures WHERE email_index = \(bind: emailIndex) AND client = \(bind: client)"
             ).run()
+            if let whole = try await failureRow(emailIndex: Self.anyAccount, client: client, sql) {
+                let failures = max(0, whole.failures - 1)
+                let keepLock = addressThrottle.lock(afterFailures: failures) != nil
+                try await sql.raw(
+                    """
+                    UPDATE auth_login_failures SET failures = \(bind: failures),
+                        locked_until = \(unsafeRaw: keepLock ? "locked_until" : "NULL")
+                    WHERE email_index = \(bind: Self.anyAccount) AND client = \(bind: client)
+                    """
+                ).run()
+            }
             try await insertRefreshToken(token, family: family, accountID: account.id, now: now, sql)
             try await outbox.record(
                 type: IdentityEvents.auditFact, subject: account.id,

@@ -1,5 +1,6 @@
 import EmporiumKit
 import Foundation
+import HTTPTypes
 import Security
 
 /// A user's profile as the users service keeps it (decrypted).
@@ -23,6 +24,12 @@ struct Address: Codable, Sendable, Equatable {
     var postalCode: String
     /// ISO 3166-1 alpha-2, upper case.
     var country: String
+}
+
+/// Why the users store refused a change (the controller turns it into a problem).
+enum UsersStoreError: Error, Equatable {
+    /// The user has ``ProfileRules/maximumAddresses`` already.
+    case addressLimitReached(limit: Int)
 }
 
 /// `PATCH /v1/users/me`: absent fields stay; an empty string clears `name` or `phone`.
@@ -60,6 +67,16 @@ enum ProfileRules {
     static let maxCityLength = 100
     static let maxRegionLength = 100
     static let maxPostalCodeLength = 20
+
+    /// The most addresses one user may keep; adding another is a 422.
+    static let maximumAddresses = 20
+
+    /// The 422 for an address beyond ``maximumAddresses``.
+    static let tooManyAddresses = ProblemDetails(
+        type: ProblemDetails.typeBase + "address-limit", title: "The account has too many addresses.", status: .unprocessableContent,
+        detail: "An account keeps at most \(maximumAddresses) addresses; delete one to add another.",
+        errors: [.init(field: "addresses", detail: "at most \(maximumAddresses) per account")]
+    )
 
     /// Trimmed changes, or a 400 naming each bad field.
     static func validate(_ changes: ProfileChanges) throws(ProblemDetails) -> ProfileChanges {

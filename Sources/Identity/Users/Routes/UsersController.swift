@@ -55,17 +55,24 @@ struct UsersController: Sendable {
         return ProfileResource(try await Self.existing(try await store.update(id: principal.subject, changes)))
     }
 
-    /// The caller's addresses.
+    /// The caller's addresses, oldest first, a page at a time.
     @Sendable func myAddresses(_ request: Request, context: EmporiumRequestContext) async throws -> Page<Address> {
         let principal = try context.requirePermission(.ownAccount)
-        return Page(items: try await store.addresses(userID: principal.subject), nextCursor: nil)
+        let page = try PageRequest(query: request.queryParameters)
+        let addresses = try await store.addresses(userID: principal.subject, after: page.after, limit: page.limit + 1)
+        let shown = Array(addresses.prefix(page.limit))
+        return Page(items: shown, nextCursor: addresses.count > page.limit ? shown.last.map { Cursor.encode($0.id) } : nil)
     }
 
-    /// Adds an address for the caller.
+    /// Adds an address for the caller (at most ``ProfileRules/maximumAddresses``).
     @Sendable func addAddress(_ request: Request, context: EmporiumRequestContext) async throws -> EditedResponse<Address> {
         let principal = try context.requirePermission(.ownAccount)
         let address = try ProfileRules.validate(try await request.decodeJSON(as: NewAddress.self, context: context), id: UUID.v7().lowercased)
-        guard try await store.add(address, userID: principal.subject) else { throw Self.noProfile }
+        do {
+            guard try await store.add(address, userID: principal.subject) else { throw Self.noProfile }
+        } catch UsersStoreError.addressLimitReached {
+            throw ProfileRules.tooManyAddresses
+        }
         return EditedResponse(status: .created, response: address)
     }
 

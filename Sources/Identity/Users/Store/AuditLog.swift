@@ -1,3 +1,4 @@
+import EmporiumContracts
 import Foundation
 import SQLKit
 import Security

@@ -1,8 +1,11 @@
+import EmporiumKit
+import Security
 import Storage
 
 /// The users database's schema, oldest first. Released migrations never change.
 enum UsersMigrations {
-    static let all: [Migration] = [
+    /// The migrations; those that rewrite sealed values need the keys of `security`.
+    static func all(security: SecuritySettings) -> [Migration] { [
         Migration(
             version: 1,
             name: "create profiles, addresses and the audit log",
@@ -44,6 +47,9 @@ enum UsersMigrations {
                 )
                 """,
             ]
-        )
-    ]
+        ),
+        Migration(version: 2, name: "canonical emails (NFC) and their blind index") { sql, _ in
+            _ = try await EmailNormalization.run(sql, table: "users_profiles", emailField: UsersStore.emailField, security: security)
+        },
+    ] }
 }

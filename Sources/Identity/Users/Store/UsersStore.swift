@@ -1,3 +1,4 @@
+import EmporiumContracts
 import EmporiumCore
 import EmporiumKit
 import Foundation
@@ -85,22 +86,33 @@ struct UsersStore: Sendable {
 
     // MARK: Addresses
 
-    /// The addresses of user `userID`, oldest first.
-    func addresses(userID: String) async throws -> [Address] {
+    /// Up to `limit` addresses of user `userID` after the address id `after`, oldest first
+    /// (ids are UUIDv7, so their order is the order of creation).
+    func addresses(userID: String, after: String?, limit: Int) async throws -> [Address] {
         try await database.withConnection { sql in
             try await sql.raw(
-                "SELECT address FROM users_addresses WHERE user_id = \(bind: userID) ORDER BY id"
+                """
+                SELECT address FROM users_addresses WHERE user_id = \(bind: userID) AND id > \(bind: after ?? "")
+                ORDER BY id LIMIT \(bind: limit)
+                """
             ).all().map { row in
                 try JSONText.decode(Address.self, from: try security.cipher.open(try row.decode(column: "address", as: String.self), field: Self.addressField))
             }
         }
     }
 
-    /// Stores an address of user `userID`.
+    /// Stores an address of user `userID`, unless the user has `limit` already (counted and
+    /// inserted under one lock per user, so concurrent adds cannot pass the limit).
     /// - Returns: false when the user has no profile.
-    func add(_ address: Address, userID: String, now: Date = .now) async throws -> Bool {
-        try await database.transaction { sql in
+    /// - Throws: ``UsersStoreError/addressLimitReached(limit:)``; nothing is written then.
+    func add(_ address: Address, userID: String, limit: Int = ProfileRules.maximumAddresses, now: Date = .now) async throws -> Bool {
+        try await database.transaction { sql -> Bool in
+            try await database.lockForTransaction("users.addresses:\(userID)", sql)
             guard try await profile(id: userID, sql) != nil else { return false }
+            let count = try await sql.raw(
+                "SELECT COUNT(*) AS n FROM users_addresses WHERE user_id = \(bind: userID)"
+            ).first()?.decode(column: "n", as: Int.self) ?? 0
+            guard count < limit else { throw UsersStoreError.addressLimitReached(limit: limit) }
             try await sql.raw(
                 """
                 INSERT INTO users_addresses (id, user_id, address, created_at)

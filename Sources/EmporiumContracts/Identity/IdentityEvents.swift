@@ -1,12 +1,10 @@
 import Foundation
-import Messaging
-import Security
 
 /// The events of the identity services (type names are the broker's routing keys).
 ///
 /// Personal data never travels in the clear: the email in ``UserRegisteredData`` is sealed with
-/// the platform's data keys (field ``UserRegisteredData/emailField``), which every service that
-/// may read it is configured with.
+/// the platform's data keys (`FieldCipher` with ``UserRegisteredData/emailField``), which every
+/// service that may read it is configured with.
 public enum IdentityEvents {
     /// An account was created (registration or `emporium admin create-user`); data: ``UserRegisteredData``.
     public static let userRegistered = "identity.user.registered"
@@ -27,6 +25,13 @@ public struct UserRegisteredData: Codable, Sendable, Equatable {
     public var sealedEmail: String
     public var roles: [String]
     public var registeredAt: String
+
+    public init(userId: String, sealedEmail: String, roles: [String], registeredAt: String) {
+        self.userId = userId
+        self.sealedEmail = sealedEmail
+        self.roles = roles
+        self.registeredAt = registeredAt
+    }
 }
 
 /// The payload of `identity.user.roles-changed`.
@@ -35,6 +40,12 @@ public struct UserRolesChangedData: Codable, Sendable, Equatable {
     public var roles: [String]
     /// Who changed them (a user id).
     public var changedBy: String
+
+    public init(userId: String, roles: [String], changedBy: String) {
+        self.userId = userId
+        self.roles = roles
+        self.changedBy = changedBy
+    }
 }
 
 /// One fact for the audit log, as the auth service reports it.
