@@ -93,10 +93,10 @@ extension ProblemDetails {
         )
     }
 
-    /// Throws a 400 for `invalid` when it has any error, else a 422 for `unprocessable` when that
-    /// has any: a request breaking the document is told so first.
+    /// Throws a 400 when `invalid` has any error (naming those of `unprocessable` too, so every
+    /// bad field is named at once), else a 422 for `unprocessable` when that has any.
     public static func throwIfAny(invalid: [FieldError], unprocessable: [FieldError]) throws(ProblemDetails) {
-        if !invalid.isEmpty { throw validation(invalid) }
+        if !invalid.isEmpty { throw validation(invalid + unprocessable) }
         if !unprocessable.isEmpty { throw Self.unprocessable(unprocessable) }
     }
 
