@@ -54,110 +54,137 @@ public struct EmporiumPlatform: Sendable {
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws -> EmporiumPlatform {
         let modules = try table.resolve(settings.services)
-        let security = try settings.securitySettings(personalDataServices: modules.filter(\.storesPersonalData).map(\.name))
         let tracer = TraceContextTracer()
-        var services: [any EmporiumService] = []
-        var databases: [String: any Database] = [:]
-        var sharedSQLite: [(url: DatabaseURL, database: any Database)] = []
-        var nudges: [String: OutboxRelay.Nudge] = [:]
-        var lifecycle: [any Service] = []
-        var checks: [ReadinessCheck] = []
-        // One Redis client for the whole process, checked now so that a wrong address or
-        // password stops the start-up; it closes after everything that may use it.
-        let redis: RedisClient?
-        if let configuration = settings.redis {
-            redis = try await connectRedis(configuration, logger: logger)
-        } else {
-            redis = nil
-        }
-        var caching = redis.map { CacheBackend.redis($0) } ?? .inMemory
-        caching.l1TTL = settings.cacheL1TTL
-        if let redis {
-            lifecycle.append(redis)
-            checks.append(ReadinessCheck(name: "redis") { _ = try await redis.send(command: "PING", timeout: .seconds(2)) })
-        }
+        var parts = ProcessParts()
+        let redis = try await connectRedis(settings, logger: logger, into: &parts)
+        let caching = makeCaching(settings, redis: redis)
+        let opened: OpenedServices
+        let transport: any EventTransport
         do {
-            for module in modules {
-                let url = try settings.databaseURL(for: module.name)
-                var serviceLogger = logger
-                serviceLogger[metadataKey: "service"] = .string(module.name)
-                // Services configured onto one SQLite file share its one writer connection: two
-                // pools on one file would wait on each other's file lock inside SQLite, blocking
-                // threads, instead of queueing for the connection.
-                let shared = sharedSQLite.first { $0.url == url }?.database
-                let database: any Database
-                if let shared {
-                    database = shared
-                } else {
-                    database = try await DatabaseFactory.open(url, maximumConnections: settings.maxDatabaseConnections, logger: serviceLogger)
-                }
-                if shared == nil, case .sqlite(let path?) = url, !path.isEmpty { sharedSQLite.append((url, database)) }
-                databases[module.name] = database
-                let seeds: Bool
-                if case .sqlite = url { seeds = settings.seedDemoData ?? true } else { seeds = settings.seedDemoData ?? false }
-                let nudge = OutboxRelay.Nudge()
-                nudges[module.name] = nudge
-                let outbox = Outbox(service: module.name, relayNudge: nudge) { tracer.currentTraceparent() }
-                let service = try await module.make(
-                    ServiceEnvironment(
-                        database: database, seedsDemoData: seeds, logger: serviceLogger,
-                        caching: caching.scoped(to: module.name), outbox: outbox, metrics: metrics.factory,
-                        security: security
-                    )
-                )
-                services.append(service)
-                if shared == nil { lifecycle.append(DatabaseService(database: database)) }
-                checks.append(ReadinessCheck(name: "\(module.name).database") { try await database.ping() })
-                checks += service.readinessChecks
-                logger.info("service configured", metadata: ["service": "\(module.name)", "database": "\(url)"])
-            }
+            opened = try await openServices(
+                modules, settings: settings, caching: caching, tracer: tracer, metrics: metrics, logger: logger, into: &parts)
+            transport = try makeTransport(settings: settings, services: opened.services, logger: logger)
         } catch {
-            // Nothing will run these databases (or Redis): close what was opened before failing.
-            for database in databases.values { await database.close() }
+            // Nothing will run what was opened: close it before failing.
+            for database in parts.databases { await database.close() }
             await redis?.close()
             throw error
         }
-
-        // Events: one transport per process; per service, a relay for its outbox and, when it
-        // subscribes to events, a consumer. Both start once migrations are done.
-        let transport = try makeTransport(settings: settings, services: services, logger: logger)
         let migrated = StartSignal()
-        lifecycle.append(TransportService(transport: transport))
-        checks.append(ReadinessCheck(name: "broker") { try await transport.checkReady() })
-        for service in services {
-            guard let database = databases[service.name], let nudge = nudges[service.name] else { continue }
+        wireEvents(opened, transport: transport, startingAfter: migrated, metrics: metrics, logger: logger, into: &parts)
+        for service in opened.services { parts.lifecycle += service.backgroundServices }
+        let authenticator = makeAuthenticator(services: opened.services, settings: settings, logger: logger, into: &parts)
+        let http = makeRouter(
+            services: opened.services, checks: parts.checks, authenticator: authenticator, tracer: tracer, metrics: metrics)
+        let application = makeApplication(
+            router: http.router, settings: settings, services: parts.lifecycle, opened: opened, migrated: migrated,
+            onServerRunning: onServerRunning, logger: logger)
+        return EmporiumPlatform(
+            application: application, services: opened.services, routes: http.routes, openAPI: http.openAPI,
+            metrics: metrics, databases: opened.databases, caching: caching, transport: transport
+        )
+    }
+
+    // MARK: steps of build
+
+    /// What the process runs besides the HTTP server, in start order (stopped in reverse), and
+    /// what `/health/ready` checks.
+    struct ProcessParts {
+        var lifecycle: [any Service] = []
+        var checks: [ReadinessCheck] = []
+        /// The databases opened so far (each once, even when services share it).
+        var databases: [any Database] = []
+    }
+
+    /// The selected services, made, with their databases and outbox relay nudges by service name.
+    struct OpenedServices {
+        var services: [any EmporiumService] = []
+        var databases: [String: any Database] = [:]
+        var nudges: [String: OutboxRelay.Nudge] = [:]
+    }
+
+    /// One Redis client for the whole process when `redis.url` is set, checked now so that a wrong
+    /// address or password stops the start-up; it runs first and closes after everything that
+    /// may use it.
+    private static func connectRedis(_ settings: RuntimeSettings, logger: Logger, into parts: inout ProcessParts) async throws -> RedisClient? {
+        guard let configuration = settings.redis else { return nil }
+        let redis = try await connectRedis(configuration, logger: logger)
+        parts.lifecycle.append(redis)
+        parts.checks.append(ReadinessCheck(name: "redis") { _ = try await redis.send(command: "PING", timeout: .seconds(2)) })
+        return redis
+    }
+
+    /// Where caches and rate limiters keep shared state: Redis when configured, else this process.
+    private static func makeCaching(_ settings: RuntimeSettings, redis: RedisClient?) -> CacheBackend {
+        var caching = redis.map { CacheBackend.redis($0) } ?? .inMemory
+        caching.l1TTL = settings.cacheL1TTL
+        return caching
+    }
+
+    /// Opens each module's database (services configured onto one SQLite file share it) and makes
+    /// the service from its environment, adding each database's pool and readiness check.
+    private static func openServices(
+        _ modules: [ServiceModule], settings: RuntimeSettings, caching: CacheBackend, tracer: TraceContextTracer,
+        metrics: MetricsRegistry, logger: Logger, into parts: inout ProcessParts
+    ) async throws -> OpenedServices {
+        let security = try settings.securitySettings(personalDataServices: modules.filter(\.storesPersonalData).map(\.name))
+        var opened = OpenedServices()
+        var sqliteFiles: [(url: DatabaseURL, database: any Database)] = []
+        for module in modules {
+            let url = try settings.databaseURL(for: module.name)
             var serviceLogger = logger
-            serviceLogger[metadataKey: "service"] = .string(service.name)
-            lifecycle.append(AfterSignal(signal: migrated, service: OutboxRelay(
-                service: service.name, database: database, transport: transport, nudge: nudge,
-                metrics: metrics.factory, logger: serviceLogger
-            )))
-            lifecycle.append(AfterSignal(signal: migrated, service: MessagingJanitor(
-                service: service.name, database: database, logger: serviceLogger
-            )))
-            if !service.broadcastSubscriptions.isEmpty {
-                lifecycle.append(AfterSignal(signal: migrated, service: BroadcastConsumer(
-                    consumer: service.name, transport: transport, subscriptions: service.broadcastSubscriptions
-                )))
+            serviceLogger[metadataKey: "service"] = .string(module.name)
+            // Services configured onto one SQLite file share its one writer connection: two
+            // pools on one file would wait on each other's file lock inside SQLite, blocking
+            // threads, instead of queueing for the connection.
+            let database: any Database
+            if let shared = sqliteFiles.first(where: { $0.url == url })?.database {
+                database = shared
+            } else {
+                database = try await DatabaseFactory.open(url, maximumConnections: settings.maxDatabaseConnections, logger: serviceLogger)
+                parts.databases.append(database)
+                parts.lifecycle.append(DatabaseService(database: database))
+                if case .sqlite(let path?) = url, !path.isEmpty { sqliteFiles.append((url, database)) }
             }
-            if !service.eventSubscriptions.isEmpty {
-                lifecycle.append(AfterSignal(signal: migrated, service: EventConsumer(
-                    consumer: service.name, database: database, transport: transport,
-                    subscriptions: service.eventSubscriptions, metrics: metrics.factory, logger: serviceLogger
-                )))
-            }
+            opened.databases[module.name] = database
+            let seeds: Bool
+            if case .sqlite = url { seeds = settings.seedDemoData ?? true } else { seeds = settings.seedDemoData ?? false }
+            let nudge = OutboxRelay.Nudge()
+            opened.nudges[module.name] = nudge
+            let outbox = Outbox(service: module.name, relayNudge: nudge) { tracer.currentTraceparent() }
+            let service = try await module.make(
+                ServiceEnvironment(
+                    database: database, seedsDemoData: seeds, logger: serviceLogger,
+                    caching: caching.scoped(to: module.name), outbox: outbox, metrics: metrics.factory,
+                    security: security
+                )
+            )
+            opened.services.append(service)
+            parts.checks.append(ReadinessCheck(name: "\(module.name).database") { try await database.ping() })
+            parts.checks += service.readinessChecks
+            logger.info("service configured", metadata: ["service": "\(module.name)", "database": "\(url)"])
         }
-        for service in services { lifecycle += service.backgroundServices }
+        return opened
+    }
 
-        // Tokens are verified with the auth service's keys when it runs in this process, else
-        // with the key set it publishes (auth.jwksURL).
-        var authenticator = services.lazy.compactMap(\.accessTokenAuthenticator).first
-        if authenticator == nil, let url = settings.authJWKSURL {
-            let remote = RemoteAccessTokenKeys(url: url, issuer: settings.authIssuer, audience: settings.authAudience, logger: logger)
-            checks.append(ReadinessCheck(name: "auth.keys") { try await remote.checkReady() })
-            authenticator = remote
-        }
+    /// What verifies access tokens: the auth service's keys when it runs in this process, else
+    /// the key set it publishes (`auth.jwksURL`, with its readiness check); nil refuses every token.
+    private static func makeAuthenticator(
+        services: [any EmporiumService], settings: RuntimeSettings, logger: Logger, into parts: inout ProcessParts
+    ) -> (any AccessTokenAuthenticating)? {
+        if let local = services.lazy.compactMap(\.accessTokenAuthenticator).first { return local }
+        guard let url = settings.authJWKSURL else { return nil }
+        let remote = RemoteAccessTokenKeys(url: url, issuer: settings.authIssuer, audience: settings.authAudience, logger: logger)
+        parts.checks.append(ReadinessCheck(name: "auth.keys") { try await remote.checkReady() })
+        return remote
+    }
 
+    /// The router with the platform's middleware (outermost first), the platform routes and every
+    /// service's routes, the route table, and the merged OpenAPI document.
+    private static func makeRouter(
+        services: [any EmporiumService], checks: [ReadinessCheck], authenticator: (any AccessTokenAuthenticating)?,
+        tracer: TraceContextTracer, metrics: MetricsRegistry
+    ) -> (router: EmporiumRouter, routes: RouteTable, openAPI: OpenAPIDocument) {
         let routes = RouteTable()
         let router = EmporiumRouter(context: EmporiumRequestContext.self)
         router.add(middleware: RequestIdMiddleware())
@@ -177,9 +204,41 @@ public struct EmporiumPlatform: Sendable {
         HealthController(checks: checks).addRoutes(to: serviceRouter)
         PlatformController(metrics: metrics, openAPI: { openAPI }).addRoutes(to: serviceRouter)
         for service in services { service.addRoutes(to: serviceRouter) }
+        return (router, routes, openAPI)
+    }
 
-        // Connections cost file descriptors: use every one the system allows, and keep HTTP
-        // connections below that, with room for databases and brokers.
+    /// The Hummingbird application: the server with its connection limits (the soft descriptor
+    /// limit raised first), `services` run beside it, and before it binds, each service's
+    /// migrations and `prepare()`, then `migrated` raised.
+    private static func makeApplication(
+        router: EmporiumRouter, settings: RuntimeSettings, services: [any Service], opened: OpenedServices,
+        migrated: StartSignal, onServerRunning: @escaping @Sendable (Int) async -> Void, logger: Logger
+    ) -> EmporiumApplication {
+        let serverLimits = httpServerLimits(settings, logger: logger)
+        var application = Application(
+            router: router,
+            server: serverLimits.serverBuilder(),
+            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: nil),
+            services: services,
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+            logger: logger
+        )
+        let preparing = opened.services.compactMap { service in opened.databases[service.name].map { (service, $0) } }
+        application.beforeServerStarts {
+            for (service, database) in preparing {
+                try await Migrator(database: database, service: MessagingSchema.history(of: service.name), logger: logger)
+                    .migrate(MessagingSchema.migrations)
+                try await Migrator(database: database, service: service.name, logger: logger).migrate(service.migrations)
+                try await service.prepare()
+            }
+            migrated.raise()
+        }
+        return application
+    }
+
+    /// Connections cost file descriptors: use every one the system allows, and keep HTTP
+    /// connections below that, with room for databases and brokers.
+    private static func httpServerLimits(_ settings: RuntimeSettings, logger: Logger) -> HTTPServerLimits {
         let descriptors = FileDescriptorLimit.raiseSoftLimit()
         let serverLimits = settings.httpServerLimits(fileDescriptorLimit: descriptors)
         logger.info("http server limits", metadata: [
@@ -193,28 +252,7 @@ public struct EmporiumPlatform: Sendable {
                 "max_connections": "\(serverLimits.maxConnections)", "file_descriptor_limit": "\(descriptors)",
             ])
         }
-        var application = Application(
-            router: router,
-            server: serverLimits.serverBuilder(),
-            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: nil),
-            services: lifecycle,
-            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
-            logger: logger
-        )
-        let preparing = services.compactMap { service in databases[service.name].map { (service, $0) } }
-        application.beforeServerStarts {
-            for (service, database) in preparing {
-                try await Migrator(database: database, service: MessagingSchema.history(of: service.name), logger: logger)
-                    .migrate(MessagingSchema.migrations)
-                try await Migrator(database: database, service: service.name, logger: logger).migrate(service.migrations)
-                try await service.prepare()
-            }
-            migrated.raise()
-        }
-        return EmporiumPlatform(
-            application: application, services: services, routes: routes,
-            openAPI: openAPI, metrics: metrics, databases: databases, caching: caching, transport: transport
-        )
+        return serverLimits
     }
 
     /// A client for `redis.url` that has answered a `PING` (so it connected and authenticated).

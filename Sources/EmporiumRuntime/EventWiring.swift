@@ -24,6 +24,40 @@ extension EmporiumPlatform {
         let consumers = Set(services.filter { !$0.eventSubscriptions.isEmpty }.map(\.name))
         return InProcessTransport(expectedConsumers: consumers, maxDeliveries: settings.maxDeliveries, logger: logger)
     }
+
+    /// The event wiring of the process: the transport's connection and readiness check, and per
+    /// service, started once migrations are done (`migrated`): a relay for its outbox, the
+    /// janitor of its messaging tables, and consumers for its broadcast and event subscriptions.
+    static func wireEvents(
+        _ opened: OpenedServices, transport: any EventTransport, startingAfter migrated: StartSignal,
+        metrics: MetricsRegistry, logger: Logger, into parts: inout ProcessParts
+    ) {
+        parts.lifecycle.append(TransportService(transport: transport))
+        parts.checks.append(ReadinessCheck(name: "broker") { try await transport.checkReady() })
+        for service in opened.services {
+            guard let database = opened.databases[service.name], let nudge = opened.nudges[service.name] else { continue }
+            var serviceLogger = logger
+            serviceLogger[metadataKey: "service"] = .string(service.name)
+            parts.lifecycle.append(AfterSignal(signal: migrated, service: OutboxRelay(
+                service: service.name, database: database, transport: transport, nudge: nudge,
+                metrics: metrics.factory, logger: serviceLogger
+            )))
+            parts.lifecycle.append(AfterSignal(signal: migrated, service: MessagingJanitor(
+                service: service.name, database: database, logger: serviceLogger
+            )))
+            if !service.broadcastSubscriptions.isEmpty {
+                parts.lifecycle.append(AfterSignal(signal: migrated, service: BroadcastConsumer(
+                    consumer: service.name, transport: transport, subscriptions: service.broadcastSubscriptions
+                )))
+            }
+            if !service.eventSubscriptions.isEmpty {
+                parts.lifecycle.append(AfterSignal(signal: migrated, service: EventConsumer(
+                    consumer: service.name, database: database, transport: transport,
+                    subscriptions: service.eventSubscriptions, metrics: metrics.factory, logger: serviceLogger
+                )))
+            }
+        }
+    }
 }
 
 /// Runs the event transport's connection as a `Service` of the process.
