@@ -1,59 +1,74 @@
 import EmporiumKit
+import Security
 
-/// The OpenAPI descriptions of the auth and users services' public routes.
+/// The OpenAPI descriptions of the auth and users services' public routes, stating every rule
+/// ``IdentityRules``, ``PasswordPolicy`` and ``ProfileRules`` check from their constants
+/// (``OpenAPISchema`` builds the fragments). Password rules a schema cannot state (common,
+/// a sequence, built from the email) answer 422.
 enum IdentityOpenAPI {
+    /// What ``IdentityRules/normalizedEmail(_:)`` accepts, in ASCII: a local part of 1–64
+    /// characters and a domain of at least two labels of letters, digits and inner hyphens.
+    static let email = OpenAPISchema.string(
+        pattern: #"^[A-Za-z0-9!#$%&'*+/=?^_\x60{|}~.-]{1,64}@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"#,
+        maxLength: 254, description: "An email address; stored trimmed and in lower case.")
+    /// A new password: its lengths from ``PasswordPolicy``; the rest of the policy is a 422.
+    static let newPassword = OpenAPISchema.text(
+        minLength: PasswordPolicy.minimumLength, maxLength: PasswordPolicy.maximumLength, maxUTF8Bytes: PasswordPolicy.maximumBytes,
+        description: "\(PasswordPolicy.minimumLength) to \(PasswordPolicy.maximumLength) characters and at most \(PasswordPolicy.maximumBytes) bytes in UTF-8 (bcrypt reads no further); a common password, one of two or fewer distinct characters, a simple sequence or one containing the email's local part is a 422.")
+    /// `+44 20 7946 0958`: digits, spaces, `()-.` and a leading `+`; or blank, which clears it.
+    static let phone = OpenAPISchema.string(
+        pattern: #"^ *(\+?[ ().-]*([0-9][ ().-]*){\#(ProfileRules.phoneDigits.lowerBound),\#(ProfileRules.phoneDigits.upperBound)})?$"#,
+        description: "\(ProfileRules.phoneDigits.lowerBound) to \(ProfileRules.phoneDigits.upperBound) digits with spaces, ()-. and a leading +; blank clears it.")
+    static let refreshToken = #"{"type": "object", "required": ["refreshToken"], "additionalProperties": false, "properties": {"refreshToken": \#(OpenAPISchema.text(description: "A refresh token (43 characters of base64url); any other is a 401."))}}"#
+    static let problemBody = ##"{"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}"##
+
     static let auth = OpenAPIFragment(
         json: #"""
             {
               "tags": [{"name": "auth", "description": "Registration, login, tokens and signing keys."}],
               "paths": {
                 "/v1/auth/register": {"post": {
-                  "tags": ["auth"], "operationId": "register", "summary": "Create a customer account (password: 12 to 128 characters and at most 72 bytes in UTF-8, not a common one).",
-                  "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Credentials"}}}},
+                  "tags": ["auth"], "operationId": "register", "summary": "Create a customer account.",
+                  "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["email", "password"], "additionalProperties": false,
+                    "properties": {"email": \#(email), "password": \#(newPassword)}}}}},
                   "responses": {
-                    "201": {"description": "Created.", "content": {"application/json": {"schema": {"type": "object", "required": ["id", "email", "roles"],
+                    "201": {"description": "Created.", "headers": {"Location": {"schema": {"type": "string"}}},
+                      "content": {"application/json": {"schema": {"type": "object", "required": ["id", "email", "roles"], "additionalProperties": false,
                       "properties": {"id": {"type": "string", "format": "uuid"}, "email": {"type": "string"}, "roles": {"type": "array", "items": {"type": "string"}}}}}}},
-                    "400": {"$ref": "#/components/responses/BadRequest"},
-                    "409": {"description": "The email has an account.", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+                    \#(OpenAPISchema.problemResponses(OpenAPISchema.bodyProblems + [409, 422]))
                   }}},
                 "/v1/auth/login": {"post": {
                   "tags": ["auth"], "operationId": "login", "summary": "Exchange an email and password for an access token (15 minutes) and a refresh token.",
-                  "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Credentials"}}}},
+                  "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["email", "password"], "additionalProperties": false,
+                    "properties": {"email": \#(OpenAPISchema.text()), "password": \#(OpenAPISchema.text())}}}}},
                   "responses": {
                     "200": {"description": "Tokens.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Tokens"}}}},
-                    "400": {"$ref": "#/components/responses/BadRequest"},
-                    "401": {"description": "The email or password is wrong.", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}},
-                    "429": {"description": "Five failures in a row for this account from this address, or twenty from this address across accounts (attempts in flight count): wait `Retry-After` seconds.",
-                      "headers": {"Retry-After": {"schema": {"type": "integer"}}},
-                      "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+                    "401": {"description": "The email or password is wrong.", "content": \#(problemBody)},
+                    \#(OpenAPISchema.problemResponses(OpenAPISchema.bodyProblems + [429]))
                   }}},
                 "/v1/auth/refresh": {"post": {
                   "tags": ["auth"], "operationId": "refresh", "summary": "Exchange a refresh token for a new pair; reusing an exchanged token revokes its whole session.",
-                  "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RefreshToken"}}}},
+                  "requestBody": {"required": true, "content": {"application/json": {"schema": \#(refreshToken)}}},
                   "responses": {
                     "200": {"description": "Tokens.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Tokens"}}}},
-                    "400": {"$ref": "#/components/responses/BadRequest"},
-                    "401": {"description": "The refresh token is unknown, expired, revoked or reused.", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+                    "401": {"description": "The refresh token is unknown, expired, revoked or reused.", "content": \#(problemBody)},
+                    \#(OpenAPISchema.problemResponses(OpenAPISchema.bodyProblems))
                   }}},
                 "/v1/auth/logout": {"post": {
                   "tags": ["auth"], "operationId": "logout", "summary": "Revoke the session (token family) of a refresh token.",
-                  "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RefreshToken"}}}},
+                  "requestBody": {"required": true, "content": {"application/json": {"schema": \#(refreshToken)}}},
                   "responses": {
                     "204": {"description": "Logged out."},
-                    "400": {"$ref": "#/components/responses/BadRequest"},
-                    "401": {"description": "Unknown refresh token.", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+                    "401": {"description": "Unknown refresh token.", "content": \#(problemBody)},
+                    \#(OpenAPISchema.problemResponses(OpenAPISchema.bodyProblems))
                   }}},
                 "/.well-known/jwks.json": {"get": {
                   "tags": ["auth"], "operationId": "jwks", "summary": "The public keys that verify access tokens (RFC 7517).",
                   "responses": {"200": {"description": "The key set.", "content": {"application/jwk-set+json": {"schema": {"type": "object", "required": ["keys"],
-                    "properties": {"keys": {"type": "array", "items": {"type": "object"}}}}}}}}}}
+                    "properties": {"keys": {"type": "array", "items": {"type": "object", "required": ["kty", "kid"]}}}}}}}}}}
               },
               "components": {"schemas": {
-                "Credentials": {"type": "object", "required": ["email", "password"], "additionalProperties": false, "properties": {
-                  "email": {"type": "string", "format": "email", "maxLength": 254}, "password": {"type": "string", "minLength": 12, "maxLength": 128,
-                    "description": "At most 72 bytes in UTF-8 (bcrypt reads no further): a longer one is a 400 at registration and never matches at login."}}},
-                "RefreshToken": {"type": "object", "required": ["refreshToken"], "additionalProperties": false, "properties": {"refreshToken": {"type": "string"}}},
-                "Tokens": {"type": "object", "required": ["accessToken", "refreshToken", "tokenType", "expiresIn"], "properties": {
+                "Tokens": {"type": "object", "required": ["accessToken", "refreshToken", "tokenType", "expiresIn"], "additionalProperties": false, "properties": {
                   "accessToken": {"type": "string"}, "refreshToken": {"type": "string"}, "tokenType": {"type": "string", "enum": ["Bearer"]},
                   "expiresIn": {"type": "integer", "description": "Seconds."}}}
               }}
@@ -69,67 +84,59 @@ enum IdentityOpenAPI {
                 "/v1/users/me": {
                   "get": {"tags": ["users"], "operationId": "getMe", "summary": "The caller's profile.", "security": [{"bearer": []}],
                     "responses": {"200": {"description": "The profile.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Profile"}}}},
-                      "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"},
-                      "404": {"description": "Not created yet (moments after registration).", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}}},
-                  "patch": {"tags": ["users"], "operationId": "updateMe", "summary": "Change the caller's name or phone (an empty string clears).", "security": [{"bearer": []}],
+                      "404": {"description": "Not created yet (moments after registration).", "content": \#(problemBody)},
+                      \#(OpenAPISchema.problemResponses([401, 403]))}},
+                  "patch": {"tags": ["users"], "operationId": "updateMe", "summary": "Change the caller's name or phone (absent fields stay; a blank one clears).", "security": [{"bearer": []}],
                     "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false,
-                      "properties": {"name": {"type": "string", "maxLength": 200}, "phone": {"type": "string"}}}}}},
+                      "properties": {"name": \#(OpenAPISchema.text(maxLength: ProfileRules.maxNameLength, description: "Trimmed; blank clears it.")), "phone": \#(phone)}}}}},
                     "responses": {"200": {"description": "The profile.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Profile"}}}},
-                      "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"},
-                      "403": {"$ref": "#/components/responses/Forbidden"}}}
+                      "404": {"description": "Not created yet (moments after registration).", "content": \#(problemBody)},
+                      \#(OpenAPISchema.problemResponses(OpenAPISchema.bodyProblems + [401, 403]))}}
                 },
                 "/v1/users/me/addresses": {
                   "get": {"tags": ["users"], "operationId": "listMyAddresses", "summary": "The caller's addresses, oldest first, a page at a time.", "security": [{"bearer": []}],
-                    "parameters": [
-                      {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
-                      {"name": "cursor", "in": "query", "schema": {"type": "string"}}],
-                    "responses": {"200": {"description": "A page of addresses.", "content": {"application/json": {"schema": {"type": "object", "required": ["items"],
+                    "parameters": [\#(OpenAPISchema.limitParameter), \#(OpenAPISchema.cursorParameter)],
+                    "responses": {"200": {"description": "Addresses.", "content": {"application/json": {"schema": {"type": "object", "required": ["items"], "additionalProperties": false,
                       "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Address"}}, "nextCursor": {"type": "string"}}}}}},
-                      "400": {"$ref": "#/components/responses/BadRequest"},
-                      "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"}}},
-                  "post": {"tags": ["users"], "operationId": "addMyAddress", "summary": "Add an address (at most 20 per account).", "security": [{"bearer": []}],
+                      \#(OpenAPISchema.problemResponses([400, 401, 403, 422]))}},
+                  "post": {"tags": ["users"], "operationId": "addMyAddress", "summary": "Add an address (at most \#(ProfileRules.maximumAddresses) per account: one more is a 422 naming `addresses`).", "security": [{"bearer": []}],
                     "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NewAddress"}}}},
                     "responses": {"201": {"description": "Added.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Address"}}}},
-                      "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"},
-                      "403": {"$ref": "#/components/responses/Forbidden"},
-                      "422": {"description": "The account has 20 addresses already (`errors[0].field` is `addresses`).", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}}}
+                      "404": {"description": "The caller's profile is not created yet.", "content": \#(problemBody)},
+                      \#(OpenAPISchema.problemResponses(OpenAPISchema.bodyProblems + [401, 403, 422]))}}
                 },
                 "/v1/users/{id}": {"get": {"tags": ["users"], "operationId": "getUser", "summary": "Any user's profile (users.read).", "security": [{"bearer": []}],
-                  "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}],
+                  "parameters": [\#(OpenAPISchema.uuidPathParameter())],
                   "responses": {"200": {"description": "The profile.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Profile"}}}},
-                    "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"},
-                    "403": {"$ref": "#/components/responses/Forbidden"},
-                    "404": {"description": "No such user.", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}}}},
+                    \#(OpenAPISchema.problemResponses([400, 401, 403, 404]))}}},
                 "/v1/users/{id}/roles": {"put": {"tags": ["users"], "operationId": "setUserRoles", "summary": "Replace a user's roles (users.manage_roles; audited).", "security": [{"bearer": []}],
-                  "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}],
+                  "parameters": [\#(OpenAPISchema.uuidPathParameter())],
                   "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["roles"], "additionalProperties": false,
-                    "properties": {"roles": {"type": "array", "minItems": 1, "items": {"type": "string", "enum": ["customer", "support", "catalog_manager", "admin"]}}}}}}},
+                    "properties": {"roles": {"type": "array", "minItems": 1, "items": \#(OpenAPISchema.enumeration(Role.allCases.map(\.rawValue)))}}}}}},
                   "responses": {"200": {"description": "The profile.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Profile"}}}},
-                    "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"},
-                    "403": {"$ref": "#/components/responses/Forbidden"},
-                    "404": {"description": "No such user.", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}}}},
+                    \#(OpenAPISchema.problemResponses(OpenAPISchema.bodyProblems + [401, 403, 404]))}}},
                 "/v1/audit": {"get": {"tags": ["users"], "operationId": "listAudit", "summary": "The hash-linked audit log, oldest first (audit.read).", "security": [{"bearer": []}],
-                  "parameters": [
-                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
-                    {"name": "cursor", "in": "query", "schema": {"type": "string"}}],
-                  "responses": {"200": {"description": "A page of entries.", "content": {"application/json": {"schema": {"type": "object", "required": ["items"],
+                  "parameters": [\#(OpenAPISchema.limitParameter), \#(OpenAPISchema.cursorParameter)],
+                  "responses": {"200": {"description": "A page of entries.", "content": {"application/json": {"schema": {"type": "object", "required": ["items"], "additionalProperties": false,
                     "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/AuditEntry"}}, "nextCursor": {"type": "string"}}}}}},
-                    "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"},
-                    "403": {"$ref": "#/components/responses/Forbidden"}}}}
+                    \#(OpenAPISchema.problemResponses([400, 401, 403, 422]))}}}
               },
               "components": {"schemas": {
-                "Profile": {"type": "object", "required": ["id", "email", "roles", "createdAt", "updatedAt"], "properties": {
+                "Profile": {"type": "object", "required": ["id", "email", "roles", "createdAt", "updatedAt"], "additionalProperties": false, "properties": {
                   "id": {"type": "string", "format": "uuid"}, "email": {"type": "string"}, "name": {"type": "string"}, "phone": {"type": "string"},
                   "roles": {"type": "array", "items": {"type": "string"}},
                   "createdAt": {"type": "string", "format": "date-time"}, "updatedAt": {"type": "string", "format": "date-time"}}},
                 "NewAddress": {"type": "object", "required": ["line1", "city", "postalCode", "country"], "additionalProperties": false, "properties": {
-                  "line1": {"type": "string", "maxLength": 200}, "line2": {"type": "string", "maxLength": 200}, "city": {"type": "string", "maxLength": 100},
-                  "region": {"type": "string", "maxLength": 100}, "postalCode": {"type": "string", "maxLength": 20},
-                  "country": {"type": "string", "pattern": "^[A-Za-z]{2}$", "description": "ISO 3166-1 alpha-2."}}},
-                "Address": {"type": "object", "required": ["id", "line1", "city", "postalCode", "country"], "properties": {
+                  "line1": \#(OpenAPISchema.text(maxLength: ProfileRules.maxLineLength, nonBlank: true)),
+                  "line2": \#(OpenAPISchema.text(maxLength: ProfileRules.maxLineLength, description: "Blank leaves it out.")),
+                  "city": \#(OpenAPISchema.text(maxLength: ProfileRules.maxCityLength, nonBlank: true)),
+                  "region": \#(OpenAPISchema.text(maxLength: ProfileRules.maxRegionLength, description: "Blank leaves it out.")),
+                  "postalCode": \#(OpenAPISchema.text(maxLength: ProfileRules.maxPostalCodeLength, nonBlank: true)),
+                  "country": \#(OpenAPISchema.string(pattern: "^[A-Za-z]{2}$", description: "ISO 3166-1 alpha-2; stored in upper case."))}},
+                "Address": {"type": "object", "required": ["id", "line1", "city", "postalCode", "country"], "additionalProperties": false, "properties": {
                   "id": {"type": "string", "format": "uuid"}, "line1": {"type": "string"}, "line2": {"type": "string"}, "city": {"type": "string"},
-                  "region": {"type": "string"}, "postalCode": {"type": "string"}, "country": {"type": "string"}}},
-                "AuditEntry": {"type": "object", "required": ["sequence", "at", "actor", "action", "target", "details", "previousHash", "hash"], "properties": {
+                  "region": {"type": "string"}, "postalCode": {"type": "string"}, "country": {"type": "string", "pattern": "^[A-Z]{2}$"}}},
+                "AuditEntry": {"type": "object", "required": ["sequence", "at", "actor", "action", "target", "details", "previousHash", "hash"], "additionalProperties": false, "properties": {
                   "sequence": {"type": "integer"}, "at": {"type": "string", "format": "date-time"}, "actor": {"type": "string"},
                   "action": {"type": "string"}, "target": {"type": "string"}, "details": {"type": "object", "additionalProperties": {"type": "string"}},
                   "previousHash": {"type": "string"}, "hash": {"type": "string"}}}

@@ -11,12 +11,25 @@ public enum PasswordPolicy {
     /// Why `password` is refused for `email`, or nil when it is acceptable. The reason is safe
     /// to show (it never repeats the password).
     public static func refusal(of password: String, email: String) -> String? {
-        let length = password.count
+        lengthRefusal(of: password) ?? ruleRefusal(of: password, email: email)
+    }
+
+    /// Why `password` has the wrong length, or nil. Lengths count Unicode code points, as JSON
+    /// Schema's `minLength` and `maxLength` do, so the OpenAPI document states them exactly (and
+    /// its UTF-8 bytes, stated by ``OpenAPISchema``'s `maxUTF8Bytes`).
+    public static func lengthRefusal(of password: String) -> String? {
+        let length = password.unicodeScalars.count
         if length < minimumLength { return "must have at least \(minimumLength) characters" }
         if length > maximumLength { return "must have at most \(maximumLength) characters" }
         if password.utf8.count > maximumBytes {
             return "must have at most \(maximumBytes) bytes in UTF-8 (bcrypt ignores the rest); this one has \(password.utf8.count)"
         }
+        return nil
+    }
+
+    /// Why a password of an acceptable length is refused (common, too few distinct characters, a
+    /// sequence, built from the email), or nil: the rules a schema cannot state.
+    public static func ruleRefusal(of password: String, email: String) -> String? {
         let folded = password.lowercased()
         if CommonPasswords.contains(folded) { return "is one of the most common passwords" }
         if Set(folded).count <= 2 { return "repeats too few characters" }

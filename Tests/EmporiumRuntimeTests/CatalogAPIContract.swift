@@ -148,7 +148,7 @@ enum CatalogAPIContract {
             #expect(taken.status == .conflict)
             #expect(fields(taken) == ["variants[0].sku"])
             let unknownCategory = try await send(.patch, "/v1/products/\(first)", #"{"categoryId": "0190b2f0-0000-7000-8000-000000000000"}"#)
-            #expect(unknownCategory.status == .badRequest)
+            #expect(unknownCategory.status == .unprocessableContent)
             #expect(fields(unknownCategory) == ["categoryId"])
             let unknownField = try await send(.patch, "/v1/products/\(first)", #"{"price": 5}"#)
             #expect(unknownField.status == .badRequest)
@@ -165,6 +165,14 @@ enum CatalogAPIContract {
             #expect(try await send(.post, "/v1/categories", #"{"slug": "edit-arrivals", "name": "Again"}"#).status == .conflict)
             #expect(fields(try await send(.post, "/v1/categories", #"{"slug": "New Arrivals", "name": "x"}"#)) == ["slug"])
             #expect(fields(try await send(.post, "/v1/categories", #"{"slug": "orphans", "name": "x", "parentId": "0190b2f0-0000-7000-8000-000000000000"}"#)) == ["parentId"])
+            // No member is nullable (the document declares none): null is a 400, not "absent".
+            let nullParent = try await send(.post, "/v1/categories", #"{"slug": "orphans", "name": "x", "parentId": null}"#)
+            #expect(nullParent.status == .badRequest)
+            #expect(fields(nullParent) == ["parentId"])
+            // Nested objects have known members too.
+            let extraPriceMember = try await send(.patch, "/v1/products/\(first)", #"{"variants": [{"sku": "EDIT-A-1", "price": {"amount": 1, "currency": "EUR", "cents": 1}}]}"#)
+            #expect(extraPriceMember.status == .badRequest)
+            #expect(fields(extraPriceMember) == ["variants[0].price.cents"])
             #expect(try await send(.patch, "/v1/categories/\(child)", #"{"name": "Just in"}"#).json["name"] as? String == "Just in")
 
             // Moved into the new subcategory: found under it and under its parent.
@@ -253,7 +261,7 @@ enum CatalogAPIContract {
                 (valid.replacingOccurrences(of: "12999", with: #""12999""#), .badRequest, "variants[0].price.amount"),
                 (valid.replacingOccurrences(of: "12999", with: "-5"), .badRequest, "variants[0].price.amount"),
                 (valid.replacingOccurrences(of: "EUR", with: "XYZ"), .badRequest, "variants[0].price.currency"),
-                (valid.replacingOccurrences(of: category, with: "0190b2f0-0000-7000-8000-000000000000"), .badRequest, "categoryId"),
+                (valid.replacingOccurrences(of: category, with: "0190b2f0-0000-7000-8000-000000000000"), .unprocessableContent, "categoryId"),
                 (valid.replacingOccurrences(of: category, with: "not-a-uuid"), .badRequest, "categoryId"),
                 (valid.replacingOccurrences(of: #""status": "active""#, with: #""status": "gone""#), .badRequest, "status"),
                 (valid.replacingOccurrences(of: "TEST-SKU-1", with: "bad sku"), .badRequest, "variants[0].sku"),
@@ -297,7 +305,8 @@ enum CatalogAPIContract {
                 ("/v1/products?cursor=garbage!", "cursor"), ("/v1/products?cursor=dGVzdA", "cursor"), ("/v1/products/not-a-uuid", "id"),
             ] {
                 try await client.execute(uri: uri, method: .get) { response in
-                    #expect(response.status == .badRequest, "\(uri)")
+                    // A well-formed cursor that this server did not issue is a 422.
+                    #expect(response.status == (uri.hasSuffix("dGVzdA") ? .unprocessableContent : .badRequest), "\(uri)")
                     #expect(response.headers[.contentType] == "application/problem+json")
                     let parameters = (response.json["errors"] as? [[String: Any]] ?? []).compactMap { $0["parameter"] as? String }
                     #expect(parameters == [parameter], "\(uri)")

@@ -202,8 +202,8 @@ enum IdentityAPIContract {
             for (body, status, field) in [
                 (#"{"email": "not-an-email", "password": "\#(password)"}"#, HTTPResponse.Status.badRequest, "email"),
                 (#"{"email": "a@example.com", "password": "short"}"#, .badRequest, "password"),
-                (#"{"email": "a@example.com", "password": "password1234"}"#, .badRequest, "password"),
-                (#"{"email": "a@example.com", "password": "aaaaaaaaaaaaaaaa"}"#, .badRequest, "password"),
+                (#"{"email": "a@example.com", "password": "password1234"}"#, .unprocessableContent, "password"),
+                (#"{"email": "a@example.com", "password": "aaaaaaaaaaaaaaaa"}"#, .unprocessableContent, "password"),
                 (#"{"email": "a@example.com", "password": "\#(password)", "role": "admin"}"#, .badRequest, "role"),
                 (#"{"email": "a@example.com"}"#, .badRequest, "password"),
                 (#"{"email": 42, "password": "\#(password)"}"#, .badRequest, "email"),
@@ -320,6 +320,19 @@ enum IdentityAPIContract {
             ) { $0 }
             #expect(patch.status == .ok)
             #expect(patch.json["name"] as? String == secrets[1], "the API shows the plaintext")
+            for (body, field) in [(#"{"phone": null}"#, "phone"), (#"{"name": "N", "phone": null}"#, "phone")] {
+                let refused = try await client.execute(
+                    uri: "/v1/users/me", method: .patch, headers: [.contentType: "application/json", .authorization: session.authorization],
+                    body: ByteBuffer(string: body)
+                ) { $0 }
+                #expect(refused.status == .badRequest, "null is not a value of \(field)")
+                #expect((refused.json["errors"] as? [[String: Any]])?.first?["field"] as? String == field)
+            }
+            let eszett = try await post(
+                client, "/v1/users/me/addresses", #"{"line1": "1 Road", "city": "Leeds", "postalCode": "LS1", "country": "ß"}"#,
+                authorization: session.authorization
+            )
+            #expect(eszett.status == .badRequest, "ß upper-cases to SS but is not a country code")
             let address = try await post(
                 client, "/v1/users/me/addresses", #"{"line1": "12 \#(secrets[3])", "city": "Leeds", "postalCode": "LS1 1AA", "country": "gb"}"#,
                 authorization: session.authorization

@@ -7,6 +7,10 @@ public struct NewProduct: StrictJSONBody, Sendable {
     public static let knownFields: Set<String> = ["name", "description", "categoryId", "status", "imageUrls", "variants"]
     /// A description may hold several lines; every other text is one line.
     public static let multiLineFields: Set<String> = ["description"]
+    /// A variant and its price have exactly these members.
+    public static let knownNestedFields: [String: Set<String>] = [
+        "variants": NewProduct.NewVariant.knownFields, "variants.price": ["amount", "currency"],
+    ]
 
     public var name: String
     public var description: String?
@@ -16,6 +20,8 @@ public struct NewProduct: StrictJSONBody, Sendable {
     public var variants: [NewVariant]
 
     public struct NewVariant: Decodable, Sendable {
+        /// The members a variant of a request body may have.
+        public static let knownFields: Set<String> = ["sku", "attributes", "price"]
         public var sku: String
         public var attributes: [String: String]?
         public var price: Money
@@ -53,8 +59,9 @@ public enum ProductRules {
 
     /// Validates `input`, returning the product to store or throwing a 400 naming every bad field.
     public static func validate(_ input: NewProduct) throws(ProblemDetails) -> ValidatedProduct {
-        var errors: [ProblemDetails.FieldError] = []
+        var errors: [ProblemDetails.FieldError] = [], unprocessable: [ProblemDetails.FieldError] = []
         func fail(_ field: String, _ detail: String) { errors.append(.init(field: field, detail: detail)) }
+        func refuse(_ field: String, _ detail: String) { unprocessable.append(.init(field: field, detail: detail)) }
 
         let name = validName(input.name, fail)
         let description = validDescription(input.description ?? "", fail)
@@ -65,9 +72,10 @@ public enum ProductRules {
         let status = input.status.map { validStatus($0, fail) } ?? .draft
 
         let imageUrls = validImageURLs(input.imageUrls ?? [], fail)
-        let variants = validVariants(input.variants, fail)
+        let variants = validVariants(input.variants, fail, refuse)
 
-        guard errors.isEmpty, let categoryId else { throw .validation(errors) }
+        try ProblemDetails.throwIfAny(invalid: errors, unprocessable: unprocessable)
+        guard let categoryId else { throw .validation(errors) }
         return ValidatedProduct(
             name: name, description: description, categoryId: categoryId, status: status,
             imageUrls: imageUrls, variants: variants
@@ -84,8 +92,11 @@ public enum ProductRules {
     }
 
     /// The variants; reports an empty or too long list and every bad SKU, price, currency or
-    /// attribute, each by its path.
-    static func validVariants(_ input: [NewProduct.NewVariant], _ fail: (String, String) -> Void) -> [Variant] {
+    /// attribute, each by its path (`fail`), and a SKU repeated in the list (`refuse`: a 422, as
+    /// the OpenAPI document cannot state that rule).
+    static func validVariants(
+        _ input: [NewProduct.NewVariant], _ fail: (String, String) -> Void, _ refuse: (String, String) -> Void
+    ) -> [Variant] {
         if input.isEmpty { fail("variants", "must hold at least one variant") }
         if input.count > maxVariants { fail("variants", "must hold at most \(maxVariants) variants") }
         var seenSKUs: Set<String> = []
@@ -95,7 +106,7 @@ public enum ProductRules {
             if !isValidSKU(variant.sku) {
                 fail("\(field).sku", "must be 1-64 characters of A-Z, 0-9 and '-', starting with a letter or digit")
             } else if !seenSKUs.insert(variant.sku).inserted {
-                fail("\(field).sku", "duplicates another variant's SKU")
+                refuse("\(field).sku", "duplicates another variant's SKU")
             }
             if variant.price.amount < 0 { fail("\(field).price.amount", "must not be negative") }
             if variant.price.amount > maxAmount { fail("\(field).price.amount", "must be at most \(maxAmount)") }

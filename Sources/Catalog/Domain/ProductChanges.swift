@@ -7,6 +7,10 @@ public struct ProductChanges: StrictJSONBody, Sendable {
     public static let knownFields: Set<String> = ["name", "description", "status", "categoryId", "imageUrls", "variants"]
     /// A description may hold several lines; every other text is one line.
     public static let multiLineFields: Set<String> = ["description"]
+    /// A variant and its price have exactly these members.
+    public static let knownNestedFields: [String: Set<String>] = [
+        "variants": NewProduct.NewVariant.knownFields, "variants.price": ["amount", "currency"],
+    ]
     public var name: String?
     public var description: String?
     public var status: String?
@@ -54,8 +58,9 @@ extension ProductRules {
     /// Validates `changes` with the rules for a new product's fields, throwing a 400 naming
     /// every bad field, or naming `body` when nothing would change.
     public static func validate(_ changes: ProductChanges) throws(ProblemDetails) -> ValidatedProductChanges {
-        var errors: [ProblemDetails.FieldError] = []
+        var errors: [ProblemDetails.FieldError] = [], unprocessable: [ProblemDetails.FieldError] = []
         func fail(_ field: String, _ detail: String) { errors.append(.init(field: field, detail: detail)) }
+        func refuse(_ field: String, _ detail: String) { unprocessable.append(.init(field: field, detail: detail)) }
         var categoryId: UUID?
         if let raw = changes.categoryId {
             categoryId = UUID(uuidString: raw)
@@ -67,14 +72,14 @@ extension ProductRules {
             status: changes.status.map { validStatus($0, fail) },
             categoryId: categoryId,
             imageUrls: changes.imageUrls.map { validImageURLs($0, fail) },
-            variants: changes.variants.map { validVariants($0, fail) }
+            variants: changes.variants.map { validVariants($0, fail, refuse) }
         )
         if changes.name == nil && changes.description == nil && changes.status == nil && changes.categoryId == nil
             && changes.imageUrls == nil && changes.variants == nil
         {
             fail("body", "must change at least one of \(ProductChanges.knownFields.sorted().joined(separator: ", "))")
         }
-        guard errors.isEmpty else { throw .validation(errors) }
+        try ProblemDetails.throwIfAny(invalid: errors, unprocessable: unprocessable)
         return validated
     }
 }

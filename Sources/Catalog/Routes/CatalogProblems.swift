@@ -5,7 +5,7 @@ extension CatalogError: ProblemConvertible {
     public var problem: ProblemDetails {
         switch self {
         case .unknownCategory(let field, let id):
-            return .invalidField(field, "no category has id \(id.lowercased)")
+            return .unprocessable([.init(field: field, detail: "no category has id \(id.lowercased)")])
         case .skuTaken(let sku?, let index?):
             var problem = ProblemDetails.conflict("SKU \(sku) is already used by another product.")
             problem.errors = [.init(field: "variants[\(index)].sku", detail: "is already used by another product")]

@@ -30,7 +30,7 @@ struct ProductsController: Sendable {
     /// descendants), `min_price`/`max_price`, `attr.NAME=VALUE`, `sort`, `cursor`, `limit`, and
     /// with `facets=true` the counts of all matches by category, attribute and price.
     @Sendable func list(_ request: Request, context: EmporiumRequestContext) async throws -> Response {
-        let query = try SearchQuery(parameters: request.uri.queryParameters.map { (String($0.key), String($0.value)) })
+        let query = try SearchQuery(parameters: request.queryItems)
         let results = try await search.search(query)
         let documents = results.documents
         var nextCursor: String?

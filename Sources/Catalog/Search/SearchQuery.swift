@@ -55,6 +55,9 @@ public struct SearchQuery: Sendable, Equatable {
     public init(parameters: [(key: String, value: String)]) throws(ProblemDetails) {
         var errors: [ProblemDetails.FieldError] = []
         func fail(_ parameter: String, _ detail: String) { errors.append(.init(parameter: parameter, detail: detail)) }
+        // Well-formed but contradictory or unknown to this server: 422 (when nothing else is wrong).
+        var unprocessable: [ProblemDetails.FieldError] = []
+        func refuse(_ parameter: String, _ detail: String) { unprocessable.append(.init(parameter: parameter, detail: detail)) }
         var values: [String: String] = [:]
         var attributes: [String: String] = [:]
         let known: Set<String> = ["q", "category", "min_price", "max_price", "sort", "cursor", "limit", "facets"]
@@ -95,14 +98,14 @@ public struct SearchQuery: Sendable, Equatable {
             return value
         }
         let minPrice = price("min_price"), maxPrice = price("max_price")
-        if let minPrice, let maxPrice, minPrice > maxPrice { fail("max_price", "must not be below min_price") }
+        if let minPrice, let maxPrice, minPrice > maxPrice { refuse("max_price", "must not be below min_price") }
         var sort: SearchSort?
         if let raw = values["sort"] {
             if let value = SearchSort(rawValue: raw) { sort = value } else {
                 fail("sort", "must be one of \(SearchSort.allCases.map(\.rawValue).joined(separator: ", "))")
             }
         }
-        if sort == .relevance && text == nil && values["q"] == nil { fail("sort", "relevance needs q") }
+        if sort == .relevance && text == nil && values["q"] == nil { refuse("sort", "relevance needs q") }
         var limit = PageRequest.defaultLimit
         if let raw = values["limit"] {
             if let value = Int(raw), (1...PageRequest.maximumLimit).contains(value) { limit = value } else {
@@ -119,11 +122,15 @@ public struct SearchQuery: Sendable, Equatable {
         }
         self.init(text: text, category: category, minPrice: minPrice, maxPrice: maxPrice, attributes: attributes, sort: sort, limit: limit, facets: facets)
         if let raw = values["cursor"] {
-            if let position = SearchPosition(cursor: raw), position.sort == self.sort { self.position = position } else {
-                fail("cursor", "is not a cursor returned by this API for this sort")
+            if let problem = Cursor.malformed(raw) {
+                errors.append(problem)
+            } else if let position = SearchPosition(cursor: raw), position.sort == self.sort {
+                self.position = position
+            } else {
+                refuse("cursor", "is not a cursor returned by this API for this sort")
             }
         }
-        guard errors.isEmpty else { throw .validation(errors) }
+        try ProblemDetails.throwIfAny(invalid: errors, unprocessable: unprocessable)
     }
 
     /// The words of a text query: runs of letters and digits (with the combining marks that follow

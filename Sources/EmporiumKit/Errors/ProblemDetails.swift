@@ -76,6 +76,30 @@ extension ProblemDetails {
         )
     }
 
+    /// 422: the request is well-formed (it matches the OpenAPI document) but a rule that the
+    /// document can only describe in words refuses it: a reference to something that does not
+    /// exist, a value repeated where it must be unique, parameters that contradict each other,
+    /// a cursor this server did not issue, a password the policy refuses. `errors` names each.
+    ///
+    /// 400 is kept for input that breaks the document, so a request valid per the document is
+    /// never a 400.
+    public static func unprocessable(_ errors: [FieldError], detail: String? = nil) -> Self {
+        .init(
+            type: typeBase + "unprocessable",
+            title: "Your request is well-formed but cannot be processed.",
+            status: .unprocessableContent,
+            detail: detail ?? errors.map(\.summary).joined(separator: "; "),
+            errors: errors
+        )
+    }
+
+    /// Throws a 400 when `invalid` has any error (naming those of `unprocessable` too, so every
+    /// bad field is named at once), else a 422 for `unprocessable` when that has any.
+    public static func throwIfAny(invalid: [FieldError], unprocessable: [FieldError]) throws(ProblemDetails) {
+        if !invalid.isEmpty { throw validation(invalid + unprocessable) }
+        if !unprocessable.isEmpty { throw Self.unprocessable(unprocessable) }
+    }
+
     /// 400 for one invalid body field.
     public static func invalidField(_ field: String, _ detail: String) -> Self {
         validation([FieldError(field: field, detail: detail)])

@@ -21,10 +21,14 @@ extension Request {
 
 /// A request body whose top-level members are all known: a member the type does not know is a
 /// 400 naming it (a misspelt `passwrod` must not be silently ignored), checked by
-/// ``Request/decodeJSON(as:context:)``.
+/// ``Request/decodeJSON(as:context:)``. No member of such a body may be `null`, at any depth.
 public protocol StrictJSONBody: Decodable {
     /// The member names the body may have.
     static var knownFields: Set<String> { get }
+    /// The member names of nested objects, by path without array indices (`variants`,
+    /// `variants.price`): a member not listed is a 400 naming it, as at the top level. Objects
+    /// at paths not listed (free-form maps such as `attributes`) are not checked. Default: none.
+    static var knownNestedFields: [String: Set<String>] { get }
     /// The string fields that may hold several lines (tab, line feed and carriage return), as
     /// paths without array indices (`description`); every other string is one line. Default: none.
     static var multiLineFields: Set<String> { get }
@@ -32,6 +36,7 @@ public protocol StrictJSONBody: Decodable {
 
 extension StrictJSONBody {
     public static var multiLineFields: Set<String> { [] }
+    public static var knownNestedFields: [String: Set<String>] { [:] }
 }
 
 extension ProblemDetails {
@@ -48,7 +53,13 @@ extension ProblemDetails {
             throw .malformedBody(error.description)
         }
         let strict = type as? any StrictJSONBody.Type
-        if let strict { try rejectUnknownFields(in: value, known: strict.knownFields) }
+        if let strict {
+            try rejectUnknownFields(in: value, known: strict.knownFields)
+            try rejectUnknownNestedFields(in: value, nested: strict.knownNestedFields)
+            if let field = firstNull(in: value) {
+                throw .invalidField(field, "must not be null (leave an optional member out)")
+            }
+        }
         if let refused = InputText.problem(in: value, multiLine: strict?.multiLineFields ?? []) {
             throw .invalidField(refused.field, refused.detail)
         }
@@ -60,6 +71,51 @@ extension ProblemDetails {
             throw problem
         } catch {
             throw .malformedBody("The body could not be decoded: \(error)")
+        }
+    }
+
+    /// Throws a 400 naming the first member of a nested object that its path's set in `nested`
+    /// does not have (``StrictJSONBody/knownNestedFields``).
+    static func rejectUnknownNestedFields(in value: JSONValue, nested: [String: Set<String>]) throws(ProblemDetails) {
+        guard !nested.isEmpty else { return }
+        var pending: [(value: JSONValue, path: String, pattern: String)] = [(value, "", "")]
+        while let (value, path, pattern) = pending.popLast() {
+            switch value {
+            case .array(let elements):
+                for (index, element) in elements.enumerated().reversed() { pending.append((element, "\(path)[\(index)]", pattern)) }
+            case .object(let members):
+                if let known = nested[pattern], let unknown = members.keys.filter({ !known.contains($0) }).sorted().first {
+                    throw ProblemDetails.invalidField("\(path).\(unknown)", "is not a known field (known: \(known.sorted().joined(separator: ", ")))")
+                }
+                for (key, member) in members.sorted(by: { $0.key > $1.key }) {
+                    pending.append((member, path.isEmpty ? key : "\(path).\(key)", pattern.isEmpty ? key : "\(pattern).\(key)"))
+                }
+            case .string, .number, .bool, .null:
+                break
+            }
+        }
+    }
+
+    /// The JSON path of the first `null` in `value` (members in name order), or nil when it has
+    /// none. No request body member is nullable: the OpenAPI document declares none, and an
+    /// optional member is left out rather than sent as `null` (which would otherwise be read as
+    /// "absent" and silently change nothing).
+    static func firstNull(in value: JSONValue, path: String = "") -> String? {
+        switch value {
+        case .null:
+            return path.isEmpty ? "body" : path
+        case .array(let elements):
+            for (index, element) in elements.enumerated() {
+                if let found = firstNull(in: element, path: "\(path)[\(index)]") { return found }
+            }
+            return nil
+        case .object(let members):
+            for (key, member) in members.sorted(by: { $0.key < $1.key }) {
+                if let found = firstNull(in: member, path: path.isEmpty ? key : "\(path).\(key)") { return found }
+            }
+            return nil
+        case .string, .number, .bool:
+            return nil
         }
     }
 

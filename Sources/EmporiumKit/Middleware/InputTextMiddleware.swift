@@ -13,11 +13,10 @@ public struct InputTextMiddleware: RouterMiddleware {
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var errors: [ProblemDetails.FieldError] = []
-        for (key, value) in request.uri.queryParameters {
-            let name = String(key)
+        for (name, value) in request.queryItems {
             if let detail = InputText.problem(in: name, multiLine: false) {
                 errors.append(.init(parameter: name, detail: "has a name that " + detail))
-            } else if let detail = InputText.problem(in: String(value), multiLine: false) {
+            } else if let detail = InputText.problem(in: value, multiLine: false) {
                 errors.append(.init(parameter: name, detail: detail))
             }
         }

@@ -49,18 +49,21 @@ enum IdentityRules {
         return .success(email)
     }
 
-    /// Validates a registration: the email's form and the password policy.
+    /// Validates a registration: the email's form and the password's length (a 400, as the
+    /// OpenAPI document states them), then the rest of the password policy (a 422).
     static func validate(_ request: RegistrationRequest) throws(ProblemDetails) -> (email: String, password: String) {
-        var errors: [ProblemDetails.FieldError] = []
+        var errors: [ProblemDetails.FieldError] = [], unprocessable: [ProblemDetails.FieldError] = []
         var email = ""
         switch normalizedEmail(request.email) {
         case .success(let normalized): email = normalized
         case .failure(let problem): errors += problem.errors ?? []
         }
-        if let refusal = PasswordPolicy.refusal(of: request.password, email: email) {
+        if let refusal = PasswordPolicy.lengthRefusal(of: request.password) {
             errors.append(.init(field: "password", detail: refusal))
+        } else if let refusal = PasswordPolicy.ruleRefusal(of: request.password, email: email) {
+            unprocessable.append(.init(field: "password", detail: refusal))
         }
-        guard errors.isEmpty else { throw .validation(errors) }
+        try ProblemDetails.throwIfAny(invalid: errors, unprocessable: unprocessable)
         return (email, request.password)
     }
 }

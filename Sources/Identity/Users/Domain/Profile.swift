@@ -58,6 +58,16 @@ struct RolesRequest: StrictJSONBody {
 
 /// The rules of profile input, without I/O.
 enum ProfileRules {
+    static let maxNameLength = 200
+    /// How many digits a phone number has.
+    static let phoneDigits = 6...15
+    /// The characters a phone number may hold.
+    static let phoneCharacters = "+0123456789 ()-."
+    static let maxLineLength = 200
+    static let maxCityLength = 100
+    static let maxRegionLength = 100
+    static let maxPostalCodeLength = 20
+
     /// The most addresses one user may keep; adding another is a 422.
     static let maximumAddresses = 20
 
@@ -73,7 +83,7 @@ enum ProfileRules {
         var errors: [ProblemDetails.FieldError] = []
         var result = ProfileChanges()
         if let name = changes.name?.trimmingCharacters(in: .whitespacesAndNewlines) {
-            if name.count > 200 { errors.append(.init(field: "name", detail: "must have at most 200 characters")) }
+            if name.count > maxNameLength { errors.append(.init(field: "name", detail: "must have at most \(maxNameLength) characters")) }
             if name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
                 errors.append(.init(field: "name", detail: "must not contain control characters"))
             }
@@ -81,8 +91,8 @@ enum ProfileRules {
         }
         if let phone = changes.phone?.trimmingCharacters(in: .whitespacesAndNewlines) {
             let digits = phone.filter(\.isASCII).filter(\.isNumber)
-            let allowed = phone.unicodeScalars.allSatisfy { "+0123456789 ()-.".unicodeScalars.contains($0) }
-            if !phone.isEmpty, !allowed || !(6...15).contains(digits.count) || (phone.contains("+") && !phone.hasPrefix("+")) {
+            let allowed = phone.unicodeScalars.allSatisfy { phoneCharacters.unicodeScalars.contains($0) }
+            if !phone.isEmpty, !allowed || !phoneDigits.contains(digits.count) || (phone.contains("+") && !phone.hasPrefix("+")) {
                 errors.append(.init(field: "phone", detail: "must be a phone number such as +44 20 7946 0958 (6 to 15 digits)"))
             }
             result.phone = phone
@@ -103,13 +113,17 @@ enum ProfileRules {
             if trimmed.count > max { errors.append(.init(field: field, detail: "must have at most \(max) characters")) }
             return trimmed
         }
-        let line1 = text(input.line1, "line1", required: true, max: 200)
-        let line2 = text(input.line2, "line2", required: false, max: 200)
-        let city = text(input.city, "city", required: true, max: 100)
-        let region = text(input.region, "region", required: false, max: 100)
-        let postalCode = text(input.postalCode, "postalCode", required: true, max: 20)
-        let country = input.country.trimmingCharacters(in: .whitespaces).uppercased()
-        if country.count != 2 || !country.unicodeScalars.allSatisfy({ $0.value >= 65 && $0.value <= 90 }) {
+        let line1 = text(input.line1, "line1", required: true, max: maxLineLength)
+        let line2 = text(input.line2, "line2", required: false, max: maxLineLength)
+        let city = text(input.city, "city", required: true, max: maxCityLength)
+        let region = text(input.region, "region", required: false, max: maxRegionLength)
+        let postalCode = text(input.postalCode, "postalCode", required: true, max: maxPostalCodeLength)
+        // Letters checked before upper-casing: "ß" must not become "SS".
+        let trimmedCountry = input.country.trimmingCharacters(in: .whitespaces)
+        let country = trimmedCountry.uppercased()
+        if trimmedCountry.unicodeScalars.count != 2
+            || !trimmedCountry.unicodeScalars.allSatisfy({ ($0.value >= 65 && $0.value <= 90) || ($0.value >= 97 && $0.value <= 122) })
+        {
             errors.append(.init(field: "country", detail: "must be an ISO 3166-1 alpha-2 code such as GB"))
         }
         guard errors.isEmpty, let line1, let city, let postalCode else { throw .validation(errors) }

@@ -124,7 +124,7 @@ struct UsersController: Sendable {
         let page = try PageRequest(query: request.queryParameters)
         var after: Int64 = 0
         if let key = page.after {
-            guard let sequence = Int64(key), sequence >= 0 else { throw ProblemDetails.invalidParameter("cursor", "is not a cursor returned by this API") }
+            guard let sequence = Int64(key), sequence >= 0 else { throw ProblemDetails.unprocessable([Cursor.unknown]) }
             after = sequence
         }
         let entries = try await audit.entries(after: after, limit: page.limit + 1)
