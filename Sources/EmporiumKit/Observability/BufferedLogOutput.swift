@@ -11,7 +11,10 @@ import Synchronization
 /// drains into a file descriptor (standard output by default), many lines to a `write(2)`.
 ///
 /// A task that logs only appends its line's bytes under a lock; it never waits for the
-/// descriptor. When the reader of the descriptor falls behind and the queue holds
+/// descriptor, and it does not wake the writer for each line (a semaphore signal, a context
+/// switch and a `write(2)` per line cost more than the line itself): the writer wakes every
+/// ``interval`` (20 ms) and writes what has gathered, or at once when a quarter of the capacity
+/// is queued. When the reader of the descriptor falls behind and the queue holds
 /// ``capacity`` bytes, new lines are dropped and counted (``droppedLines``), and once the queue
 /// has room again the writer adds one warning line saying how many were lost. ``flush()``
 /// writes what is queued on the caller's thread: the process calls it at shutdown, so nothing
@@ -30,6 +33,10 @@ public final class BufferedLogOutput: Sendable {
 
     /// The most bytes queued before lines are dropped.
     public let capacity: Int
+    /// The longest a line waits in the queue while the output keeps up.
+    public let interval: Duration
+    /// Queued bytes that wake the writer before its interval is over.
+    private let wakeThreshold: Int
     private let descriptor: Int32
     private let queue = Mutex(Queue())
     /// Held while bytes taken from the queue are written, so that ``flush()`` and the writer
@@ -43,9 +50,12 @@ public final class BufferedLogOutput: Sendable {
     ///   - descriptor: The file descriptor lines are written to (1: standard output).
     ///   - capacity: The most bytes queued; further lines are dropped until the writer catches up.
     ///   - dropWarning: The line written after lines were dropped.
-    public init(descriptor: Int32 = 1, capacity: Int = 8 << 20, dropWarning: @escaping DropWarning) {
+    ///   - interval: How often the writer writes what has gathered.
+    public init(descriptor: Int32 = 1, capacity: Int = 8 << 20, interval: Duration = .milliseconds(20), dropWarning: @escaping DropWarning) {
         self.descriptor = descriptor
         self.capacity = capacity
+        self.interval = interval
+        self.wakeThreshold = max(1, capacity / 4)
         self.dropWarning = dropWarning
         let thread = Thread { [self] in self.drainForever() }
         thread.name = "emporium-log-writer"
@@ -56,17 +66,18 @@ public final class BufferedLogOutput: Sendable {
     /// - Returns: false when the queue was full and the line was dropped.
     @discardableResult
     public func append(_ line: [UInt8]) -> Bool {
-        let (accepted, wasEmpty) = queue.withLock { queue -> (Bool, Bool) in
+        let threshold = wakeThreshold
+        let (accepted, crossed) = queue.withLock { queue -> (Bool, Bool) in
             guard queue.bytes.count + line.count <= capacity else {
                 queue.droppedSinceWarning += 1
                 queue.droppedTotal += 1
                 return (false, false)
             }
-            let wasEmpty = queue.bytes.isEmpty
+            let before = queue.bytes.count
             queue.bytes.append(contentsOf: line)
-            return (true, wasEmpty)
+            return (true, before < threshold && queue.bytes.count >= threshold)
         }
-        if wasEmpty { wakeUp.signal() }
+        if crossed { wakeUp.signal() }
         return accepted
     }
 
@@ -83,8 +94,10 @@ public final class BufferedLogOutput: Sendable {
     // MARK: writer
 
     private func drainForever() {
+        let (seconds, attoseconds) = interval.components
+        let nanoseconds = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
         while true {
-            wakeUp.wait()
+            _ = wakeUp.wait(timeout: .now() + .nanoseconds(nanoseconds))
             flush()
         }
     }
