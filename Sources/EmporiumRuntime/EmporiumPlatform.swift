@@ -245,7 +245,8 @@ public struct EmporiumPlatform: Sendable {
             "file_descriptor_limit": "\(descriptors.map(String.init) ?? "unknown")",
             "file_descriptor_hard_limit": "\(FileDescriptorLimit.current()?.hard.map(String.init) ?? "unlimited")",
             "max_connections": "\(serverLimits.maxConnections)",
-            "request_head_timeout": "\(serverLimits.requestHeadTimeout)", "idle_timeout": "\(serverLimits.idleTimeout)",
+            "request_head_timeout": "\(serverLimits.requestHeadTimeout)",
+            "request_body_timeout": "\(serverLimits.requestBodyTimeout)", "idle_timeout": "\(serverLimits.idleTimeout)",
         ])
         if let descriptors, serverLimits.maxConnections > descriptors - RuntimeSettings.reservedFileDescriptors(fileDescriptorLimit: descriptors) {
             logger.warning("http.maxConnections leaves few file descriptors for databases and brokers", metadata: [

@@ -19,6 +19,8 @@ public struct RuntimeSettings: Sendable {
     public var port: Int
     /// How long a client has to send a request head (`http.requestHeadTimeout`).
     public var requestHeadTimeout: Duration
+    /// How long a client has, after a request head, to send the whole body (`http.requestBodyTimeout`).
+    public var requestBodyTimeout: Duration
     /// How long a connection may send nothing outside a response (`http.idleTimeout`).
     public var idleTimeout: Duration
     /// The most HTTP connections open at once (`http.maxConnections`); nil: derived from the
@@ -76,6 +78,7 @@ public struct RuntimeSettings: Sendable {
         "http.host": "127.0.0.1",
         "http.port": "8080",
         "http.requestHeadTimeout": "10",
+        "http.requestBodyTimeout": "30",
         "http.idleTimeout": "60",
         "data.dir": "./.emporium",
         "log.level": "info",
@@ -98,6 +101,7 @@ public struct RuntimeSettings: Sendable {
         host = try settings.string("http.host")
         port = try settings.int("http.port", in: 0...65535)
         requestHeadTimeout = .seconds(try settings.int("http.requestHeadTimeout", in: 1...3600))
+        requestBodyTimeout = .seconds(try settings.int("http.requestBodyTimeout", in: 1...3600))
         idleTimeout = .seconds(try settings.int("http.idleTimeout", in: 1...86_400))
         maxConnections = try settings.optionalInt("http.maxConnections", in: 1...10_000_000)
         dataDirectory = try settings.string("data.dir")
@@ -194,7 +198,7 @@ public struct RuntimeSettings: Sendable {
             min(1_000_000, max(16, limit - Self.reservedFileDescriptors(fileDescriptorLimit: limit)))
         }
         return HTTPServerLimits(
-            requestHeadTimeout: requestHeadTimeout, idleTimeout: idleTimeout,
+            requestHeadTimeout: requestHeadTimeout, requestBodyTimeout: requestBodyTimeout, idleTimeout: idleTimeout,
             maxConnections: maxConnections ?? derived ?? 10_000
         )
     }

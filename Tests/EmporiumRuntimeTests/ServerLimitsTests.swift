@@ -73,9 +73,14 @@ final class RawConnection: Sendable {
 
     /// Sends a `GET` and waits (at most `bound`) for a whole response; returns its status line.
     func get(_ path: String, within bound: Duration = .seconds(30)) async throws -> String? {
+        try await exchange("GET \(path) HTTP/1.1\r\nHost: test\r\n\r\n", within: bound)
+    }
+
+    /// Sends a whole request and waits (at most `bound`) for a whole response; returns its status line.
+    func exchange(_ request: String, within bound: Duration = .seconds(30)) async throws -> String? {
         let start = received.bytes.withLock { $0.count }
         do {
-            try await send("GET \(path) HTTP/1.1\r\nHost: test\r\n\r\n")
+            try await send(request)
         } catch {
             return nil  // closed by the server (refused, or timed out)
         }
@@ -183,24 +188,65 @@ struct ServerLimitsTests {
         }
     }
 
+    /// A client that trickles a request body, a byte every 100 ms, gets a 408 problem and is
+    /// closed once the body timeout passes, although it never stops sending (progress does not
+    /// reset the deadline); a body sent at once on another connection is answered as usual.
+    @Test func slowRequestBodyIsAnswered408() async throws {
+        try await Self.withLiveServer(["http.requestBodyTimeout": "1", "http.requestHeadTimeout": "120", "http.idleTimeout": "120"]) { port in
+            let body = #"{"email":"slow@example.com","password":""# + String(repeating: "p", count: 250) + #""}"#
+            let slow = try await RawConnection.connect(port: port)
+            try await slow.send(
+                "POST /v1/auth/login HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n"
+            )
+            let dripping = Task {
+                for byte in body {
+                    try await slow.send(String(byte))
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+            }
+            let prompt = try await RawConnection.connect(port: port)
+            let answer = try await prompt.exchange(
+                "POST /v1/auth/login HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+            )
+            #expect(answer?.hasPrefix("HTTP/1.1 400") == true, "a prompt body is read and judged: \(answer ?? "no answer")")
+            #expect(await slow.closedByServer(within: .seconds(20)), "the slow body's connection is closed")
+            dripping.cancel()
+            #expect(slow.text.hasPrefix("HTTP/1.1 408"), "\(slow.text)")
+            #expect(slow.text.lowercased().contains("content-type: application/problem+json"))
+            #expect(slow.text.contains(#""type":"https://emporium.dev/problems/request-timeout""#))
+            #expect(slow.text.components(separatedBy: "HTTP/1.1 ").count == 2, "one answer only, not the handler's too: \(slow.text)")
+            #expect(prompt.isOpen, "the prompt connection is kept alive")
+            await prompt.close()
+        }
+    }
+
     /// Without `http.maxConnections`, the limit is the file-descriptor limit less room for
     /// databases and brokers; the timeouts have their defaults and environment variables.
     @Test func limitsAreConfigured() async throws {
         let config = try await ConfigurationLoader.reader(
-            flags: [:], environment: ["EMPORIUM_HTTP_REQUEST_HEAD_TIMEOUT": "7", "EMPORIUM_HTTP_IDLE_TIMEOUT": "30"], file: nil
+            flags: [:],
+            environment: [
+                "EMPORIUM_HTTP_REQUEST_HEAD_TIMEOUT": "7", "EMPORIUM_HTTP_REQUEST_BODY_TIMEOUT": "20", "EMPORIUM_HTTP_IDLE_TIMEOUT": "30",
+            ],
+            file: nil
         )
         let settings = try RuntimeSettings(config: config, serviceNames: [])
         let limits = settings.httpServerLimits(fileDescriptorLimit: 1024)
-        #expect(limits == HTTPServerLimits(requestHeadTimeout: .seconds(7), idleTimeout: .seconds(30), maxConnections: 896))
+        #expect(limits == HTTPServerLimits(
+            requestHeadTimeout: .seconds(7), requestBodyTimeout: .seconds(20), idleTimeout: .seconds(30), maxConnections: 896
+        ))
         #expect(settings.httpServerLimits(fileDescriptorLimit: 1_048_576).maxConnections == 917_504)
 
         let defaults = try RuntimeSettings(config: try await ConfigurationLoader.reader(flags: [:], environment: [:], file: nil), serviceNames: [])
         #expect(defaults.requestHeadTimeout == .seconds(10))
+        #expect(defaults.requestBodyTimeout == .seconds(30))
         #expect(defaults.idleTimeout == .seconds(60))
         let configured = try await ConfigurationLoader.reader(flags: [:], environment: ["EMPORIUM_HTTP_MAX_CONNECTIONS": "500"], file: nil)
         #expect(try RuntimeSettings(config: configured, serviceNames: []).httpServerLimits(fileDescriptorLimit: 1024).maxConnections == 500)
         let bad = try await ConfigurationLoader.reader(flags: [:], environment: ["EMPORIUM_HTTP_MAX_CONNECTIONS": "0"], file: nil)
         #expect(throws: ConfigurationError.self) { try RuntimeSettings(config: bad, serviceNames: []) }
+        let badBody = try await ConfigurationLoader.reader(flags: [:], environment: ["EMPORIUM_HTTP_REQUEST_BODY_TIMEOUT": "0"], file: nil)
+        #expect(throws: ConfigurationError.self) { try RuntimeSettings(config: badBody, serviceNames: []) }
     }
 
     /// The soft descriptor limit is raised to the hard one where allowed.

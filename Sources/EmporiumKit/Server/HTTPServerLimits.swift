@@ -8,6 +8,9 @@ public struct HTTPServerLimits: Sendable, Equatable {
     /// How long a client has to send a request head: from the connection's accept, and on a
     /// kept-alive connection from the first bytes of the next request.
     public var requestHeadTimeout: Duration
+    /// How long a client has to send a request body, from the end of its head to the end of the
+    /// body, however steadily it trickles (``RequestBodyTimeoutHandler``).
+    public var requestBodyTimeout: Duration
     /// How long a connection may send nothing: before a request's first bytes (kept alive after a
     /// response, or just accepted) and while a request head or body is being read (Hummingbird's
     /// `idleTimeout`). A response being computed is never cut.
@@ -15,8 +18,9 @@ public struct HTTPServerLimits: Sendable, Equatable {
     /// The most connections open at once; those beyond are answered `503` and closed.
     public var maxConnections: Int
 
-    public init(requestHeadTimeout: Duration, idleTimeout: Duration, maxConnections: Int) {
+    public init(requestHeadTimeout: Duration, requestBodyTimeout: Duration, idleTimeout: Duration, maxConnections: Int) {
         self.requestHeadTimeout = requestHeadTimeout
+        self.requestBodyTimeout = requestBodyTimeout
         self.idleTimeout = idleTimeout
         self.maxConnections = maxConnections
     }
@@ -25,8 +29,9 @@ public struct HTTPServerLimits: Sendable, Equatable {
     public func serverBuilder() -> HTTPServerBuilder {
         let limiter = ConnectionLimiter(limit: maxConnections)
         let headTimeout = TimeAmount(requestHeadTimeout)
+        let bodyTimeout = TimeAmount(requestBodyTimeout)
         let configuration = HTTP1Channel.Configuration(
-            additionalChannelHandlers: [RequestHeadTimeoutHandler(timeout: headTimeout)],
+            additionalChannelHandlers: [RequestHeadTimeoutHandler(timeout: headTimeout), RequestBodyTimeoutHandler(timeout: bodyTimeout)],
             idleTimeout: TimeAmount(idleTimeout)
         )
         return HTTPServerBuilder { responder in
