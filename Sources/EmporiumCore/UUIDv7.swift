@@ -56,3 +56,43 @@ private final class UUIDv7Clock: Sendable {
         }
     }
 }
+
+extension UUID {
+    /// Parses the 36-character form (`0190b2f0-0000-7000-8000-000000000000`, either case), as
+    /// `UUID(uuidString:)` does, without its `sscanf`: a route parses an id on every request.
+    public init?(text: some StringProtocol) {
+        var bytes: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        let utf8 = text.utf8
+        guard utf8.count == 36 else { return nil }
+        var high: UInt8? = nil
+        var index = 0
+        var ok = true
+        withUnsafeMutableBytes(of: &bytes) { target in
+            var position = 0
+            for character in utf8 {
+                defer { position += 1 }
+                if position == 8 || position == 13 || position == 18 || position == 23 {
+                    if character != 0x2D { ok = false; return }
+                    continue
+                }
+                let nibble: UInt8
+                switch character {
+                case 0x30...0x39: nibble = character - 0x30
+                case 0x61...0x66: nibble = character - 0x61 + 10
+                case 0x41...0x46: nibble = character - 0x41 + 10
+                default: ok = false; return
+                }
+                if let first = high {
+                    target[index] = first << 4 | nibble
+                    index += 1
+                    high = nil
+                } else {
+                    high = nibble
+                }
+            }
+        }
+        guard ok else { return nil }
+        self.init(uuid: bytes)
+    }
+}
+

@@ -112,6 +112,31 @@ import Testing
     }
 }
 
+@Suite("UUID text without sscanf")
+struct UUIDTextTests {
+    @Test("UUID(text:) reads the 36-character form as UUID(uuidString:) does, and refuses what it refuses")
+    func agreesWithFoundation() {
+        for _ in 0..<2_000 {
+            let uuid = UUID()
+            #expect(UUID(text: uuid.uuidString) == uuid)
+            #expect(UUID(text: uuid.uuidString.lowercased()) == uuid)
+        }
+        let refused = [
+            "", "0190b2f0-0000-7000-8000-00000000000", "0190b2f0-0000-7000-8000-0000000000000", "0190b2f000000-7000-8000-000000000000",
+            "0190b2f0-0000-7000-8000-00000000000g", "0190b2f0_0000-7000-8000-000000000000",
+            "0190b2f0-0000-7000-8000-00000000000\u{e9}",
+        ]
+        for text in refused {
+            #expect(UUID(text: text) == nil, "\(text)")
+            #expect(UUID(uuidString: text) == nil, "Foundation refuses \(text) too")
+        }
+        // Foundation's sscanf also reads a braced form and skips leading spaces; ids in URLs are
+        // the RFC 9562 form only.
+        #expect(UUID(text: "{0190b2f0-0000-7000-8000-000000000000}") == nil)
+        #expect(UUID(text: " 0190b2f0-0000-7000-8000-00000000000") == nil)
+    }
+}
+
 @Suite struct JSONLogHandlerTests {
     @Test func writesOneJSONObjectPerLine() throws {
         let capture = LinesBox()

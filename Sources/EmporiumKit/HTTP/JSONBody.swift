@@ -176,7 +176,7 @@ extension ProblemDetails {
 extension EmporiumRequestContext {
     /// The path parameter `name` (`/v1/products/{id}`) as a UUID, or a 400 naming it.
     public func uuidParameter(_ name: String) throws -> UUID {
-        guard let id = UUID(uuidString: parameters.get(name) ?? "") else {
+        guard let id = UUID(text: parameters.get(name) ?? "") else {
             throw ProblemDetails.invalidParameter(name, "must be a UUID")
         }
         return id

@@ -37,8 +37,10 @@ public struct JSONLogHandler: LogHandler {
         ))
     }
 
-    /// The keys every line starts with; metadata under these names is not written.
-    static let fixedKeys: Set<String> = ["time", "level", "logger", "message"]
+    /// The keys every line starts with; metadata under these names is not written. Nor is
+    /// Hummingbird's own `hb.request.id`: `request_id` is the id the client sees (`X-Request-Id`),
+    /// and formatting the other costs a `printf` per request.
+    static let fixedKeys: Set<String> = ["time", "level", "logger", "message", "hb.request.id"]
 
     /// One line, with its newline.
     static func line(time: LogTimestamp, level: Logger.Level, label: String, message: String, metadata: LogMetadataLayers) -> [UInt8] {

@@ -34,7 +34,7 @@ public struct TextLogHandler: LogHandler {
     }
 
     /// Keys that correlate lines for machines; a person reading a terminal does not need them.
-    static let omittedKeys: Set<String> = ["request_id", "trace_id", "span_id", "service"]
+    static let omittedKeys: Set<String> = ["request_id", "trace_id", "span_id", "service", "hb.request.id"]
 
     static func line(time: LogTimestamp, level: Logger.Level, message: String, metadata: LogMetadataLayers) -> [UInt8] {
         var bytes: [UInt8] = []
