@@ -60,7 +60,7 @@ private final class UUIDv7Clock: Sendable {
 extension UUID {
     /// Parses the 36-character form (`0190b2f0-0000-7000-8000-000000000000`, either case), as
     /// `UUID(uuidString:)` does, without its `sscanf`: a route parses an id on every request.
-    public init?(text: some StringProtocol) {
+    public init?(text: String) {
         var bytes: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         let utf8 = text.utf8
         guard utf8.count == 36 else { return nil }

@@ -19,10 +19,10 @@ public struct HTTPMetricsMiddleware: RouterMiddleware {
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
         let response = try await next(request, context)
-        let (counter, timer) = instruments.for(
+        let pair = instruments.for(
             Instruments.Key(route: context.endpointPath ?? "unmatched", method: request.method.rawValue, status: response.status.code))
-        counter.increment()
-        timer.recordInterval(since: start)
+        pair.counter.increment()
+        pair.timer.recordInterval(since: start)
         return response
     }
 
@@ -36,19 +36,24 @@ public struct HTTPMetricsMiddleware: RouterMiddleware {
             var status: Int
         }
 
+        struct Pair {
+            var counter: Counter
+            var timer: Timer
+        }
+
         private let factory: any MetricsFactory
-        private let made = Mutex<[Key: (Counter, Timer)]>([:])
+        private let made = Mutex<[Key: Pair]>([:])
 
         init(factory: any MetricsFactory) {
             self.factory = factory
         }
 
-        func `for`(_ key: Key) -> (Counter, Timer) {
+        func `for`(_ key: Key) -> Pair {
             if let pair = made.withLock({ $0[key] }) { return pair }
             let dimensions = [("route", key.route), ("method", key.method), ("status", String(key.status))]
-            let pair = (
-                Counter(label: "http_requests_total", dimensions: dimensions, factory: factory),
-                Timer(label: "http_request_duration_seconds", dimensions: dimensions, factory: factory)
+            let pair = Pair(
+                counter: Counter(label: "http_requests_total", dimensions: dimensions, factory: factory),
+                timer: Timer(label: "http_request_duration_seconds", dimensions: dimensions, factory: factory)
             )
             made.withLock { $0[key] = pair }
             return pair
