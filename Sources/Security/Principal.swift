@@ -21,6 +21,8 @@ public struct Principal: Sendable, Hashable {
     /// Everything the roles allow.
     public var permissions: Set<Permission> { RolePermissions.permissions(of: roles) }
 
-    /// Whether the roles allow `permission`.
-    public func may(_ permission: Permission) -> Bool { permissions.contains(permission) }
+    /// Whether the roles allow `permission` (without building the set of every permission).
+    public func may(_ permission: Permission) -> Bool {
+        roles.contains { RolePermissions.table[$0]?.contains(permission) == true }
+    }
 }

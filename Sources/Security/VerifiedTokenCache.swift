@@ -23,7 +23,8 @@ public final class VerifiedTokenCache: Sendable {
         var a: UInt64, b: UInt64, c: UInt64, d: UInt64
 
         init(_ token: String) {
-            let digest = SHA256.hash(data: Data(token.utf8))
+            var token = token
+            let digest = token.withUTF8 { SHA256.hash(data: UnsafeRawBufferPointer($0)) }
             var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
             withUnsafeMutableBytes(of: &words) { target in
                 digest.withUnsafeBytes { source in target.copyMemory(from: source) }
