@@ -65,15 +65,16 @@ extension AdminCommand {
         @OptionGroup var common: CommonOptions
 
         func run() async throws {
-            let services = ServiceTable.standard.personalDataSelection
-            var (settings, logger) = try await common.settings(extraFlags: ["services": services])
+            let services = ServiceTable.standard.personalDataServices
+            let selection = services.joined(separator: ",")
+            var (settings, logger) = try await common.settings(extraFlags: ["services": selection])
             if settings.configuredKeys == nil {
-                var material = try settings.keyMaterial(personalDataServices: services.split(separator: ",").map(String.init))
+                var material = try settings.keyMaterial(personalDataServices: services)
                 let id = material.addActiveDataKey()
                 try material.write(to: settings.keyFilePath, replacing: true)
                 print("new active data key \(id) in \(settings.keyFilePath)")
             } else {
-                settings.services = services
+                settings.services = selection
             }
             let counts = try await MaintenanceRunner(settings: settings, logger: logger).reencryptPersonalData()
             for (service, count) in counts.sorted(by: { $0.key < $1.key }) {

@@ -30,9 +30,9 @@ public struct ServiceTable: Sendable {
         }
     ])
 
-    /// The services that keep personal data (`storesPersonalData`), as a `--services` selection.
-    public var personalDataSelection: String {
-        modules.filter(\.storesPersonalData).map(\.name).joined(separator: ",")
+    /// The services that keep personal data (`storesPersonalData`).
+    public var personalDataServices: [String] {
+        modules.filter(\.storesPersonalData).map(\.name)
     }
 
     /// The name that selects every service.

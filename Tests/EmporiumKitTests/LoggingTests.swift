@@ -13,7 +13,7 @@ struct LogLineTests {
     @Test("JSON: one object per line, escaped, the event's metadata winning, the fixed keys protected")
     func jsonLine() throws {
         let capture = LinesBox()
-        var logger = Logger(label: "unit") { JSONLogHandler(label: $0, sink: LogSink { capture.append($0) }) }
+        var logger = Logger(label: "unit") { LineLogHandler(label: $0, format: .json, sink: LogSink { capture.append($0) }) }
         logger[metadataKey: "request_id"] = "r1"
         logger[metadataKey: "status"] = "from the logger"
         logger.info(
@@ -53,7 +53,7 @@ struct LogLineTests {
     @Test("text: a request is one short line; other lines show their metadata but no correlation ids")
     func textLines() throws {
         let capture = LinesBox()
-        var logger = Logger(label: "unit") { TextLogHandler(label: $0, sink: LogSink { capture.append($0) }) }
+        var logger = Logger(label: "unit") { LineLogHandler(label: $0, format: .text, sink: LogSink { capture.append($0) }) }
         logger[metadataKey: "request_id"] = "r1"
         logger[metadataKey: "trace_id"] = "t1"
         logger.info("request", metadata: ["method": "GET", "route": "/v1/products/{id}", "status": "200", "duration_ms": "0.213"])

@@ -140,7 +140,7 @@ struct UUIDTextTests {
 @Suite struct JSONLogHandlerTests {
     @Test func writesOneJSONObjectPerLine() throws {
         let capture = LinesBox()
-        var logger = Logging.Logger(label: "unit") { JSONLogHandler(label: $0, sink: LogSink { capture.append($0) }) }
+        var logger = Logging.Logger(label: "unit") { LineLogHandler(label: $0, format: .json, sink: LogSink { capture.append($0) }) }
         logger[metadataKey: "request_id"] = "r1"
         logger.info("hello \"world\"", metadata: ["status": "200"])
         logger.debug("dropped below info")

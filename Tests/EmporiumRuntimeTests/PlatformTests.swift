@@ -62,7 +62,7 @@ struct PlatformTests {
                 #expect((service is any PersonalDataKeeping) == module.storesPersonalData, "\(module.name)")
             }
         }
-        #expect(ServiceTable.standard.personalDataSelection == "auth,users")
+        #expect(ServiceTable.standard.personalDataServices == ["auth", "users"])
     }
 
     @Test func metricsCountRequestsByRouteAndStatus() async throws {

@@ -12,7 +12,7 @@ public final class LogCapture: Sendable {
     /// A logger writing JSON lines into this capture.
     public func logger(level: Logger.Level = .info) -> Logger {
         Logger(label: "test") { label in
-            JSONLogHandler(label: label, level: level, sink: LogSink { data in self.lines.withLock { $0.append(data) } })
+            LineLogHandler(label: label, level: level, format: .json, sink: LogSink { data in self.lines.withLock { $0.append(data) } })
         }
     }
 

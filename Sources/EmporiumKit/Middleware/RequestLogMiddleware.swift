@@ -22,7 +22,7 @@ public struct RequestLogMiddleware: RouterMiddleware {
             metadata: [
                 AccessLog.method: .string(request.method.rawValue),
                 AccessLog.route: .string(context.endpointPath ?? "unmatched"),
-                AccessLog.status: .string(AccessLog.statusText(response.status.code)),
+                AccessLog.status: .string(String(response.status.code)),
                 AccessLog.durationMilliseconds: .string(AccessLog.milliseconds(elapsed, decimals: 3)),
             ]
         )
@@ -45,21 +45,6 @@ enum AccessLog {
             case .string(let status) = metadata[status], case .string(let duration) = metadata[durationMilliseconds]
         else { return nil }
         return "\(method) \(route) \(status) \(shortened(duration))ms"
-    }
-
-    /// A status code's text without `Int.description`'s generic path (the common codes are cached).
-    static func statusText(_ code: Int) -> String {
-        switch code {
-        case 200: "200"
-        case 201: "201"
-        case 204: "204"
-        case 304: "304"
-        case 400: "400"
-        case 401: "401"
-        case 403: "403"
-        case 404: "404"
-        default: String(code)
-        }
     }
 
     /// `duration` in milliseconds with `decimals` digits after the point (`0.213`), formatted

@@ -87,7 +87,7 @@ public final class BufferedLogOutput: Sendable {
     /// Writes everything queued so far, on the caller's thread, before returning.
     public func flush() {
         writing.withLock { _ in
-            while let batch = take() { write(batch) }
+            while let batch = take() { Self.write(batch, to: descriptor) }
         }
     }
 
@@ -116,13 +116,15 @@ public final class BufferedLogOutput: Sendable {
         return bytes + dropWarning(dropped)
     }
 
-    private func write(_ bytes: [UInt8]) {
+    /// Writes all of `bytes` to `descriptor` (retrying short writes and `EINTR`); a closed or
+    /// broken descriptor drops the rest, since nothing sensible can be done with the lines.
+    static func write(_ bytes: [UInt8], to descriptor: Int32) {
         bytes.withUnsafeBytes { buffer in
             var offset = 0
             while offset < buffer.count {
                 let written = systemWrite(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
                 if written < 0, errno == EINTR { continue }
-                if written <= 0 { return }  // closed or broken: nothing sensible to do with the lines
+                if written <= 0 { return }
                 offset += written
             }
         }
