@@ -133,7 +133,12 @@ let package = Package(
         // MARK: contracts
         .target(
             name: "EmporiumContracts",
-            dependencies: ["EmporiumCore"],
+            dependencies: [
+                "EmporiumCore",
+                "EmporiumKit",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: strictSettings
         ),
         // MARK: platform

@@ -5,8 +5,9 @@ import Logging
 import Messaging
 import Storage
 
-/// The catalog service: products, variants and categories (`/v1/products`, `/v1/categories`).
-public struct CatalogService: EmporiumService {
+/// The catalog service: products, variants and categories (`/v1/products`, `/v1/categories`),
+/// and the current price of every SKU for the services that sell them (``CatalogPricing``).
+public struct CatalogService: EmporiumService, CatalogPricing {
     public let name = "catalog"
     public let migrations = CatalogMigrations.all
     public let openAPI = CatalogOpenAPI.fragment
@@ -55,6 +56,13 @@ public struct CatalogService: EmporiumService {
 
     public func addRoutes(to router: ServiceRouter) {
         ProductsController(store: store, search: store.search, productCache: productCache).addRoutes(to: router)
+        PricingController(pricing: self).addRoutes(to: router)
+    }
+
+    /// The SKUs of `skus` that exist, priced now (``CatalogPricing``).
+    public func variants(skus: [String]) async throws -> [String: SellableVariant] {
+        let variants = try await store.sellableVariants(skus: skus)
+        return Dictionary(variants.map { ($0.sku, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// Seeds the demo catalog into an empty embedded database.

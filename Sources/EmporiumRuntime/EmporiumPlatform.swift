@@ -9,6 +9,7 @@ import NIOCore
 import RESP
 public import ServiceLifecycle
 public import Storage
+import Security
 import Tracing
 
 /// The Hummingbird application type every Emporium process runs.
@@ -54,6 +55,8 @@ public struct EmporiumPlatform: Sendable {
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws -> EmporiumPlatform {
         let modules = try table.resolve(settings.services)
+        try checkCallees(of: modules, table: table, settings: settings)
+        let credential = try settings.serviceCredential()
         let tracer = TraceContextTracer()
         var parts = ProcessParts()
         let redis = try await connectRedis(settings, logger: logger, into: &parts)
@@ -62,7 +65,8 @@ public struct EmporiumPlatform: Sendable {
         let transport: any EventTransport
         do {
             opened = try await openServices(
-                modules, settings: settings, caching: caching, tracer: tracer, metrics: metrics, logger: logger, into: &parts)
+                modules, settings: settings, caching: caching, credential: credential, tracer: tracer, metrics: metrics,
+                logger: logger, into: &parts)
             transport = try makeTransport(settings: settings, services: opened.services, logger: logger)
         } catch {
             // Nothing will run what was opened: close it before failing.
@@ -75,7 +79,8 @@ public struct EmporiumPlatform: Sendable {
         for service in opened.services { parts.lifecycle += service.backgroundServices }
         let authenticator = makeAuthenticator(services: opened.services, settings: settings, logger: logger, into: &parts)
         let http = makeRouter(
-            services: opened.services, checks: parts.checks, authenticator: authenticator, tracer: tracer, metrics: metrics)
+            services: opened.services, checks: parts.checks, authenticator: authenticator, credential: credential,
+            tracer: tracer, metrics: metrics)
         let application = makeApplication(
             router: http.router, settings: settings, services: parts.lifecycle, opened: opened, migrated: migrated,
             onServerRunning: onServerRunning, logger: logger)
@@ -103,6 +108,18 @@ public struct EmporiumPlatform: Sendable {
         var nudges: [String: OutboxRelay.Nudge] = [:]
     }
 
+    /// Every service a selected one calls either runs in this process or has a configured URL,
+    /// so a missing address stops the start-up instead of failing every call.
+    private static func checkCallees(of modules: [ServiceModule], table: ServiceTable, settings: RuntimeSettings) throws {
+        for module in modules {
+            for callee in table.remoteCallees(of: module, selection: modules) where settings.serviceURLs[callee] == nil {
+                throw ConfigurationError(
+                    key: "services.\(callee).url",
+                    reason: "the \(module.name) service calls the \(callee) service, which does not run in this process: set its base URL (such as http://\(callee):8080), or run both with --services \(module.name),\(callee)")
+            }
+        }
+    }
+
     /// One Redis client for the whole process when `redis.url` is set, checked now so that a wrong
     /// address or password stops the start-up; it runs first and closes after everything that
     /// may use it.
@@ -124,8 +141,8 @@ public struct EmporiumPlatform: Sendable {
     /// Opens each module's database (services configured onto one SQLite file share it) and makes
     /// the service from its environment, adding each database's pool and readiness check.
     private static func openServices(
-        _ modules: [ServiceModule], settings: RuntimeSettings, caching: CacheBackend, tracer: TraceContextTracer,
-        metrics: MetricsRegistry, logger: Logger, into parts: inout ProcessParts
+        _ modules: [ServiceModule], settings: RuntimeSettings, caching: CacheBackend, credential: ServiceCredential,
+        tracer: TraceContextTracer, metrics: MetricsRegistry, logger: Logger, into parts: inout ProcessParts
     ) async throws -> OpenedServices {
         let security = try settings.securitySettings(personalDataServices: modules.filter(\.storesPersonalData).map(\.name))
         var opened = OpenedServices()
@@ -152,11 +169,17 @@ public struct EmporiumPlatform: Sendable {
             let nudge = OutboxRelay.Nudge()
             opened.nudges[module.name] = nudge
             let outbox = Outbox(service: module.name, relayNudge: nudge) { tracer.currentTraceparent() }
+            let local = Dictionary(uniqueKeysWithValues: opened.services.map { ($0.name, $0) })
+            let peers = ServicePeers(local: local) { [logger = serviceLogger] callee in
+                RemoteService(
+                    name: callee, baseURL: settings.serviceURLs[callee], caller: module.name, credential: credential,
+                    timeout: settings.serviceCallTimeout, tracer: tracer, logger: logger)
+            }
             let service = try await module.make(
                 ServiceEnvironment(
                     database: database, seedsDemoData: seeds, logger: serviceLogger,
                     caching: caching.scoped(to: module.name), outbox: outbox, metrics: metrics.factory,
-                    security: security
+                    security: security, peers: peers
                 )
             )
             opened.services.append(service)
@@ -183,7 +206,7 @@ public struct EmporiumPlatform: Sendable {
     /// service's routes, the route table, and the merged OpenAPI document.
     private static func makeRouter(
         services: [any EmporiumService], checks: [ReadinessCheck], authenticator: (any AccessTokenAuthenticating)?,
-        tracer: TraceContextTracer, metrics: MetricsRegistry
+        credential: ServiceCredential, tracer: TraceContextTracer, metrics: MetricsRegistry
     ) -> (router: EmporiumRouter, routes: RouteTable, openAPI: OpenAPIDocument) {
         let routes = RouteTable()
         let router = EmporiumRouter(context: EmporiumRequestContext.self)
@@ -194,6 +217,7 @@ public struct EmporiumPlatform: Sendable {
         router.add(middleware: HTTPMetricsMiddleware(factory: metrics.factory))
         router.add(middleware: ProblemMiddleware(routes: routes))
         router.add(middleware: InputTextMiddleware())
+        router.add(middleware: InternalCallMiddleware(credential: credential))
         router.add(middleware: AuthenticationMiddleware(authenticator: authenticator))
         let serviceRouter = ServiceRouter(router: router, table: routes)
         let openAPI = OpenAPIDocument(

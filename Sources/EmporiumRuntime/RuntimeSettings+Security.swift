@@ -45,3 +45,25 @@ extension RuntimeSettings {
         }
     }
 }
+
+extension RuntimeSettings {
+    /// Where a process without `services.secret` keeps the secret of calls between services.
+    public var serviceSecretFilePath: String {
+        URL(fileURLWithPath: dataDirectory).appendingPathComponent("service-secret").path
+    }
+
+    /// The credential of calls between services: from `services.secret`, else from
+    /// `<data dir>/service-secret` (created with permissions 0600 on first use, so processes
+    /// sharing a data directory trust each other without configuration).
+    /// - Throws: ``ConfigurationError`` for `data.dir` when the file cannot be read or written.
+    public func serviceCredential() throws(ConfigurationError) -> ServiceCredential {
+        do {
+            let secret = try serviceSecret ?? SecretFile.loadOrCreateBase64(at: serviceSecretFilePath, generate: ServiceCredential.generateSecret)
+            return try ServiceCredential(secret: secret)
+        } catch {
+            throw ConfigurationError(
+                key: serviceSecret == nil ? "data.dir" : "services.secret",
+                reason: "the secret of calls between services is not usable (\(error)); set services.secret")
+        }
+    }
+}

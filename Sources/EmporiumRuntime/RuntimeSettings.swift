@@ -1,6 +1,6 @@
 public import Configuration
 public import EmporiumKit
-import Foundation
+public import Foundation
 public import Logging
 public import RESP
 public import Storage
@@ -64,6 +64,14 @@ public struct RuntimeSettings: Sendable {
     public var configuredKeys: KeyMaterial?
     /// Explicit database URLs: by service name, and `""` for the shared `database.url`.
     var databaseURLs: [String: String]
+    /// Where each service listens when it does not run in this process (`services.<name>.url`,
+    /// `http://catalog:8080`), by service name: the base URL of calls to its `/internal/` routes.
+    public var serviceURLs: [String: String]
+    /// The secret every service of a deployment shares to sign and verify calls between them
+    /// (`services.secret`, base64 of at least 32 bytes); nil: `<data dir>/service-secret`.
+    public var serviceSecret: Data?
+    /// The longest a call to another service may take before it is a 503 (`services.callTimeout`).
+    public var serviceCallTimeout: Duration
 
     /// Log line formats.
     public enum LogFormat: String, Sendable {
@@ -91,6 +99,7 @@ public struct RuntimeSettings: Sendable {
         "auth.issuer": "emporium",
         "auth.audience": "emporium",
         "auth.bcryptCost": "12",
+        "services.callTimeout": "5",
     ]
 
     /// Reads and validates the settings.
@@ -139,6 +148,25 @@ public struct RuntimeSettings: Sendable {
             if let url = settings.optionalString("\(name).database.url") { urls[name] = url }
         }
         databaseURLs = urls
+        var serviceURLs: [String: String] = [:]
+        for name in serviceNames {
+            let key = "services.\(name).url"
+            guard let url = settings.optionalString(key) else { continue }
+            guard let parsed = URL(string: url), parsed.scheme == "http" || parsed.scheme == "https", parsed.host != nil,
+                parsed.path.isEmpty || parsed.path == "/", parsed.query == nil
+            else {
+                throw ConfigurationError(key: key, reason: "must be the service's http:// or https:// base URL, without a path, such as http://\(name):8080")
+            }
+            serviceURLs[name] = url
+        }
+        self.serviceURLs = serviceURLs
+        if let secret = settings.optionalString("services.secret") {
+            guard let data = Data(base64Encoded: secret), data.count >= ServiceCredential.minimumSecretLength else {
+                throw ConfigurationError(key: "services.secret", reason: "must be base64 of at least \(ServiceCredential.minimumSecretLength) random bytes (openssl rand -base64 32)")
+            }
+            serviceSecret = data
+        }
+        serviceCallTimeout = .milliseconds(try settings.int("services.callTimeout", in: 1...300) * 1000)
         if let raw = settings.optionalString("redis.url") {
             do {
                 redis = try RedisConfiguration(url: raw)

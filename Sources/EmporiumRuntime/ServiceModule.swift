@@ -4,8 +4,12 @@ public import EmporiumKit
 public struct ServiceModule: Sendable {
     /// The name used by `--services` (`catalog`).
     public let name: String
-    /// Services that must run in the same process or be reachable before this one starts.
+    /// Services that must run in the same process (they are pulled into it).
     public let dependencies: [String]
+    /// Services this one calls through their contracts: handed over as themselves when they run
+    /// in the same process (then made first), else reached over HTTP at `services.<name>.url`.
+    /// They are never pulled into the process.
+    public let calls: [String]
     /// One line for `--list-services`.
     public let summary: String
     /// Whether the service keeps personal data encrypted with the data keys (so a deployment on
@@ -17,12 +21,14 @@ public struct ServiceModule: Sendable {
     public init(
         name: String,
         dependencies: [String] = [],
+        calls: [String] = [],
         summary: String,
         storesPersonalData: Bool = false,
         make: @escaping @Sendable (ServiceEnvironment) async throws -> any EmporiumService
     ) {
         self.name = name
         self.dependencies = dependencies
+        self.calls = calls
         self.summary = summary
         self.storesPersonalData = storesPersonalData
         self.make = make

@@ -54,6 +54,16 @@ public struct ServiceTable: Sendable {
                 throw .unknown(name, valid: validNames)
             }
         }
+        // The selection: what was named, plus what it depends on.
+        var selected: Set<String> = []
+        func select(_ name: String) throws(ServiceSelectionError) {
+            guard selected.insert(name).inserted else { return }
+            guard let module = modules.first(where: { $0.name == name }) else { throw .unknown(name, valid: validNames) }
+            for dependency in module.dependencies { try select(dependency) }
+        }
+        for name in wanted { try select(name) }
+        // The order: each after what it depends on and after the selected services it calls
+        // (so they can be handed over as themselves).
         var ordered: [ServiceModule] = []
         var visiting: [String] = []
         func visit(_ name: String) throws(ServiceSelectionError) {
@@ -66,11 +76,18 @@ public struct ServiceTable: Sendable {
             }
             visiting.append(name)
             for dependency in module.dependencies { try visit(dependency) }
+            for callee in module.calls where selected.contains(callee) { try visit(callee) }
             visiting.removeLast()
             ordered.append(module)
         }
         for name in wanted { try visit(name) }
         return ordered
+    }
+
+    /// The services that `module` calls and that do not run in this process (`selection`): they
+    /// must be reachable at `services.<name>.url`.
+    public func remoteCallees(of module: ServiceModule, selection: [ServiceModule]) -> [String] {
+        module.calls.filter { callee in !selection.contains(where: { $0.name == callee }) }
     }
 
     /// The names `--services` accepts.

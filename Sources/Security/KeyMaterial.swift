@@ -95,22 +95,7 @@ public struct KeyMaterial: Sendable, Codable, Equatable, CustomStringConvertible
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let data = try encoder.encode(self)
-        let directory = (path as NSString).deletingLastPathComponent
-        try FileManager.default.createDirectory(atPath: directory.isEmpty ? "." : directory, withIntermediateDirectories: true)
-        let temporary = "\(path).\(UUID().uuidString).tmp"
-        guard FileManager.default.createFile(atPath: temporary, contents: nil, attributes: [.posixPermissions: 0o600]) else {
-            throw KeyFileError(path: path, reason: "cannot create \(temporary)")
-        }
-        defer { try? FileManager.default.removeItem(atPath: temporary) }
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: temporary))
-        try handle.write(contentsOf: data)
-        try handle.synchronize()
-        try handle.close()
-        if replacing {
-            guard rename(temporary, path) == 0 else { throw KeyFileError(path: path, reason: "cannot replace it (errno \(errno))") }
-        } else if link(temporary, path) != 0, errno != EEXIST {
-            throw KeyFileError(path: path, reason: "cannot create it (errno \(errno))")
-        }
+        try SecretFile.write(data, to: path, replacing: replacing)
     }
 
     private static func newKeyID(now: Date) -> String {

@@ -57,15 +57,3 @@ struct ProductReadCache: Sendable {
         id.lowercased
     }
 }
-
-extension Response {
-    /// A 200 response carrying already encoded JSON, with the headers Hummingbird's JSON encoder
-    /// would have set.
-    static func encodedJSON(_ body: ByteBuffer) -> Response {
-        Response(
-            status: .ok,
-            headers: [.contentType: "application/json; charset=utf-8", .contentLength: String(body.readableBytes)],
-            body: .init(byteBuffer: body)
-        )
-    }
-}

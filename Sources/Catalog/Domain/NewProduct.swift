@@ -1,3 +1,4 @@
+import EmporiumContracts
 import EmporiumCore
 import EmporiumKit
 import Foundation
@@ -103,8 +104,8 @@ public enum ProductRules {
         var variants: [Variant] = []
         for (index, variant) in input.enumerated() {
             let field = "variants[\(index)]"
-            if !isValidSKU(variant.sku) {
-                fail("\(field).sku", "must be 1-64 characters of A-Z, 0-9 and '-', starting with a letter or digit")
+            if !SKU.isValid(variant.sku) {
+                fail("\(field).sku", SKU.rule)
             } else if !seenSKUs.insert(variant.sku).inserted {
                 refuse("\(field).sku", "duplicates another variant's SKU")
             }
@@ -144,12 +145,6 @@ public enum ProductRules {
         if let status = ProductStatus(rawValue: raw) { return status }
         fail("status", "must be one of \(ProductStatus.allCases.map(\.rawValue).joined(separator: ", "))")
         return .draft
-    }
-
-    static func isValidSKU(_ sku: String) -> Bool {
-        guard let first = sku.utf8.first, (1...64).contains(sku.utf8.count) else { return false }
-        func allowed(_ byte: UInt8) -> Bool { (0x41...0x5A).contains(byte) || (0x30...0x39).contains(byte) }
-        return allowed(first) && sku.utf8.allSatisfy { allowed($0) || $0 == 0x2D }
     }
 
     static func isWebURL(_ string: String) -> Bool {

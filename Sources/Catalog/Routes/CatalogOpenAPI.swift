@@ -1,3 +1,4 @@
+import EmporiumContracts
 import EmporiumCore
 import EmporiumKit
 
@@ -11,8 +12,8 @@ enum CatalogOpenAPI {
     static let status = OpenAPISchema.enumeration(ProductStatus.allCases.map(\.rawValue))
     static let name = OpenAPISchema.text(maxLength: ProductRules.maxNameLength, nonBlank: true, description: "Trimmed; not blank.")
     static let description = OpenAPISchema.text(maxLength: ProductRules.maxDescriptionLength, multiLine: true, description: "Trimmed; may hold tabs and line breaks.")
-    /// What ``ProductRules/isValidSKU(_:)`` accepts.
-    static let sku = OpenAPISchema.string(pattern: "^[A-Z0-9][A-Z0-9-]{0,63}$", maxLength: 64)
+    /// What ``SKU/isValid(_:)`` accepts.
+    static let sku = OpenAPISchema.string(pattern: SKU.pattern, maxLength: SKU.maximumLength)
     /// A subset of what ``ProductRules/isWebURL(_:)`` accepts: http(s), a host, an optional port and path.
     static let imageURL = OpenAPISchema.string(
         pattern: #"^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9][A-Za-z0-9.-]{0,62}(:[0-9]{1,4})?(/[A-Za-z0-9._~!$&'()*+,;=:@/-]*)?$"#,

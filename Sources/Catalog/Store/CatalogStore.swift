@@ -54,6 +54,36 @@ public struct CatalogStore: Sendable {
         }
     }
 
+    /// The variants with these SKUs (those that exist), each with its product's id, name and
+    /// status: what the cart and orders price lines with.
+    public func sellableVariants(skus: [String]) async throws -> [SellableVariant] {
+        guard !skus.isEmpty else { return [] }
+        return try await database.withConnection { sql in
+            var found: [SellableVariant] = []
+            for chunk in Array(Set(skus)).chunked(500) {
+                for row in try await sql.raw(
+                    """
+                    SELECT v.sku, v.attributes, v.price_amount, v.price_currency, p.id, p.name, p.status
+                    FROM product_variants v JOIN products p ON p.id = v.product_id
+                    WHERE v.sku IN (\(binds: Array(chunk)))
+                    """
+                ).all() {
+                    found.append(SellableVariant(
+                        sku: try row.decode(column: "sku", as: String.self),
+                        productId: try row.decode(column: "id", as: String.self),
+                        productName: try row.decode(column: "name", as: String.self),
+                        attributes: try JSONText.decode([String: String].self, from: row.decode(column: "attributes", as: String.self)),
+                        price: Money(
+                            amount: try row.decode(column: "price_amount", as: Int64.self),
+                            currency: try row.decode(column: "price_currency", as: String.self)),
+                        status: try row.decode(column: "status", as: String.self)
+                    ))
+                }
+            }
+            return found
+        }
+    }
+
     /// Every category, parents before children, then by name.
     public func categories() async throws -> [Category] {
         try await database.withConnection { sql in

@@ -17,6 +17,9 @@ public struct EmporiumRequestContext: RequestContext {
     /// The IP address of the peer that sent the request (`unknown` when the transport has none).
     /// Behind a proxy this is the proxy's address; login throttling keys on it.
     public var clientAddress: String
+    /// The Emporium service that made this request, on `/internal/` routes whose service
+    /// credential verified; set by ``InternalCallMiddleware``, nil everywhere else.
+    public var callingService: String?
 
 
     /// The largest request body accepted, in bytes; larger bodies get a 413 problem.

@@ -26,6 +26,13 @@ public final class RouteTable: Sendable {
     /// All routes, sorted by path then method.
     public var all: [Route] { routes.withLock { $0.sorted() } }
 
+    /// The routes clients may call: all but the `/internal/` ones (which only other services
+    /// call, with a service credential, and which no OpenAPI document or gateway shows).
+    public var publicRoutes: [Route] { all.filter { !$0.path.hasPrefix("/internal/") } }
+
+    /// The `/internal/` routes.
+    public var internalRoutes: [Route] { all.filter { $0.path.hasPrefix("/internal/") } }
+
     /// The methods registered for routes whose template matches `path`, sorted.
     public func allowedMethods(forPath path: String) -> [String] {
         let segments = path.split(separator: "/", omittingEmptySubsequences: true)

@@ -6,7 +6,8 @@ import Tracing
 
 /// Starts a server span for each request, continuing the caller's W3C `traceparent` when present,
 /// and runs the rest of the request inside it so outgoing calls and events can propagate it.
-/// The trace and span ids are added to the request's logger (`trace_id`, `span_id`).
+/// The trace and span ids are added to the request's logger (`trace_id`, `span_id`); the request
+/// id goes into the span's context (``InstrumentationContext/requestID``) for calls to other services.
 public struct TraceContextMiddleware<T: Tracer>: RouterMiddleware {
     public typealias Context = EmporiumRequestContext
     private let tracer: T
@@ -18,6 +19,7 @@ public struct TraceContextMiddleware<T: Tracer>: RouterMiddleware {
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var serviceContext = InstrumentationContext.current ?? .topLevel
         tracer.extract(request.headers, into: &serviceContext, using: HTTPFieldsExtractor())
+        serviceContext.requestID = context.requestID
         let span = tracer.startSpan("\(request.method.rawValue) \(request.uri.path)", context: serviceContext, ofKind: .server)
         defer { span.end() }
         var context = context

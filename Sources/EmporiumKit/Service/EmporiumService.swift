@@ -81,13 +81,16 @@ public struct ServiceEnvironment: Sendable {
     public var metrics: any MetricsFactory
     /// Token issuer and audience, password hashing cost, and the personal-data keys.
     public var security: SecuritySettings
+    /// The services this one calls (the runtime table's `calls`), local or remote.
+    public var peers: ServicePeers
 
     public init(
         database: any Database, seedsDemoData: Bool, logger: Logger,
         caching: CacheBackend = .inMemory, outbox: Outbox, metrics: any MetricsFactory,
-        security: SecuritySettings
+        security: SecuritySettings, peers: ServicePeers = .none
     ) {
         self.security = security
+        self.peers = peers
         self.database = database
         self.seedsDemoData = seedsDemoData
         self.logger = logger

@@ -1,0 +1,168 @@
+public import AsyncHTTPClient
+import Foundation
+public import Logging
+import NIOCore
+import NIOFoundationCompat
+public import NIOHTTP1
+public import Security
+public import Tracing
+
+/// Another Emporium service reached over HTTP: the transport under every contract's HTTP client
+/// (`HTTPCatalogPricing`, `HTTPInventoryAPI`, …).
+///
+/// Each call goes to `<baseURL><target>` (the callee's `/internal/v1/…` routes) with a
+/// ``ServiceCredential`` signed for it, the current request's `X-Request-Id`, and `traceparent`
+/// of a client span; it ends within ``timeout``. A callee that cannot be reached, does not answer
+/// in time or answers something unexpected is a ``ServiceUnavailableError`` naming it; a problem
+/// the contract knows (a 409 the caller must handle) becomes the contract's error through `refusal`.
+public struct RemoteService: Sendable {
+    /// The callee's name (`catalog`).
+    public let name: String
+    /// Where it listens: `http://catalog:8080` (scheme, host and port, no path); nil when not
+    /// configured, and then every call fails as unavailable.
+    public let baseURL: String?
+    /// The calling service's name, signed into every call.
+    public let caller: String
+    /// The longest a call may take, connection included.
+    public let timeout: Duration
+    /// The largest answer read, in bytes.
+    public static let maximumAnswerSize = 4 << 20
+
+    private let credential: ServiceCredential?
+    private let client: HTTPClient
+    private let tracer: any Tracer
+    private let logger: Logger
+
+    public init(
+        name: String, baseURL: String?, caller: String, credential: ServiceCredential?, timeout: Duration,
+        client: HTTPClient = .shared, tracer: any Tracer = NoOpTracer(), logger: Logger
+    ) {
+        self.name = name
+        self.baseURL = baseURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        self.caller = caller
+        self.credential = credential
+        self.timeout = timeout
+        self.client = client
+        self.tracer = tracer
+        self.logger = logger
+    }
+
+    /// A callee nobody configured: every call fails as unavailable.
+    public static func unconfigured(_ name: String) -> RemoteService {
+        RemoteService(name: name, baseURL: nil, caller: "", credential: nil, timeout: .seconds(1), logger: Logger(label: "emporium.calls"))
+    }
+
+    /// Sends `body` as JSON with `method` to `target` (a path with its query, `/internal/v1/…`)
+    /// and decodes the answer as `Answer`.
+    /// - Parameter refusal: Turns a problem answer the contract defines into its error; nil for
+    ///   any other problem, which is then a ``ServiceUnavailableError``.
+    public func call<Answer: Decodable>(
+        _ method: HTTPMethod, _ target: String, body: some Encodable, as answer: Answer.Type,
+        refusal: (ProblemDetails) -> (any Error)? = { _ in nil }
+    ) async throws -> Answer {
+        let encoded: Data
+        do {
+            encoded = try JSONEncoder().encode(body)
+        } catch {
+            preconditionFailure("a contract's request body must encode: \(error)")
+        }
+        return try await send(method, target, body: encoded, as: answer, refusal: refusal)
+    }
+
+    /// Sends a request without a body (`GET`, or a `POST` whose path says it all).
+    public func call<Answer: Decodable>(
+        _ method: HTTPMethod, _ target: String, as answer: Answer.Type,
+        refusal: (ProblemDetails) -> (any Error)? = { _ in nil }
+    ) async throws -> Answer {
+        try await send(method, target, body: nil, as: answer, refusal: refusal)
+    }
+
+    private func send<Answer: Decodable>(
+        _ method: HTTPMethod, _ target: String, body: Data?, as answer: Answer.Type,
+        refusal: (ProblemDetails) -> (any Error)?
+    ) async throws -> Answer {
+        guard let baseURL else {
+            throw ServiceUnavailableError(service: name, reason: "services.\(name).url is not set and it does not run in this process")
+        }
+        guard let credential else {
+            throw ServiceUnavailableError(service: name, reason: "this process has no service secret to sign calls with (services.secret)")
+        }
+        let parent = InstrumentationContext.current ?? .topLevel
+        let span = tracer.startSpan("\(method.rawValue) \(name)", context: parent, ofKind: .client)
+        defer { span.end() }
+        span.attributes["http.request.method"] = method.rawValue
+        span.attributes["server.address"] = baseURL
+        span.attributes["emporium.callee"] = name
+
+        var request = HTTPClientRequest(url: baseURL + target)
+        request.method = method
+        request.headers.add(name: "Accept", value: "application/json")
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(data: body))
+        }
+        if let requestID = parent.requestID { request.headers.add(name: "X-Request-Id", value: requestID) }
+        tracer.inject(span.context, into: &request.headers, using: HTTPHeadersInjector())
+        request.headers.add(
+            name: ServiceCredential.headerName,
+            value: credential.sign(caller: caller, method: method.rawValue, target: target, body: body ?? Data()))
+
+        let status: HTTPResponseStatus
+        let bytes: ByteBuffer
+        do {
+            let response = try await client.execute(request, timeout: .init(timeout))
+            status = response.status
+            bytes = try await response.body.collect(upTo: Self.maximumAnswerSize)
+        } catch {
+            let failure = ServiceUnavailableError(service: name, reason: Self.describe(error, timeout: timeout))
+            span.setStatus(.init(code: .error))
+            logger.warning("call to another service failed", metadata: [
+                "callee": "\(name)", "target": "\(target)", "error": "\(failure.reason)",
+            ])
+            throw failure
+        }
+        span.attributes["http.response.status_code"] = Int(status.code)
+        if (200..<300).contains(status.code) {
+            do {
+                return try JSONDecoder().decode(Answer.self, from: Data(buffer: bytes))
+            } catch {
+                span.setStatus(.init(code: .error))
+                throw ServiceUnavailableError(service: name, reason: "its answer to \(method.rawValue) \(target) is not what the contract says")
+            }
+        }
+        let problem = try? JSONDecoder().decode(ProblemDetails.self, from: Data(buffer: bytes))
+        if let problem, let known = refusal(problem) { throw known }
+        span.setStatus(.init(code: .error))
+        let reason = "it answered \(status.code)" + (problem?.detail.map { ": \($0)" } ?? "")
+        logger.warning("call to another service refused", metadata: [
+            "callee": "\(name)", "target": "\(target)", "status": "\(status.code)", "detail": "\(problem?.detail ?? "")",
+        ])
+        throw ServiceUnavailableError(service: name, reason: reason)
+    }
+
+    /// Why a call got no answer, in words for a problem's detail.
+    static func describe(_ error: any Error, timeout: Duration) -> String {
+        if let error = error as? HTTPClientError {
+            switch error {
+            case .deadlineExceeded, .readTimeout, .writeTimeout:
+                return "no answer within \(timeout)"
+            case .connectTimeout:
+                return "no connection within \(timeout)"
+            default:
+                return "the call failed (\(error))"
+            }
+        }
+        let text = "\(error)"
+        if text.contains("connectionRefused") || text.contains("Connection refused") {
+            return "connection refused"
+        }
+        return "the call failed (\(error))"
+    }
+}
+
+/// Writes propagation headers into NIO's `HTTPHeaders`.
+struct HTTPHeadersInjector: Injector {
+    func inject(_ value: String, forKey key: String, into carrier: inout HTTPHeaders) {
+        carrier.replaceOrAdd(name: key, value: value)
+    }
+}
