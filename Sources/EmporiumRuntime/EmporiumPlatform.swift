@@ -1,6 +1,7 @@
 public import EmporiumCore
 public import Caching
 public import EmporiumKit
+import AsyncHTTPClient
 import Foundation
 public import Hummingbird
 public import Logging
@@ -59,19 +60,22 @@ public struct EmporiumPlatform: Sendable {
         let credential = try settings.serviceCredential()
         let tracer = TraceContextTracer()
         var parts = ProcessParts()
+        let callClient = ServiceCallClient(timeout: settings.serviceCallTimeout)
+        parts.lifecycle.append(callClient)
         let redis = try await connectRedis(settings, logger: logger, into: &parts)
         let caching = makeCaching(settings, redis: redis)
         let opened: OpenedServices
         let transport: any EventTransport
         do {
             opened = try await openServices(
-                modules, settings: settings, caching: caching, credential: credential, tracer: tracer, metrics: metrics,
-                logger: logger, into: &parts)
+                modules, settings: settings, caching: caching, credential: credential, callClient: callClient.client,
+                tracer: tracer, metrics: metrics, logger: logger, into: &parts)
             transport = try makeTransport(settings: settings, services: opened.services, logger: logger)
         } catch {
             // Nothing will run what was opened: close it before failing.
             for database in parts.databases { await database.close() }
             await redis?.close()
+            try? await callClient.client.shutdown()
             throw error
         }
         let migrated = StartSignal()
@@ -142,7 +146,7 @@ public struct EmporiumPlatform: Sendable {
     /// the service from its environment, adding each database's pool and readiness check.
     private static func openServices(
         _ modules: [ServiceModule], settings: RuntimeSettings, caching: CacheBackend, credential: ServiceCredential,
-        tracer: TraceContextTracer, metrics: MetricsRegistry, logger: Logger, into parts: inout ProcessParts
+        callClient: HTTPClient, tracer: TraceContextTracer, metrics: MetricsRegistry, logger: Logger, into parts: inout ProcessParts
     ) async throws -> OpenedServices {
         let security = try settings.securitySettings(personalDataServices: modules.filter(\.storesPersonalData).map(\.name))
         var opened = OpenedServices()
@@ -173,7 +177,7 @@ public struct EmporiumPlatform: Sendable {
             let peers = ServicePeers(local: local) { [logger = serviceLogger] callee in
                 RemoteService(
                     name: callee, baseURL: settings.serviceURLs[callee], caller: module.name, credential: credential,
-                    timeout: settings.serviceCallTimeout, tracer: tracer, logger: logger)
+                    timeout: settings.serviceCallTimeout, client: callClient, tracer: tracer, logger: logger)
             }
             let service = try await module.make(
                 ServiceEnvironment(
@@ -306,6 +310,26 @@ extension RedisConfiguration {
         if !credentials.isEmpty { credentials += "@" }
         let hostPart = host.contains(":") ? "[\(host)]" : host
         return "redis://\(credentials)\(hostPart):\(port)/\(database)"
+    }
+}
+
+/// The HTTP client of this process's calls to other services: a connection that is refused
+/// fails the call at once (no retries until the deadline), so a stopped callee is a prompt 503.
+/// It runs first and is shut down after everything that may call through it.
+struct ServiceCallClient: Service {
+    let client: HTTPClient
+
+    init(timeout: Duration) {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout.connect = .init(min(timeout, .seconds(2)))
+        configuration.redirectConfiguration = .disallow
+        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        try await client.shutdown()
     }
 }
 

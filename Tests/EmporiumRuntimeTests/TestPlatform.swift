@@ -3,7 +3,10 @@ import EmporiumKit
 import EmporiumRuntime
 import EmporiumTestSupport
 import Foundation
+import NIOCore
 import NIOFoundationCompat
+import NIOPosix
+import ServiceLifecycle
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -16,7 +19,7 @@ import Storage
 /// Builds a whole Emporium process for a test, on a fresh database of the given kind, exactly as
 /// `emporium serve` does (same configuration path, same build function).
 enum TestPlatform {
-    static func settings(database: DatabaseURL, extra: [String: String] = [:]) async throws -> RuntimeSettings {
+    static func settings(database: DatabaseURL, table: ServiceTable = .standard, extra: [String: String] = [:]) async throws -> RuntimeSettings {
         // SQLite: one file per service in the test's folder, as `emporium serve` lays them out
         // (services sharing one SQLite file would also share its single write lock).
         var flags: [String: String]
@@ -32,7 +35,7 @@ enum TestPlatform {
         ]) { _, new in new }
         flags.merge(extra) { _, new in new }
         let config = try await ConfigurationLoader.reader(flags: flags, environment: [:], file: nil)
-        return try RuntimeSettings(config: config, serviceNames: ServiceTable.standard.modules.map(\.name))
+        return try RuntimeSettings(config: config, serviceNames: table.modules.map(\.name))
     }
 
     /// The personal-data keys of every test platform of this process (instances that share a
@@ -66,10 +69,11 @@ enum TestPlatform {
     ) async throws -> Result {
         let (url, cleanup) = try await TestDatabases.makeURL(kind)
         do {
-            let settings = try await settings(database: url, extra: extra)
+            let settings = try await settings(database: url, table: table, extra: extra)
             let platform = try await EmporiumPlatform.build(settings: settings, table: table, logger: logger)
             let result = try await platform.application.test(.router) { client in
-                try await $writerAuthorization.withValue(try await authorization(platform, roles: [.catalogManager])) {
+                let writer = platform.services.contains { $0 is AuthService } ? try await authorization(platform, roles: [.catalogManager]) : nil
+                return try await $writerAuthorization.withValue(writer) {
                     try await test(client, platform)
                 }
             }
@@ -79,6 +83,55 @@ enum TestPlatform {
             await cleanup()
             throw error
         }
+    }
+}
+
+extension TestPlatform {
+    /// Runs a platform of `table` serving HTTP on a free port of 127.0.0.1 (a second process, as
+    /// far as its callers can tell) while `body` runs with that port, then stops it.
+    static func serving<Result: Sendable>(
+        _ kind: DatabaseKind = .sqlite, table: ServiceTable = .standard, extra: [String: String] = [:],
+        _ body: @Sendable (Int) async throws -> Result
+    ) async throws -> Result {
+        let (url, cleanup) = try await TestDatabases.makeURL(kind)
+        do {
+            let settings = try await settings(database: url, table: table, extra: ["seed.demo": "false"].merging(extra) { _, new in new })
+            let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+            let platform = try await EmporiumPlatform.build(settings: settings, table: table, logger: TestDatabases.logger) { port in
+                portContinuation.yield(port)
+            }
+            let group = ServiceGroup(configuration: .init(services: [platform.application], logger: TestDatabases.logger))
+            let result = try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask {
+                    defer { portContinuation.finish() }
+                    try await group.run()
+                }
+                let port = try #require(await ports.first { _ in true }, "the platform started")
+                do {
+                    let result = try await body(port)
+                    await group.triggerGracefulShutdown()
+                    try await tasks.waitForAll()
+                    return result
+                } catch {
+                    await group.triggerGracefulShutdown()
+                    try? await tasks.waitForAll()
+                    throw error
+                }
+            }
+            await cleanup()
+            return result
+        } catch {
+            await cleanup()
+            throw error
+        }
+    }
+
+    /// A TCP port of 127.0.0.1 that nothing listens on (bound, read, and closed again).
+    static func unusedPort() async throws -> Int {
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
+        let port = try #require(channel.localAddress?.port)
+        try await channel.close()
+        return port
     }
 }
 
