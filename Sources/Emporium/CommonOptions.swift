@@ -82,7 +82,8 @@ enum ServiceListing {
         var lines = ["\(ServiceTable.allTarget)\tevery service below, in one process"]
         for module in table.modules {
             let needs = module.dependencies.isEmpty ? "" : " (needs \(module.dependencies.joined(separator: ", ")))"
-            lines.append("\(module.name)\t\(module.summary)\(needs)")
+            let calls = module.calls.isEmpty ? "" : " (calls \(module.calls.joined(separator: ", ")))"
+            lines.append("\(module.name)\t\(module.summary)\(needs)\(calls)")
         }
         return lines.joined(separator: "\n")
     }
