@@ -23,12 +23,16 @@ final class ServedBinary {
         self.maxConnections = maxConnections
     }
 
-    /// Starts `emporium serve --port 0` on a fresh data folder with its soft and hard
+    /// Starts `emporium serve --port <port>` (0: any free port) with `arguments` on a data folder
+    /// (a fresh one unless `directory` is given) with its soft and hard
     /// `RLIMIT_NOFILE` set to `descriptors` (`ulimit -n` in `sh` sets both; `exec` keeps the pid),
     /// or the soft one to `soft` when given,
     /// and waits (at most 60 s) for its `emporium listening` line.
-    static func start(descriptors: Int, soft: Int? = nil, environment: [String: String] = [:]) async throws -> ServedBinary {
-        let directory = try CommandLineTests.temporaryDirectory()
+    static func start(
+        descriptors: Int = 4096, soft: Int? = nil, environment: [String: String] = [:], arguments: [String] = [], port: Int = 0,
+        directory: URL? = nil
+    ) async throws -> ServedBinary {
+        let directory = try directory ?? CommandLineTests.temporaryDirectory()
         let output = directory.appendingPathComponent("stdout")
         let errors = directory.appendingPathComponent("stderr")
         _ = FileManager.default.createFile(atPath: output.path, contents: nil)
@@ -36,9 +40,9 @@ final class ServedBinary {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments = [
-            "-c", "ulimit -n \(descriptors) && ulimit -S -n \(soft ?? descriptors) && exec \"$0\" serve --port 0 --data-dir \"$1\"",
+            "-c", "ulimit -n \(descriptors) && ulimit -S -n \(soft ?? descriptors) && exec \"$0\" serve --port \(port) --data-dir \"$@\"",
             CommandLineTests.binary.path, directory.appendingPathComponent("data").path,
-        ]
+        ] + arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment.merging(["EMPORIUM_LOG_FORMAT": "json"]) { given, _ in given }) { _, new in new }
         process.standardOutput = try FileHandle(forWritingTo: output)
         process.standardError = try FileHandle(forWritingTo: errors)
@@ -71,14 +75,17 @@ final class ServedBinary {
         return ServedBinary(process: process, directory: directory, port: port, maxConnections: maxConnections)
     }
 
-    /// Stops the process (SIGTERM) and removes its folder.
-    func stop() {
+    /// Stops the process (SIGTERM) and removes its folder unless `keepingData`.
+    func stop(keepingData: Bool = false) {
         if process.isRunning {
             kill(process.processIdentifier, SIGTERM)
             process.waitUntilExit()
         }
-        try? FileManager.default.removeItem(at: directory)
+        if !keepingData { try? FileManager.default.removeItem(at: directory) }
     }
+
+    /// The process's standard output so far.
+    var log: String { (try? String(contentsOf: directory.appendingPathComponent("stdout"), encoding: .utf8)) ?? "" }
 
     /// The process's `Max open files` soft and hard limits, from `/proc/PID/limits`.
     func descriptorLimits() throws -> (soft: Int, hard: Int)? {
