@@ -1,7 +1,6 @@
 public import EmporiumCore
 public import Caching
 public import EmporiumKit
-import AsyncHTTPClient
 import Foundation
 public import Hummingbird
 public import Logging
@@ -60,7 +59,7 @@ public struct EmporiumPlatform: Sendable {
         let credential = try settings.serviceCredential()
         let tracer = TraceContextTracer()
         var parts = ProcessParts()
-        let callClient = ServiceCallClient(timeout: settings.serviceCallTimeout)
+        let callClient = ServiceCallClient(connectTimeout: min(settings.serviceCallTimeout, .seconds(2)))
         parts.lifecycle.append(callClient)
         let redis = try await connectRedis(settings, logger: logger, into: &parts)
         let caching = makeCaching(settings, redis: redis)
@@ -68,14 +67,13 @@ public struct EmporiumPlatform: Sendable {
         let transport: any EventTransport
         do {
             opened = try await openServices(
-                modules, settings: settings, caching: caching, credential: credential, callClient: callClient.client,
+                modules, settings: settings, caching: caching, credential: credential, callClient: callClient,
                 tracer: tracer, metrics: metrics, logger: logger, into: &parts)
             transport = try makeTransport(settings: settings, services: opened.services, logger: logger)
         } catch {
             // Nothing will run what was opened: close it before failing.
             for database in parts.databases { await database.close() }
             await redis?.close()
-            try? await callClient.client.shutdown()
             throw error
         }
         let migrated = StartSignal()
@@ -146,7 +144,7 @@ public struct EmporiumPlatform: Sendable {
     /// the service from its environment, adding each database's pool and readiness check.
     private static func openServices(
         _ modules: [ServiceModule], settings: RuntimeSettings, caching: CacheBackend, credential: ServiceCredential,
-        callClient: HTTPClient, tracer: TraceContextTracer, metrics: MetricsRegistry, logger: Logger, into parts: inout ProcessParts
+        callClient: ServiceCallClient, tracer: TraceContextTracer, metrics: MetricsRegistry, logger: Logger, into parts: inout ProcessParts
     ) async throws -> OpenedServices {
         let security = try settings.securitySettings(personalDataServices: modules.filter(\.storesPersonalData).map(\.name))
         var opened = OpenedServices()
@@ -310,26 +308,6 @@ extension RedisConfiguration {
         if !credentials.isEmpty { credentials += "@" }
         let hostPart = host.contains(":") ? "[\(host)]" : host
         return "redis://\(credentials)\(hostPart):\(port)/\(database)"
-    }
-}
-
-/// The HTTP client of this process's calls to other services: a connection that is refused
-/// fails the call at once (no retries until the deadline), so a stopped callee is a prompt 503.
-/// It runs first and is shut down after everything that may call through it.
-struct ServiceCallClient: Service {
-    let client: HTTPClient
-
-    init(timeout: Duration) {
-        var configuration = HTTPClient.Configuration()
-        configuration.connectionPool.retryConnectionEstablishment = false
-        configuration.timeout.connect = .init(min(timeout, .seconds(2)))
-        configuration.redirectConfiguration = .disallow
-        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-    }
-
-    func run() async throws {
-        try? await gracefulShutdown()
-        try await client.shutdown()
     }
 }
 

@@ -29,13 +29,32 @@ public struct RemoteService: Sendable {
     public static let maximumAnswerSize = 4 << 20
 
     private let credential: ServiceCredential?
-    private let client: HTTPClient
+    private let client: @Sendable () throws -> HTTPClient
     private let tracer: any Tracer
     private let logger: Logger
 
     public init(
         name: String, baseURL: String?, caller: String, credential: ServiceCredential?, timeout: Duration,
-        client: HTTPClient = .shared, tracer: any Tracer = NoOpTracer(), logger: Logger
+        client: ServiceCallClient, tracer: any Tracer = NoOpTracer(), logger: Logger
+    ) {
+        self.init(name: name, baseURL: baseURL, caller: caller, credential: credential, timeout: timeout, tracer: tracer, logger: logger) {
+            try client.client()
+        }
+    }
+
+    /// A callee reached through `client`, which the caller shuts down.
+    public init(
+        name: String, baseURL: String?, caller: String, credential: ServiceCredential?, timeout: Duration,
+        client: HTTPClient, tracer: any Tracer = NoOpTracer(), logger: Logger
+    ) {
+        self.init(name: name, baseURL: baseURL, caller: caller, credential: credential, timeout: timeout, tracer: tracer, logger: logger) {
+            client
+        }
+    }
+
+    private init(
+        name: String, baseURL: String?, caller: String, credential: ServiceCredential?, timeout: Duration,
+        tracer: any Tracer, logger: Logger, client: @escaping @Sendable () throws -> HTTPClient
     ) {
         self.name = name
         self.baseURL = baseURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
@@ -49,7 +68,10 @@ public struct RemoteService: Sendable {
 
     /// A callee nobody configured: every call fails as unavailable.
     public static func unconfigured(_ name: String) -> RemoteService {
-        RemoteService(name: name, baseURL: nil, caller: "", credential: nil, timeout: .seconds(1), logger: Logger(label: "emporium.calls"))
+        RemoteService(
+            name: name, baseURL: nil, caller: "", credential: nil, timeout: .seconds(1), tracer: NoOpTracer(),
+            logger: Logger(label: "emporium.calls")
+        ) { throw ServiceUnavailableError(service: name, reason: "not configured") }
     }
 
     /// Sends `body` as JSON with `method` to `target` (a path with its query, `/internal/v1/…`)
@@ -110,7 +132,7 @@ public struct RemoteService: Sendable {
         let status: HTTPResponseStatus
         let bytes: ByteBuffer
         do {
-            let response = try await client.execute(request, timeout: .init(timeout))
+            let response = try await client().execute(request, timeout: .init(timeout))
             status = response.status
             bytes = try await response.body.collect(upTo: Self.maximumAnswerSize)
         } catch {
@@ -142,6 +164,7 @@ public struct RemoteService: Sendable {
 
     /// Why a call got no answer, in words for a problem's detail.
     static func describe(_ error: any Error, timeout: Duration) -> String {
+        if let error = error as? ServiceUnavailableError { return error.reason }
         if let error = error as? HTTPClientError {
             switch error {
             case .deadlineExceeded, .readTimeout, .writeTimeout:
