@@ -47,6 +47,7 @@ let package = Package(
                 "EmporiumRuntime",
                 "RESP",
                 "EmporiumKit",
+                "Cart",
                 "Catalog",
                 "Identity",
                 "Security",
