@@ -25,12 +25,19 @@ import Testing
         case .redis:
             guard let url = redisURL else { return }
             let client = RedisClient(configuration: try RedisConfiguration(url: url))
-            let store = RedisCartStore(redis: client, namespace: "test:cart:\(UUID().uuidString.prefix(8))")
+            let namespace = "test:cart:\(UUID().uuidString.prefix(8))"
+            let store = RedisCartStore(redis: client, namespace: namespace)
+            func cleanUp() async {
+                if let keys = try? await client.send(command: "KEYS", args: [.string("\(namespace):*")]).array, !keys.isEmpty {
+                    _ = try? await client.send(RESPCommand("DEL", keys.compactMap(\.string).map { .string($0) }))
+                }
+                await client.close()
+            }
             do {
                 try await body(store, client)
-                await client.close()
+                await cleanUp()
             } catch {
-                await client.close()
+                await cleanUp()
                 throw error
             }
         }
