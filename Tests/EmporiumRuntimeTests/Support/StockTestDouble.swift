@@ -83,13 +83,15 @@ enum CartTestPlatform {
     static let redisURL = ProcessInfo.processInfo.environment["EMPORIUM_TEST_REDIS_URL"]
 
     /// Runs `test` on a platform whose carts live in `backend` (a Redis backend without
-    /// `EMPORIUM_TEST_REDIS_URL` runs nothing). `catalog` wraps the catalog the cart is given.
+    /// `EMPORIUM_TEST_REDIS_URL` runs nothing). `catalog` wraps the catalog the cart is given;
+    /// `extra` adds settings (`services`, `services.catalog.url`, …).
     static func run(
         _ backend: Backend,
         catalog: @escaping @Sendable (any CatalogPricing) -> any CatalogPricing = { $0 },
+        extra: [String: String] = [:],
         _ test: @Sendable (Context) async throws -> Void
     ) async throws {
-        var extra: [String: String] = [:]
+        var extra = extra
         if backend == .redis {
             guard let redisURL else { return }
             extra["redis.url"] = redisURL
