@@ -425,6 +425,7 @@ struct CartAPITests {
             let inventory = try await Self.add(context, sku, 1, cart: cart)
             #expect(inventory.status == .serviceUnavailable)
             #expect((inventory.json["detail"] as? String)?.contains("The inventory service is unavailable") == true)
+            #expect(try await Self.add(context, "NO-SUCH-SKU-9", 1, cart: cart).status == .unprocessableContent, "the catalog's refusal comes first")
             context.setInventoryDown(false)
             #expect(Self.quantities(try await Self.add(context, sku, 1, cart: cart)) == [sku: 2], "works again")
         }

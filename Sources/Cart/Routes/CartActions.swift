@@ -75,8 +75,14 @@ struct CartActions: Sendable {
         // SKUs in one call each; the change itself is checked against the cart as it is when
         // the store applies it.
         let before = cart.isNew ? nil : try await store.cart(cart.owner)
-        let known = try await lookUp(Set(before?.skus ?? []).union([sku]))
-        let variant = try CartRules.sellable(known.variants[sku], sku: sku, subject: subject)
+        let skus = Set(before?.skus ?? []).union([sku])
+        let list = skus.sorted()
+        // Both asked at once; the catalog's answer is checked first, so a SKU that cannot be
+        // sold is a 422 whatever the inventory answers.
+        async let stock = inventory.stock(skus: list)
+        let variants = try await catalog.variants(skus: list)
+        let variant = try CartRules.sellable(variants[sku], sku: sku, subject: subject)
+        let known = Lookup(asked: skus, variants: variants, stock: try await stock)
         let change = LineChange(
             kind: kind, sku: sku, quantity: quantity, currency: variant.price.currency, available: known.stock[sku]?.available ?? 0)
         var cart = cart
