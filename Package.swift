@@ -47,6 +47,7 @@ let package = Package(
                 "EmporiumRuntime",
                 "RESP",
                 "EmporiumKit",
+                "Cart",
                 "Catalog",
                 "Identity",
                 "Security",
@@ -78,6 +79,7 @@ let package = Package(
                 "Messaging",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 "Storage",
+                "Cart",
                 "Catalog",
                 "Identity",
                 "Security",
@@ -106,6 +108,21 @@ let package = Package(
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "SQLKit", package: "sql-kit"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "Cart",
+            dependencies: [
+                "EmporiumContracts",
+                "EmporiumCore",
+                "EmporiumKit",
+                "Security",
+                "Storage",
+                "Caching",
+                "RESP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),
@@ -379,11 +396,19 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "CartTests",
+            dependencies: [
+                "Cart", "EmporiumContracts", "EmporiumCore", "EmporiumKit", "RESP",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "EmporiumRuntimeTests",
             dependencies: [
                 "EmporiumContracts",
                 "EmporiumCore",
-                "EmporiumRuntime", "EmporiumKit", "Catalog", "Storage", "EmporiumTestSupport", "Emporium", "Caching", "RESP",
+                "EmporiumRuntime", "EmporiumKit", "Cart", "Catalog", "Storage", "EmporiumTestSupport", "Emporium", "Caching", "RESP",
                 "Messaging", "AMQP", "Kafka", "Identity", "Security",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),

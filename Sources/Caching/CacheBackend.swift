@@ -38,6 +38,14 @@ public struct CacheBackend: Sendable {
         return false
     }
 
+    /// The Redis client behind this backend, for services whose data (not a cache of it) lives
+    /// in Redis, such as the cart; nil when the backend is this process only (such a service
+    /// then keeps its data in memory). Keys written with it start with ``namespace`` and `:`.
+    public var redis: (any RedisCommandSender)? {
+        if case .redis(let redis) = store { return redis }
+        return nil
+    }
+
     /// The same backend with `component` appended to the namespace (`emporium` → `emporium:catalog`).
     public func scoped(to component: String) -> CacheBackend {
         var scoped = CacheBackend(store: store, namespace: "\(namespace):\(component)")

@@ -9,11 +9,12 @@ import ServiceLifecycle
 enum BenchmarkServer {
     static func withServer<Result: Sendable>(
         settings: RuntimeSettings,
+        table: ServiceTable = .standard,
         logger: Logger,
         _ body: @escaping @Sendable (_ baseURL: String, _ platform: EmporiumPlatform) async throws -> Result
     ) async throws -> Result {
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        let platform = try await EmporiumPlatform.build(settings: settings, logger: logger) { port in portContinuation.yield(port) }
+        let platform = try await EmporiumPlatform.build(settings: settings, table: table, logger: logger) { port in portContinuation.yield(port) }
         let group = ServiceGroup(configuration: .init(services: [platform.application], logger: logger))
         return try await withThrowingTaskGroup(of: Result?.self) { tasks in
             tasks.addTask { try await group.run(); return nil }

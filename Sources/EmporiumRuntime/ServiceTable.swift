@@ -1,4 +1,6 @@
+import Cart
 import Catalog
+import EmporiumContracts
 import Foundation
 import Identity
 public import EmporiumKit
@@ -27,7 +29,13 @@ public struct ServiceTable: Sendable {
         },
         ServiceModule(name: "catalog", summary: "products, variants and categories (/v1/products, /v1/categories)") {
             CatalogService(environment: $0)
-        }
+        },
+        ServiceModule(name: "cart", calls: ["catalog", "inventory"], summary: "carts of guests and users, priced from the catalog (/v1/cart)") { env in
+            CartService(
+                environment: env,
+                catalog: env.peers.api("catalog", as: (any CatalogPricing).self, remote: HTTPCatalogPricing.init),
+                inventory: env.peers.api("inventory", as: (any InventoryAPI).self, remote: HTTPInventoryAPI.init))
+        },
     ])
 
     /// The services that keep personal data (`storesPersonalData`).

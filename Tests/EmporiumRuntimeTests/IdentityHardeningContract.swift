@@ -162,13 +162,16 @@ enum IdentityHardeningContract {
     // MARK: 5. Headers
 
     /// Every route of the platform (walked from its route table), plus 404, 405 and problem
-    /// responses, carries `X-Content-Type-Options: nosniff`; every response under `/v1/auth`,
-    /// `/v1/users` and `/v1/audit`, errors included, carries `Cache-Control: no-store`.
+    /// responses, carries `X-Content-Type-Options: nosniff`; every response under the prefixes
+    /// the services declare private (`/v1/auth`, `/v1/users`, `/v1/audit`, `/v1/cart`), errors
+    /// included, carries `Cache-Control: no-store`.
     static func securityHeadersOnEveryRoute() async throws {
         try await TestPlatform.withClient(.sqlite) { client, platform throws in
             let id = UUID.v7().lowercased
+            let privatePrefixes = platform.services.flatMap(\.privatePathPrefixes)
+            #expect(Set(["/v1/auth", "/v1/users", "/v1/audit", "/v1/cart"]).isSubset(of: privatePrefixes))
             func isPrivate(_ path: String) -> Bool {
-                ["/v1/auth", "/v1/users", "/v1/audit"].contains { path == $0 || path.hasPrefix($0 + "/") }
+                privatePrefixes.contains { path == $0 || path.hasPrefix($0 + "/") }
             }
             func check(_ response: TestResponse, _ what: String) {
                 #expect(response.headers[.xContentTypeOptions] == "nosniff", "\(what): \(response.status)")

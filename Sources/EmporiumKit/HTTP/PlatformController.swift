@@ -73,6 +73,8 @@ public struct PlatformController: Sendable {
                     "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}},
                   "TooManyRequests": {"description": "Too many attempts: wait `Retry-After` seconds.",
                     "headers": {"Retry-After": {"schema": {"type": "string", "pattern": "^[0-9]+$"}}},
+                    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}},
+                  "ServiceUnavailable": {"description": "Something this request needs did not answer (another service, named in `detail`, or a store); try again shortly.",
                     "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
                 },
                 "securitySchemes": {

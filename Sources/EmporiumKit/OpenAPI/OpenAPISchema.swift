@@ -124,7 +124,7 @@ public enum OpenAPISchema {
     static let problemResponseNames: [Int: String] = [
         400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 409: "Conflict",
         412: "PreconditionFailed", 413: "ContentTooLarge", 415: "UnsupportedMediaType", 422: "Unprocessable",
-        429: "TooManyRequests",
+        429: "TooManyRequests", 503: "ServiceUnavailable",
     ]
 
     /// `value` as compact JSON text.

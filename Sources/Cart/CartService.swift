@@ -1,0 +1,51 @@
+import Caching
+import EmporiumContracts
+import EmporiumKit
+import Storage
+
+/// The cart service: carts of guests (by a server-issued `X-Cart-Id`) and of signed-in users,
+/// priced from the catalog and checked against the inventory when read (`/v1/cart`).
+///
+/// Carts are data kept in Redis when the process has `redis.url` (``RedisCartStore``), else in
+/// this process (``InMemoryCartStore``, the embedded mode); each lives for a time to live
+/// renewed by every change. The service has no database of its own.
+public struct CartService: EmporiumService {
+    public let name = "cart"
+    public let migrations: [Migration] = []
+    public let openAPI = CartOpenAPI.fragment
+    /// Carts (and their errors) are never stored by caches.
+    public let privatePathPrefixes = ["/v1/cart"]
+
+    private let actions: CartActions
+
+    /// - Parameters:
+    ///   - environment: The service's environment: its carts live where its caching backend does.
+    ///   - catalog: The SKUs' current prices and products.
+    ///   - inventory: The SKUs' current stock.
+    ///   - guestTTL: How long a guest's cart lives after its last change.
+    ///   - userTTL: How long a signed-in user's cart lives after its last change.
+    public init(
+        environment: ServiceEnvironment, catalog: any CatalogPricing, inventory: any InventoryAPI,
+        guestTTL: Duration = CartRules.defaultGuestTTL, userTTL: Duration = CartRules.defaultUserTTL
+    ) {
+        let store: any CartStore
+        if let redis = environment.caching.redis {
+            store = RedisCartStore(redis: redis, namespace: environment.caching.namespace, logger: environment.logger)
+        } else {
+            store = InMemoryCartStore()
+        }
+        self.init(store: store, catalog: catalog, inventory: inventory, guestTTL: guestTTL, userTTL: userTTL)
+    }
+
+    /// A cart service over `store`.
+    public init(
+        store: any CartStore, catalog: any CatalogPricing, inventory: any InventoryAPI,
+        guestTTL: Duration = CartRules.defaultGuestTTL, userTTL: Duration = CartRules.defaultUserTTL
+    ) {
+        actions = CartActions(store: store, catalog: catalog, inventory: inventory, guestTTL: guestTTL, userTTL: userTTL)
+    }
+
+    public func addRoutes(to router: ServiceRouter) {
+        CartController(actions: actions).addRoutes(to: router)
+    }
+}

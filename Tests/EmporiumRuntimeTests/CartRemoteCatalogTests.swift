@@ -1,0 +1,97 @@
+import AsyncHTTPClient
+import EmporiumKit
+import EmporiumRuntime
+import EmporiumTestSupport
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import NIOFoundationCompat
+import ServiceLifecycle
+import Storage
+import Testing
+
+/// The cart and the catalog in two processes (two platforms in this test process, as
+/// `--services` would run them): the cart calls the catalog over HTTP (`HTTPCatalogPricing`,
+/// signed with the shared secret), answers 503 naming it while it is stopped, and works again
+/// when it is back.
+@Suite("Cart calling a remote catalog")
+struct CartRemoteCatalogTests {
+    static let secret = Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+
+    /// Runs the catalog alone on `port` (0: any) with `data` as its data folder until `body`
+    /// returns, then stops it.
+    static func withCatalog<Result: Sendable>(
+        database: DatabaseURL, port: Int = 0, _ body: @escaping @Sendable (Int) async throws -> Result
+    ) async throws -> Result {
+        let settings = try await TestPlatform.settings(
+            database: database, extra: ["services": "catalog", "services.secret": secret, "http.port": "\(port)"])
+        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        let platform = try await EmporiumPlatform.build(settings: settings, logger: TestDatabases.logger) { portContinuation.yield($0) }
+        let group = ServiceGroup(configuration: .init(services: [platform.application], logger: TestDatabases.logger))
+        return try await withThrowingTaskGroup(of: Result?.self) { tasks in
+            tasks.addTask {
+                defer { portContinuation.finish() }
+                try await group.run()
+                return nil
+            }
+            do {
+                let port = try #require(await ports.first { _ in true })
+                let result = try await body(port)
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+                return result
+            } catch {
+                await group.triggerGracefulShutdown()
+                throw error
+            }
+        }
+    }
+
+    static func sku(catalogPort port: Int) async throws -> String {
+        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/products?limit=1"), timeout: .seconds(10))
+        let body = try await response.body.collect(upTo: 1 << 20)
+        let items = (try JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any])?["items"] as? [[String: Any]]
+        return try #require((items?.first?["variants"] as? [[String: Any]])?.first?["sku"] as? String)
+    }
+
+    @Test func theCartCallsTheCatalogOverHTTPAndAnswers503WhileItIsDown() async throws {
+        let (catalogDatabase, cleanup) = try await TestDatabases.makeURL(.sqlite)
+        defer { Task { await cleanup() } }
+        let (port, sku) = try await Self.withCatalog(database: catalogDatabase) { port in (port, try await Self.sku(catalogPort: port)) }
+        // The catalog is stopped now; the cart process does not run it and is told where it is.
+        let extra = ["services": "auth,inventory,cart", "services.secret": Self.secret, "services.catalog.url": "http://127.0.0.1:\(port)"]
+        try await CartTestPlatform.run(.memory, extra: extra) { context in
+            #expect(!context.platform.services.contains { $0.name == "catalog" })
+            let down = try await CartAPITests.add(context, sku, 1)
+            #expect(down.status == .serviceUnavailable)
+            #expect(down.headers[.contentType] == "application/problem+json")
+            #expect((down.json["detail"] as? String)?.hasPrefix("The catalog service is unavailable") == true, "\(down.json)")
+
+            let cart = try await Self.withCatalog(database: catalogDatabase, port: port) { _ in
+                let added = try await CartAPITests.add(context, sku, 2)
+                #expect(added.status == .ok, "works again once the catalog is back: \(added.json)")
+                let line = CartAPITests.lines(added)[sku]
+                #expect(line?["name"] is String, "the line priced by the remote catalog")
+                #expect(CartAPITests.money(line?["unitPrice"]) != nil)
+                return try #require(added.headers[CartAPITests.cartID])
+            }
+            let read = try await CartAPITests.send(context, .get, "/v1/cart", cart: cart)
+            #expect(read.status == .serviceUnavailable, "reading prices the cart: the catalog is needed")
+        }
+    }
+
+    @Test func internalRoutesRefuseCallsWithoutTheCredential() async throws {
+        try await TestPlatform.withClient(.sqlite) { client, _ in
+            try await client.execute(
+                uri: "/internal/v1/catalog/variants/lookup", method: .post, headers: [.contentType: "application/json"],
+                body: ByteBuffer(string: #"{"skus": ["A-1"]}"#)
+            ) { response in
+                #expect(response.status == .unauthorized)
+                #expect(response.headers[.contentType] == "application/problem+json")
+            }
+        }
+    }
+}
