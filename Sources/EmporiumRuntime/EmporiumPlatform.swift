@@ -72,7 +72,9 @@ public struct EmporiumPlatform: Sendable {
         }
         let migrated = StartSignal()
         wireEvents(opened, transport: transport, startingAfter: migrated, metrics: metrics, logger: logger, into: &parts)
-        for service in opened.services { parts.lifecycle += service.backgroundServices }
+        for service in opened.services {
+            parts.lifecycle += service.backgroundServices.map { AfterSignal(signal: migrated, service: $0) }
+        }
         let authenticator = makeAuthenticator(services: opened.services, settings: settings, logger: logger, into: &parts)
         let http = makeRouter(
             services: opened.services, checks: parts.checks, authenticator: authenticator, tracer: tracer, metrics: metrics)
@@ -152,11 +154,11 @@ public struct EmporiumPlatform: Sendable {
             let nudge = OutboxRelay.Nudge()
             opened.nudges[module.name] = nudge
             let outbox = Outbox(service: module.name, relayNudge: nudge) { tracer.currentTraceparent() }
-            let service = try await module.make(
+            let service = try await module.makeService(
                 ServiceEnvironment(
                     database: database, seedsDemoData: seeds, logger: serviceLogger,
                     caching: caching.scoped(to: module.name), outbox: outbox, metrics: metrics.factory,
-                    security: security
+                    security: security, settings: settings.serviceSettings(for: module.name)
                 )
             )
             opened.services.append(service)
