@@ -49,6 +49,7 @@ let package = Package(
                 "EmporiumKit",
                 "Catalog",
                 "Identity",
+                "Inventory",
                 "Security",
                 "Messaging",
                 "Storage",
@@ -80,6 +81,7 @@ let package = Package(
                 "Storage",
                 "Catalog",
                 "Identity",
+                "Inventory",
                 "Security",
                 "Caching",
                 "RESP",
@@ -125,6 +127,24 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "Inventory",
+            dependencies: [
+                "EmporiumContracts",
+                "EmporiumCore",
+                "EmporiumKit",
+                "Messaging",
+                "Storage",
+                "Security",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -373,11 +393,22 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "InventoryTests",
+            dependencies: [
+                "EmporiumContracts",
+                "EmporiumCore",
+                "Inventory", "EmporiumKit", "Storage", "Messaging", "EmporiumTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SQLKit", package: "sql-kit"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "EmporiumRuntimeTests",
             dependencies: [
                 "EmporiumContracts",
                 "EmporiumCore",
-                "EmporiumRuntime", "EmporiumKit", "Catalog", "Storage", "EmporiumTestSupport", "Emporium", "Caching", "RESP",
+                "EmporiumRuntime", "EmporiumKit", "Catalog", "Inventory", "Storage", "EmporiumTestSupport", "Emporium", "Caching", "RESP",
                 "Messaging", "AMQP", "Kafka", "Identity", "Security",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),

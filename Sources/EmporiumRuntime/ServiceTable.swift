@@ -1,6 +1,7 @@
 import Catalog
 import Foundation
 import Identity
+import Inventory
 public import EmporiumKit
 
 /// The services this build knows, with their dependencies: the one place that lists them.
@@ -27,7 +28,8 @@ public struct ServiceTable: Sendable {
         },
         ServiceModule(name: "catalog", summary: "products, variants and categories (/v1/products, /v1/categories)") {
             CatalogService(environment: $0)
-        }
+        },
+        ServiceModule(name: "inventory", summary: "stock levels and reservations (/v1/inventory)") { try InventoryService(environment: $0) },
     ])
 
     /// The services that keep personal data (`storesPersonalData`).
