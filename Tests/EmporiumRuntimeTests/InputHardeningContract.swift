@@ -154,8 +154,10 @@ enum InputHardeningContract {
         var previous = try await rowCounts(platform)
         for _ in 0..<100 {
             try await Task.sleep(for: .milliseconds(200))
+            // Checked before counting: counts read after every event was sent include its effects.
+            let allSent = try await unsentEvents(platform) == 0
             let current = try await rowCounts(platform)
-            if current == previous, try await unsentEvents(platform) == 0 { return current }
+            if allSent, current == previous { return current }
             previous = current
         }
         Issue.record("the databases kept changing after start-up")
