@@ -169,6 +169,12 @@ public struct InventoryStore: Sendable {
                     }
                     return .reservation(try ReservationRules.replay(existing, requested: lines))
                 }
+                // The lines and the event first, the stock rows last: a row is then locked only
+                // for its update and the commit (a hot SKU's reservations wait for each other
+                // that long), and a shortage rolls all of it back.
+                let made = Reservation(orderId: id, status: .reserved, lines: lines, expiresAt: expiresAt)
+                try await Self.insertLines(lines, orderId: id, sql)
+                try await outbox.record(type: InventoryEvents.stockReserved, subject: id, data: StockReservationEvent(made), in: sql)
                 var shortages: [StockShortage] = []
                 var drafts: [Outbox.Draft] = []
                 for line in ReservationRules.lockOrder(lines) {
@@ -198,10 +204,7 @@ public struct InventoryStore: Sendable {
                     }
                 }
                 guard shortages.isEmpty else { throw Shortage(lines: shortages) }
-                try await Self.insertLines(lines, orderId: id, sql)
-                let made = Reservation(orderId: id, status: .reserved, lines: lines, expiresAt: expiresAt)
-                drafts.insert(try Outbox.Draft(type: InventoryEvents.stockReserved, subject: id, encoding: StockReservationEvent(made)), at: 0)
-                try await outbox.record(drafts, in: sql)
+                if !drafts.isEmpty { try await outbox.record(drafts, in: sql) }
                 return .reservation(made)
             }
         } catch let shortage as Shortage {
