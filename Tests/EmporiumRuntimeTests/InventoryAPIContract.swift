@@ -145,7 +145,7 @@ enum InventoryAPIContract {
     /// without a token, 403 for a customer. An adjustment publishes `.adjusted` (and `.low` when
     /// crossing the threshold) and its audit fact reaches the users service's audit log.
     static func adjustments(_ kind: DatabaseKind) async throws {
-        try await TestPlatform.withClient(kind) { client, platform throws in
+        try await TestPlatform.withClient(kind, extra: ["services": "auth,users,inventory"]) { client, platform throws in
             let sku = "ADJ-1"
             try await stock(platform, sku, available: 10)
             let body = #"{"available": 7}"#

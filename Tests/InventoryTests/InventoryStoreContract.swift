@@ -106,7 +106,7 @@ enum InventoryStoreContract {
                         var samples: [StockLevel] = []
                         while !done.value.load(ordering: .relaxed) {
                             samples.append(try await fixture.level(sku))
-                            try await Task.sleep(for: .milliseconds(2))
+                            try await Task.sleep(for: .milliseconds(10))
                         }
                         return samples
                     }
