@@ -86,7 +86,8 @@ public struct InventoryService: EmporiumService, InventoryAPI {
         try await store.reservation(orderId: orderId)
     }
 
-    /// `inventory_reservations_total{outcome}`: reservation calls that reserved, or lacked stock.
+    /// `inventory_reservations_total{outcome}`: reservation calls answered with a reservation
+    /// (made now or before), or that lacked stock.
     private struct Outcomes: Sendable {
         let reserved: Counter
         let insufficient: Counter

@@ -303,6 +303,9 @@ enum InventoryAPIContract {
             ]))
             #expect(short.json["outcome"] as? String == "insufficient_stock")
             #expect(try await send(client, .get, "/v1/inventory/A-1").json["reserved"] as? Int == 2, "the short one reserved nothing")
+            let metrics = String(buffer: try await send(client, .get, "/metrics").body)
+            #expect(metrics.contains(#"inventory_reservations_total{outcome="reserved"} 2"#), "\(metrics.prefix(3000))")
+            #expect(metrics.contains(#"inventory_reservations_total{outcome="insufficient_stock"} 1"#))
 
             let shown = try await send(client, .get, "/internal/v1/inventory/reservations/\(order)")
             #expect(try JSONDecoder().decode(Reservation.self, from: Data(buffer: shown.body)) == reservation)
