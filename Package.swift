@@ -50,6 +50,7 @@ let package = Package(
                 "Cart",
                 "Catalog",
                 "Identity",
+                "Inventory",
                 "Security",
                 "Messaging",
                 "Storage",
@@ -82,6 +83,7 @@ let package = Package(
                 "Cart",
                 "Catalog",
                 "Identity",
+                "Inventory",
                 "Security",
                 "Caching",
                 "RESP",
@@ -143,6 +145,24 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "Inventory",
+            dependencies: [
+                "EmporiumContracts",
+                "EmporiumCore",
+                "EmporiumKit",
+                "Messaging",
+                "Storage",
+                "Security",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -404,11 +424,22 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "InventoryTests",
+            dependencies: [
+                "EmporiumContracts",
+                "EmporiumCore",
+                "Inventory", "EmporiumKit", "Storage", "Messaging", "EmporiumTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SQLKit", package: "sql-kit"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "EmporiumRuntimeTests",
             dependencies: [
                 "EmporiumContracts",
                 "EmporiumCore",
-                "EmporiumRuntime", "EmporiumKit", "Cart", "Catalog", "Storage", "EmporiumTestSupport", "Emporium", "Caching", "RESP",
+                "EmporiumRuntime", "EmporiumKit", "Cart", "Catalog", "Inventory", "Storage", "EmporiumTestSupport", "Emporium", "Caching", "RESP",
                 "Messaging", "AMQP", "Kafka", "Identity", "Security",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -19,15 +19,15 @@ public struct CartService: EmporiumService {
     private let actions: CartActions
 
     /// - Parameters:
-    ///   - environment: The service's environment: its carts live where its caching backend does.
+    ///   - environment: The service's environment: its carts live where its caching backend does;
+    ///     `cart.guestTTL` and `cart.userTTL` (seconds) say how long a cart lives after its last change.
     ///   - catalog: The SKUs' current prices and products.
     ///   - inventory: The SKUs' current stock.
-    ///   - guestTTL: How long a guest's cart lives after its last change.
-    ///   - userTTL: How long a signed-in user's cart lives after its last change.
-    public init(
-        environment: ServiceEnvironment, catalog: any CatalogPricing, inventory: any InventoryAPI,
-        guestTTL: Duration = CartRules.defaultGuestTTL, userTTL: Duration = CartRules.defaultUserTTL
-    ) {
+    /// - Throws: ``ServiceSettingError`` for a `cart.guestTTL` or `cart.userTTL` (seconds) out of
+    ///   range.
+    public init(environment: ServiceEnvironment, catalog: any CatalogPricing, inventory: any InventoryAPI) throws {
+        let guestTTL = try environment.settings.seconds("guestTTL", default: CartRules.defaultGuestTTL, in: 60...31_536_000)
+        let userTTL = try environment.settings.seconds("userTTL", default: CartRules.defaultUserTTL, in: 60...31_536_000)
         let store: any CartStore
         if let redis = environment.caching.redis {
             store = RedisCartStore(redis: redis, namespace: environment.caching.namespace, logger: environment.logger)

@@ -55,7 +55,7 @@ public struct EmporiumPlatform: Sendable {
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws -> EmporiumPlatform {
         let modules = try table.resolve(settings.services)
-        try checkCallees(of: modules, table: table, settings: settings, logger: logger)
+        try checkCallees(of: modules, table: table, settings: settings)
         let credential = try settings.serviceCredential()
         let tracer = TraceContextTracer()
         var parts = ProcessParts()
@@ -78,7 +78,9 @@ public struct EmporiumPlatform: Sendable {
         }
         let migrated = StartSignal()
         wireEvents(opened, transport: transport, startingAfter: migrated, metrics: metrics, logger: logger, into: &parts)
-        for service in opened.services { parts.lifecycle += service.backgroundServices }
+        for service in opened.services {
+            parts.lifecycle += service.backgroundServices.map { AfterSignal(signal: migrated, service: $0) }
+        }
         let authenticator = makeAuthenticator(services: opened.services, settings: settings, logger: logger, into: &parts)
         let http = makeRouter(
             services: opened.services, checks: parts.checks, authenticator: authenticator, credential: credential,
@@ -112,18 +114,9 @@ public struct EmporiumPlatform: Sendable {
 
     /// Every service a selected one calls either runs in this process or has a configured URL,
     /// so a missing address stops the start-up instead of failing every call.
-    ///
-    /// A callee this build's table does not list (a service whose module has not landed yet)
-    /// can neither run here nor be given a URL: it is logged, and calls to it answer 503 naming it.
-    private static func checkCallees(of modules: [ServiceModule], table: ServiceTable, settings: RuntimeSettings, logger: Logger) throws {
+    private static func checkCallees(of modules: [ServiceModule], table: ServiceTable, settings: RuntimeSettings) throws {
         for module in modules {
             for callee in table.remoteCallees(of: module, selection: modules) where settings.serviceURLs[callee] == nil {
-                guard table.modules.contains(where: { $0.name == callee }) else {
-                    logger.warning("a service calls a service this build does not have: its calls will answer 503", metadata: [
-                        "service": "\(module.name)", "callee": "\(callee)",
-                    ])
-                    continue
-                }
                 throw ConfigurationError(
                     key: "services.\(callee).url",
                     reason: "the \(module.name) service calls the \(callee) service, which does not run in this process: set its base URL (such as http://\(callee):8080), or run both with --services \(module.name),\(callee)")
@@ -186,11 +179,11 @@ public struct EmporiumPlatform: Sendable {
                     name: callee, baseURL: settings.serviceURLs[callee], caller: module.name, credential: credential,
                     timeout: settings.serviceCallTimeout, client: callClient, tracer: tracer, logger: logger)
             }
-            let service = try await module.make(
+            let service = try await module.makeService(
                 ServiceEnvironment(
                     database: database, seedsDemoData: seeds, logger: serviceLogger,
                     caching: caching.scoped(to: module.name), outbox: outbox, metrics: metrics.factory,
-                    security: security, peers: peers
+                    security: security, peers: peers, settings: settings.serviceSettings(for: module.name)
                 )
             )
             opened.services.append(service)

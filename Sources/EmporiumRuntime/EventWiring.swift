@@ -68,9 +68,9 @@ struct TransportService: Service {
 
 /// Starts `service` only once `signal` is raised (after migrations); returns without starting it
 /// when shutdown comes first.
-struct AfterSignal<Wrapped: Service>: Service {
+struct AfterSignal: Service {
     let signal: StartSignal
-    let service: Wrapped
+    let service: any Service
     func run() async throws {
         try? await cancelWhenGracefulShutdown { await signal.wait() }
         guard signal.isRaised, !Task.isCancelled else { return }

@@ -31,9 +31,10 @@ public struct MaintenanceRunner: Sendable {
             let database = try await DatabaseFactory.open(url, maximumConnections: 2, logger: logger)
             let environment = ServiceEnvironment(
                 database: database, seedsDemoData: false, logger: logger,
-                outbox: Outbox(service: module.name), metrics: NOOPMetricsHandler.instance, security: security
+                outbox: Outbox(service: module.name), metrics: NOOPMetricsHandler.instance, security: security,
+                settings: settings.serviceSettings(for: module.name)
             )
-            opened.append((try await module.make(environment), database))
+            opened.append((try await module.makeService(environment), database))
         }
         let services = opened
         return try await withThrowingTaskGroup(of: Void.self) { group in

@@ -72,6 +72,8 @@ public struct RuntimeSettings: Sendable {
     public var serviceSecret: Data?
     /// The longest a call to another service may take before it is a 503 (`services.callTimeout`).
     public var serviceCallTimeout: Duration
+    /// The configuration read, for the keys each service reads itself (``serviceSettings(for:)``).
+    private let config: ConfigReader
 
     /// Log line formats.
     public enum LogFormat: String, Sendable {
@@ -106,6 +108,7 @@ public struct RuntimeSettings: Sendable {
     /// - Throws: ``ConfigurationError`` naming the key of the first invalid value.
     public init(config: ConfigReader, serviceNames: [String]) throws(ConfigurationError) {
         let settings = SettingsReader(config: config)
+        self.config = config
         services = try settings.string("services")
         host = try settings.string("http.host")
         port = try settings.int("http.port", in: 0...65535)
@@ -231,6 +234,14 @@ public struct RuntimeSettings: Sendable {
         )
     }
 
+    /// The keys under `service`'s name (`inventory.reservationTTL`), which the service reads and
+    /// validates itself when it is made (a ``ServiceSettingError`` it throws is reported as a
+    /// ``ConfigurationError`` naming the key).
+    public func serviceSettings(for service: String) -> ServiceSettings {
+        let reader = SettingsReader(config: config)
+        return ServiceSettings(service: service) { reader.optionalString($0) }
+    }
+
     /// The database of `service`: its own URL, else the shared one, else an SQLite file
     /// `<data dir>/<service>.sqlite`.
     public func databaseURL(for service: String) throws(ConfigurationError) -> DatabaseURL {
@@ -256,14 +267,19 @@ public struct ConfigurationError: Error, Equatable, CustomStringConvertible {
         "configuration '\(key)' (environment \(Self.environmentName(of: key))): \(reason)"
     }
 
-    /// `EMPORIUM_HTTP_PORT` for `http.port`, `EMPORIUM_DATABASE_MAX_CONNECTIONS` for `database.maxConnections`.
+    /// `EMPORIUM_HTTP_PORT` for `http.port`, `EMPORIUM_DATABASE_MAX_CONNECTIONS` for
+    /// `database.maxConnections`, `EMPORIUM_INVENTORY_RESERVATION_TTL` for
+    /// `inventory.reservationTTL`: as swift-configuration's environment provider reads them (an
+    /// underscore where a lower-case letter meets an upper-case one, so `l1TTL` is `L1TTL`).
     public static func environmentName(of key: String) -> String {
         var name = "EMPORIUM"
         for component in key.split(separator: ".") {
             name += "_"
+            var previous: Character?
             for character in component {
-                if character.isUppercase { name += "_" }
+                if let previous, previous.isLowercase, character.isUppercase { name += "_" }
                 name += character.isLetter || character.isNumber ? character.uppercased() : "_"
+                previous = character
             }
         }
         return name

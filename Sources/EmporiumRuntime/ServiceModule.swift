@@ -33,4 +33,14 @@ public struct ServiceModule: Sendable {
         self.storesPersonalData = storesPersonalData
         self.make = make
     }
+
+    /// Makes the service from `environment`; a setting of its own that it refuses is reported as
+    /// the ``ConfigurationError`` of that key.
+    func makeService(_ environment: ServiceEnvironment) async throws -> any EmporiumService {
+        do {
+            return try await make(environment)
+        } catch let error as ServiceSettingError {
+            throw ConfigurationError(key: error.key, reason: error.reason)
+        }
+    }
 }

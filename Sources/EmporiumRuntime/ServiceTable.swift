@@ -3,6 +3,7 @@ import Catalog
 import EmporiumContracts
 import Foundation
 import Identity
+import Inventory
 public import EmporiumKit
 
 /// The services this build knows, with their dependencies: the one place that lists them.
@@ -31,11 +32,12 @@ public struct ServiceTable: Sendable {
             CatalogService(environment: $0)
         },
         ServiceModule(name: "cart", calls: ["catalog", "inventory"], summary: "carts of guests and users, priced from the catalog (/v1/cart)") { env in
-            CartService(
+            try CartService(
                 environment: env,
                 catalog: env.peers.api("catalog", as: (any CatalogPricing).self, remote: HTTPCatalogPricing.init),
                 inventory: env.peers.api("inventory", as: (any InventoryAPI).self, remote: HTTPInventoryAPI.init))
         },
+        ServiceModule(name: "inventory", summary: "stock levels and reservations (/v1/inventory)") { try InventoryService(environment: $0) },
     ])
 
     /// The services that keep personal data (`storesPersonalData`).

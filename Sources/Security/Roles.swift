@@ -24,12 +24,14 @@ public enum Permission: String, Sendable, Codable, CaseIterable, Hashable {
     case usersManageRoles = "users.manage_roles"
     /// Read the audit log.
     case auditRead = "audit.read"
+    /// Set an SKU's stock by hand (`PUT /v1/inventory/{sku}`).
+    case inventoryWrite = "inventory.write"
 
     /// The roles besides `admin` that hold this permission.
     public var grantedTo: Set<Role> {
         switch self {
         case .ownAccount: [.customer, .support, .catalogManager]
-        case .catalogWrite, .catalogReadUnpublished: [.catalogManager]
+        case .catalogWrite, .catalogReadUnpublished, .inventoryWrite: [.catalogManager]
         case .usersRead: [.support]
         case .usersManageRoles, .auditRead: []
         }

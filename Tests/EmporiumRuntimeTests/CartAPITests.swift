@@ -68,10 +68,12 @@ struct CartAPITests {
             {"name": "Product \#(sku)", "categoryId": "\#(category)", "status": "\#(status)",
              "variants": [{"sku": "\#(sku)", "attributes": {"colour": "blue"}, "price": {"amount": \#(amount), "currency": "\#(currency)"}}]}
             """#
-        return try await context.client.execute(uri: "/v1/products", method: .post, headers: TestPlatform.writerHeaders(), body: ByteBuffer(string: body)) { response in
+        let id = try await context.client.execute(uri: "/v1/products", method: .post, headers: TestPlatform.writerHeaders(), body: ByteBuffer(string: body)) { response in
             #expect(response.status == .created)
             return try #require(response.json["id"] as? String)
         }
+        try await context.waitForStock([sku])
+        return id
     }
 
     static func patchProduct(_ context: Context, _ id: String, _ json: String) async throws {
@@ -82,12 +84,14 @@ struct CartAPITests {
 
     /// SKUs of the seeded demo catalog (active products, USD).
     static func demoSKUs(_ context: Context, count: Int) async throws -> [String] {
-        try await context.client.execute(uri: "/v1/products?limit=100", method: .get) { response in
+        let skus = try await context.client.execute(uri: "/v1/products?limit=100", method: .get) { response in
             let items = response.json["items"] as? [[String: Any]] ?? []
             let skus = items.compactMap { (($0["variants"] as? [[String: Any]])?.first?["sku"]) as? String }
             #expect(skus.count >= count)
             return Array(skus.prefix(count))
         }
+        try await context.waitForStock(skus)
+        return skus
     }
 
     static func token(_ context: Context, userID: String = UUID.v7().lowercased) async throws -> (token: String, userID: String) {

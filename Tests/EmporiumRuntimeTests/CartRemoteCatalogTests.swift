@@ -9,14 +9,15 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import NIOFoundationCompat
+import NIOHTTP1
 import ServiceLifecycle
 import Storage
 import Testing
 
-/// The cart and the catalog in two processes (two platforms in this test process, as
-/// `--services` would run them): the cart calls the catalog over HTTP (`HTTPCatalogPricing`,
-/// signed with the shared secret), answers 503 naming it while it is stopped, and works again
-/// when it is back.
+/// The cart in one process, the catalog and the inventory in another (two platforms in this test
+/// process, as `--services` would run them): the cart calls both over HTTP (signed with the
+/// shared secret), answers 503 naming the catalog while it is stopped, and works again when it
+/// is back.
 @Suite("Cart calling a remote catalog")
 struct CartRemoteCatalogTests {
     static let secret = Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
@@ -27,7 +28,7 @@ struct CartRemoteCatalogTests {
         database: DatabaseURL, port: Int = 0, _ body: @escaping @Sendable (Int) async throws -> Result
     ) async throws -> Result {
         let settings = try await TestPlatform.settings(
-            database: database, extra: ["services": "catalog", "services.secret": secret, "http.port": "\(port)"])
+            database: database, extra: ["services": "catalog,inventory", "services.secret": secret, "http.port": "\(port)"])
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let platform = try await EmporiumPlatform.build(settings: settings, logger: TestDatabases.logger) { portContinuation.yield($0) }
         let group = ServiceGroup(configuration: .init(services: [platform.application], logger: TestDatabases.logger))
@@ -60,9 +61,22 @@ struct CartRemoteCatalogTests {
     @Test func theCartCallsTheCatalogOverHTTPAndAnswers503WhileItIsDown() async throws {
         let (catalogDatabase, cleanup) = try await TestDatabases.makeURL(.sqlite)
         defer { Task { await cleanup() } }
-        let (port, sku) = try await Self.withCatalog(database: catalogDatabase) { port in (port, try await Self.sku(catalogPort: port)) }
+        let (port, sku) = try await Self.withCatalog(database: catalogDatabase) { port in
+            let sku = try await Self.sku(catalogPort: port)
+            // The inventory there makes the SKU's stock row from the seeded product's event.
+            var status: UInt = 0
+            for _ in 0..<200 where status != 200 {
+                status = try await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/inventory/\(sku)"), timeout: .seconds(10)).status.code
+                if status != 200 { try await Task.sleep(for: .milliseconds(25)) }
+            }
+            #expect(status == 200)
+            return (port, sku)
+        }
         // The catalog is stopped now; the cart process does not run it and is told where it is.
-        let extra = ["services": "auth,inventory,cart", "services.secret": Self.secret, "services.catalog.url": "http://127.0.0.1:\(port)"]
+        let extra = [
+            "services": "auth,cart", "services.secret": Self.secret, "services.catalog.url": "http://127.0.0.1:\(port)",
+            "services.inventory.url": "http://127.0.0.1:\(port)",
+        ]
         try await CartTestPlatform.run(.memory, extra: extra) { context in
             #expect(!context.platform.services.contains { $0.name == "catalog" })
             let down = try await CartAPITests.add(context, sku, 1)
@@ -80,18 +94,6 @@ struct CartRemoteCatalogTests {
             }
             let read = try await CartAPITests.send(context, .get, "/v1/cart", cart: cart)
             #expect(read.status == .serviceUnavailable, "reading prices the cart: the catalog is needed")
-        }
-    }
-
-    @Test func internalRoutesRefuseCallsWithoutTheCredential() async throws {
-        try await TestPlatform.withClient(.sqlite) { client, _ in
-            try await client.execute(
-                uri: "/internal/v1/catalog/variants/lookup", method: .post, headers: [.contentType: "application/json"],
-                body: ByteBuffer(string: #"{"skus": ["A-1"]}"#)
-            ) { response in
-                #expect(response.status == .unauthorized)
-                #expect(response.headers[.contentType] == "application/problem+json")
-            }
         }
     }
 }

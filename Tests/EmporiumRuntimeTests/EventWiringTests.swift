@@ -44,8 +44,9 @@ struct EventWiringTests {
         }
     }
 
-    /// Outbox rows of the catalog: (type, subject, sent).
-    static func outbox(_ platform: EmporiumPlatform) async throws -> [(type: String, subject: String, sent: Bool)] {
+    /// Outbox rows of the catalog about `subject` (the demo catalog's seeding records an event
+    /// per product too): (type, subject, sent).
+    static func outbox(_ platform: EmporiumPlatform, subject: String) async throws -> [(type: String, subject: String, sent: Bool)] {
         let database = try #require(platform.databases["catalog"])
         return try await database.withConnection { sql in
             try await sql.raw("SELECT type, payload, sent_at FROM emporium_outbox WHERE service = 'catalog' ORDER BY sequence").all().map { row in
@@ -53,7 +54,7 @@ struct EventWiringTests {
                 let event = try CloudEvent.decode(Data(payload.utf8))
                 return (try row.decode(column: "type", as: String.self), event.subject ?? "", try row.decodeNil(column: "sent_at") == false)
             }
-        }
+        }.filter { $0.subject == subject }
     }
 
     @Test("embedded: created, updated and deleted products go through the outbox and are marked sent")
@@ -77,7 +78,7 @@ struct EventWiringTests {
             }
             var rows: [(type: String, subject: String, sent: Bool)] = []
             for _ in 0..<200 {
-                rows = try await Self.outbox(platform)
+                rows = try await Self.outbox(platform, subject: id)
                 if rows.count == 3 && rows.filter(\.sent).count == 3 { break }
                 try await Task.sleep(for: .milliseconds(50))
             }
@@ -107,7 +108,7 @@ struct EventWiringTests {
             #expect((broker?["error"] as? String)?.contains("127.0.0.1:1") == true, "\(String(describing: broker))")
             let id = try await Self.createProduct(client)
             try await Task.sleep(for: .milliseconds(300))
-            let rows = try await Self.outbox(platform)
+            let rows = try await Self.outbox(platform, subject: id)
             #expect(rows.map(\.subject) == [id])
             #expect(rows.filter(\.sent).isEmpty)
         }

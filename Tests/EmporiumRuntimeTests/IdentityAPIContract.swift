@@ -460,6 +460,11 @@ struct AudienceTests {
             settings: try await TestPlatform.settings(database: url, extra: ["auth.audience": "back-office"]), logger: TestDatabases.logger
         )
         try await shop.application.test(.router) { client throws in
+            // The shop's start-up events (the demo catalog's products) are applied before a second
+            // process starts on the same SQLite files: two processes writing one file wait for its lock.
+            for _ in 0..<300 where try await InputHardeningContract.unsentEvents(shop) > 0 {
+                try await Task.sleep(for: .milliseconds(100))
+            }
             try await other.application.test(.router) { _ throws in
                 let issuer = try #require(other.services.lazy.compactMap { $0 as? AuthService }.first)
                 let token = try await issuer.issueAccessToken(userID: "u", roles: [.admin])

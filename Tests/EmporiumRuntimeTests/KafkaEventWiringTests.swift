@@ -51,7 +51,7 @@ struct KafkaEventWiringTests {
             #expect((broker?["error"] as? String)?.contains("kafka://127.0.0.1:1") == true, "\(String(describing: broker))")
             let id = try await EventWiringTests.createProduct(client)
             try await Task.sleep(for: .milliseconds(300))
-            let rows = try await EventWiringTests.outbox(platform)
+            let rows = try await EventWiringTests.outbox(platform, subject: id)
             #expect(rows.map(\.subject) == [id])
             #expect(rows.filter(\.sent).isEmpty)
         }

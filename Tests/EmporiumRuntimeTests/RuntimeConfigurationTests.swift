@@ -140,5 +140,16 @@ import Testing
         #expect(ConfigurationError.environmentName(of: "http.port") == "EMPORIUM_HTTP_PORT")
         #expect(ConfigurationError.environmentName(of: "database.maxConnections") == "EMPORIUM_DATABASE_MAX_CONNECTIONS")
         #expect(ConfigurationError.environmentName(of: "catalog.database.url") == "EMPORIUM_CATALOG_DATABASE_URL")
+        #expect(ConfigurationError.environmentName(of: "inventory.reservationTTL") == "EMPORIUM_INVENTORY_RESERVATION_TTL")
+        #expect(ConfigurationError.environmentName(of: "cache.l1TTL") == "EMPORIUM_CACHE_L1TTL")
+    }
+
+    /// The names above are the ones the environment provider reads.
+    @Test func environmentNamesAreRead() async throws {
+        let config = try await ConfigurationLoader.reader(
+            flags: [:], environment: ["EMPORIUM_CACHE_L1TTL": "9", "EMPORIUM_DATABASE_MAX_CONNECTIONS": "3"], file: nil)
+        let settings = try RuntimeSettings(config: config, serviceNames: ["catalog"])
+        #expect(settings.cacheL1TTL == .seconds(9))
+        #expect(settings.maxDatabaseConnections == 3)
     }
 }

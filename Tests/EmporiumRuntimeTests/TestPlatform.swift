@@ -32,10 +32,21 @@ enum TestPlatform {
             "http.port": "0", "seed.demo": "true", "auth.bcryptCost": "4",
             "security.dataKeys": keys.dataKeys.map { "\($0.key):\($0.value)" }.joined(separator: ","),
             "security.activeDataKey": keys.activeDataKey, "security.indexKey": keys.indexKey,
+            "services.secret": serviceSecret.base64EncodedString(),
         ]) { _, new in new }
         flags.merge(extra) { _, new in new }
         let config = try await ConfigurationLoader.reader(flags: flags, environment: [:], file: nil)
         return try RuntimeSettings(config: config, serviceNames: table.modules.map(\.name))
+    }
+
+    /// The secret of calls between services of every test platform (unless a test sets its own).
+    static let serviceSecret = ServiceCredential.generateSecret()
+
+    /// The `Emporium-Service-Credential` header value of a test's call to an `/internal/` route,
+    /// as another service (`orders`) would sign it.
+    static func serviceCredential(method: HTTPRequest.Method, uri: String, body: String?) -> String {
+        let credential = try! ServiceCredential(secret: serviceSecret)
+        return credential.sign(caller: "orders", method: method.rawValue, target: uri, body: Data((body ?? "").utf8))
     }
 
     /// The personal-data keys of every test platform of this process (instances that share a

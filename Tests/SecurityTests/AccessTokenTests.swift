@@ -130,11 +130,12 @@ struct AccessTokenTests {
         #expect(RolePermissions.table == [
             .customer: [.ownAccount],
             .support: [.ownAccount, .usersRead],
-            .catalogManager: [.ownAccount, .catalogWrite, .catalogReadUnpublished],
+            .catalogManager: [.ownAccount, .catalogWrite, .catalogReadUnpublished, .inventoryWrite],
             .admin: Set(Permission.allCases),
         ])
         #expect(Role.allCases.filter { RolePermissions.permissions(of: [$0]).contains(.usersManageRoles) } == [.admin])
         #expect(Role.allCases.filter { RolePermissions.permissions(of: [$0]).contains(.catalogWrite) } == [.catalogManager, .admin])
+        #expect(Role.allCases.filter { RolePermissions.permissions(of: [$0]).contains(.inventoryWrite) } == [.catalogManager, .admin])
     }
 
     static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")

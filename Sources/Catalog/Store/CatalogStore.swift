@@ -258,8 +258,9 @@ public struct CatalogStore: Sendable {
         }
     }
 
-    /// Inserts categories and products as they are, in one transaction, if the catalog has no
-    /// category yet (used by seeding; two processes seeding at once insert once).
+    /// Inserts categories and products as they are, with their `catalog.product.created`
+    /// events, in one transaction, if the catalog has no category yet (used by seeding; two
+    /// processes seeding at once insert once).
     /// - Returns: whether anything was inserted.
     public func insertIfEmpty(categories: [Category], products: [Product]) async throws -> Bool {
         try await database.transaction { sql in
@@ -278,7 +279,8 @@ public struct CatalogStore: Sendable {
         }
     }
 
-    /// Inserts products as they are, in one transaction (used by seeding).
+    /// Inserts products as they are, with their `catalog.product.created` events, in one
+    /// transaction (used by seeding).
     public func insert(products: [Product]) async throws {
         try await database.transaction { sql in
             try await insert(products, sql)
@@ -342,10 +344,15 @@ public struct CatalogStore: Sendable {
     private static let productColumns =
         "id, name, description, category_id, status, image_urls, created_at, updated_at, version"
 
-    /// Seeding: the write model and the search documents at once.
+    /// Seeding: the write model and the search documents at once, and `catalog.product.created`
+    /// for each product, so other services (the inventory's stock rows) learn of seeded products
+    /// as of any other (the search read model skips them: it has their version already).
     private func insert(_ products: [Product], _ sql: any SQLDatabase) async throws {
         try await Self.insert(products, sql)
-        try await search.insertNew(products.map(ProductEvent.init), parents: try await ProductSearchStore.parents(sql), sql)
+        let events = products.map(ProductEvent.init)
+        try await search.insertNew(events, parents: try await ProductSearchStore.parents(sql), sql)
+        try await outbox.record(
+            try events.map { try Outbox.Draft(type: CatalogEvents.productCreated, subject: $0.id, encoding: $0) }, in: sql)
     }
 
     /// Inserts products and their variants with one multi-row statement each (per 500 rows).

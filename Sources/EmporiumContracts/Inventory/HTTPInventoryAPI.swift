@@ -66,7 +66,7 @@ extension ReservationError: ProblemConvertible {
             problem.type = Self.notFoundType
             return problem
         case .conflict(let orderId, let status, let detail):
-            var problem = ProblemDetails.conflict("The reservation of order \(orderId) is \(status.rawValue): \(detail)")
+            var problem = ProblemDetails.conflict("The reservation of order \(orderId) is \(status.rawValue): \(detail).")
             problem.type = Self.conflictType
             problem.errors = [.init(field: "status", detail: status.rawValue)]
             return problem

@@ -205,6 +205,9 @@ public enum InventoryEvents {
     public static let stockLow = "inventory.stock.low"
     /// Someone set an SKU's stock by hand; data: ``StockLevelEvent``.
     public static let stockAdjusted = "inventory.stock.adjusted"
+    /// Something the audit log must record happened in the inventory (a stock adjustment, action
+    /// `inventory_adjusted`); data: `AuditFact`. The users service appends it to the audit log.
+    public static let auditFact = "inventory.audit.fact"
 }
 
 /// The data of `inventory.stock.reserved`, `.released` and `.committed`.

@@ -22,8 +22,8 @@ public protocol EmporiumService: Sendable {
     /// The OpenAPI 3.1 description of the service's public routes (see ``OpenAPIFragment``).
     var openAPI: OpenAPIFragment { get }
 
-    /// Long-running work (relays, consumers, schedulers) started with the process and stopped,
-    /// gracefully, before its database.
+    /// Long-running work (schedulers, housekeeping) started once every service of the process
+    /// is migrated and prepared, and stopped, gracefully, before its database.
     var backgroundServices: [any Service] { get }
 
     /// Checks beyond the database (which the runtime checks for every service) that must pass for
@@ -83,14 +83,17 @@ public struct ServiceEnvironment: Sendable {
     public var security: SecuritySettings
     /// The services this one calls (the runtime table's `calls`), local or remote.
     public var peers: ServicePeers
+    /// The service's own configuration keys (`<service>.<key>`), read when the service is made.
+    public var settings: ServiceSettings
 
     public init(
         database: any Database, seedsDemoData: Bool, logger: Logger,
         caching: CacheBackend = .inMemory, outbox: Outbox, metrics: any MetricsFactory,
-        security: SecuritySettings, peers: ServicePeers = .none
+        security: SecuritySettings, peers: ServicePeers = .none, settings: ServiceSettings? = nil
     ) {
         self.security = security
         self.peers = peers
+        self.settings = settings ?? ServiceSettings(service: outbox.service)
         self.database = database
         self.seedsDemoData = seedsDemoData
         self.logger = logger

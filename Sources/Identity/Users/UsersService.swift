@@ -8,8 +8,9 @@ import Storage
 /// The users service: profiles and addresses (personal data encrypted at rest), roles, and the
 /// hash-linked audit log (`/v1/users/*`, `/v1/audit`).
 ///
-/// Profiles are created from `identity.user.registered`; the auth service's audit facts
-/// (`identity.audit.fact`) are appended to the audit log as they arrive.
+/// Profiles are created from `identity.user.registered`; the audit facts of the auth service
+/// (`identity.audit.fact`) and the inventory (`inventory.audit.fact`) are appended to the audit
+/// log as they arrive.
 public struct UsersService: PersonalDataKeeping {
     public let name = "users"
     public let migrations: [Migration]
@@ -30,7 +31,7 @@ public struct UsersService: PersonalDataKeeping {
             EventSubscription(types: [IdentityEvents.userRegistered]) { event, sql in
                 try await store.createProfile(try event.payload(as: UserRegisteredData.self), sql)
             },
-            EventSubscription(types: [IdentityEvents.auditFact]) { event, sql in
+            EventSubscription(types: [IdentityEvents.auditFact, InventoryEvents.auditFact]) { event, sql in
                 try await audit.append(try event.payload(as: AuditFact.self), sql)
             },
         ]

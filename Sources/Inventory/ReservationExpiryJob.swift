@@ -1,0 +1,39 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Releases reservations whose time passed (status `expired`), every `interval`, a batch per
+/// transaction until none are left; runs from the start of the process (after migrations) until
+/// graceful shutdown.
+struct ReservationExpiryJob: Service {
+    let store: InventoryStore
+    let interval: Duration
+    let batchSize: Int
+    let logger: Logger
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            do {
+                let expired = try await expireDue(now: .now)
+                if expired > 0 { logger.info("expired reservations", metadata: ["count": "\(expired)"]) }
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.warning("could not expire reservations", metadata: ["error": "\(error)"])
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        }
+    }
+
+    /// Expires every reservation due at `now`, a batch at a time.
+    /// - Returns: how many were expired.
+    func expireDue(now: Date) async throws -> Int {
+        var total = 0
+        while !Task.isShuttingDownGracefully {
+            let expired = try await store.expireDue(now: now, limit: batchSize)
+            total += expired
+            guard expired == batchSize else { break }
+        }
+        return total
+    }
+}
