@@ -50,6 +50,7 @@ let package = Package(
                 "Cart",
                 "Catalog",
                 "Identity",
+                "Payments",
                 "Security",
                 "Messaging",
                 "Storage",
@@ -82,6 +83,7 @@ let package = Package(
                 "Cart",
                 "Catalog",
                 "Identity",
+                "Payments",
                 "Security",
                 "Caching",
                 "RESP",
@@ -123,6 +125,22 @@ let package = Package(
                 "RESP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "Payments",
+            dependencies: [
+                "EmporiumContracts",
+                "EmporiumCore",
+                "EmporiumKit",
+                "Security",
+                "Messaging",
+                "Storage",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SQLKit", package: "sql-kit"),
             ],
             swiftSettings: strictSettings
         ),
@@ -404,11 +422,18 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "PaymentsTests",
+            dependencies: [
+                "Payments", "EmporiumContracts", "EmporiumCore", "EmporiumKit",
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "EmporiumRuntimeTests",
             dependencies: [
                 "EmporiumContracts",
                 "EmporiumCore",
-                "EmporiumRuntime", "EmporiumKit", "Cart", "Catalog", "Storage", "EmporiumTestSupport", "Emporium", "Caching", "RESP",
+                "EmporiumRuntime", "EmporiumKit", "Cart", "Catalog", "Payments", "Storage", "EmporiumTestSupport", "Emporium", "Caching", "RESP",
                 "Messaging", "AMQP", "Kafka", "Identity", "Security",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -420,6 +445,7 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: strictSettings
         ),
