@@ -52,9 +52,8 @@ struct PaymentActions: Sendable {
     /// The payment of an authorization asked again: as it is, or, while `pending`, asked of the
     /// processor again (with the same key: it answers the authorization it made, if it made one).
     private func settle(paymentId: String, key: String) async throws -> Payment {
-        guard let stored = try await store.payment(id: paymentId) else { throw PaymentError.notFound(paymentId) }
-        guard stored.payment.status == .pending else { return stored.payment }
-        return try await withLease(paymentId) { stored, lease in
+        let settled: @Sendable (StoredPayment) -> Payment? = { $0.payment.status == .pending ? nil : $0.payment }
+        return try await withLease(paymentId, unlessWhileWaiting: settled) { stored, lease in
             guard stored.payment.status == .pending else { return stored.payment }
             guard let sealed = try await vault.sealedCard(id: stored.paymentMethodId) else {
                 // The card was removed meanwhile: cancel whatever the processor made, and fail.
@@ -198,27 +197,33 @@ struct PaymentActions: Sendable {
         return try await current(record.paymentId)
     }
 
-    /// Runs `body` holding the payment's lease, waiting while another request holds it.
+    /// Runs `body` holding the payment's lease, waiting while another request holds it (polling
+    /// with a read, from 5 ms apart up to 100 ms, and writing only when the lease looks free).
+    /// `unlessWhileWaiting` sees the payment as each poll reads it, the first included: an answer
+    /// it gives is returned at once, without the lease (a pending authorization that another
+    /// request settled meanwhile).
     /// - Throws: ``PaymentError/notFound(_:)``, or ``PaymentsUnavailableError`` when the lease
-    ///   stays taken for longer than one lease.
+    ///   stays taken for longer than two leases (each request's lease runs out; several in turn).
     private func withLease<Result: Sendable>(
-        _ paymentId: String, _ body: (StoredPayment, PaymentStore.Lease) async throws -> Result
+        _ paymentId: String, unlessWhileWaiting early: (@Sendable (StoredPayment) -> Result?)? = nil,
+        _ body: (StoredPayment, PaymentStore.Lease) async throws -> Result
     ) async throws -> Result {
         let lease = PaymentStore.Lease(paymentId: paymentId, token: Self.newToken())
         let clock = ContinuousClock()
-        let deadline = clock.now + leaseDuration + .seconds(1)
+        let deadline = clock.now + leaseDuration * 2 + .seconds(1)
+        var pause: Duration = .milliseconds(5)
         var acquired: StoredPayment?
         while acquired == nil {
+            guard let (seen, leaseUntil) = try await store.leaseState(paymentId: paymentId) else { throw PaymentError.notFound(paymentId) }
+            if let early, let answer = early(seen) { return answer }
             let now = Self.milliseconds(.now)
-            switch try await store.tryLease(lease, until: now + leaseDuration.milliseconds, now: now) {
-            case .acquired(let stored):
-                acquired = stored
-            case .missing:
-                throw PaymentError.notFound(paymentId)
-            case .busy:
-                guard clock.now < deadline else { throw PaymentsUnavailableError(reason: "another request is changing the payment; try again") }
-                try await Task.sleep(for: .milliseconds(15))
+            if leaseUntil.map({ $0 < now }) ?? true {
+                acquired = try await store.takeLease(lease, until: now + leaseDuration.milliseconds, now: now)
+                if acquired != nil { break }
             }
+            guard clock.now < deadline else { throw PaymentsUnavailableError(reason: "another request is changing the payment; try again") }
+            try await Task.sleep(for: pause)
+            pause = min(pause * 2, .milliseconds(100))
         }
         do {
             let result = try await body(acquired!, lease)

@@ -41,11 +41,11 @@ struct PaymentsController: Sendable {
     @Sendable func refund(_ request: Request, context: EmporiumRequestContext) async throws -> Response {
         let principal = try context.requirePermission(.paymentsRefund)
         let id = try context.uuidParameter("id").lowercased
+        let body = try await request.decodeJSON(as: NewRefund.self, context: context)
         guard let key = request.headers[Self.idempotencyKey] else {
             throw ProblemDetails.invalidParameter(Self.idempotencyKey.rawName, "is required: a key naming this refund (\(PaymentRules.keyRule))")
         }
         guard PaymentRules.isValidKey(key) else { throw ProblemDetails.invalidParameter(Self.idempotencyKey.rawName, PaymentRules.keyRule) }
-        let body = try await request.decodeJSON(as: NewRefund.self, context: context)
         if let amount = body.amount { try PaymentRules.validate(amount, field: "amount") }
         let reason = try PaymentRules.reason(body.reason)
         do {

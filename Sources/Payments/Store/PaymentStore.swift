@@ -170,35 +170,29 @@ struct PaymentStore: Sendable {
 
     // MARK: Leases
 
-    enum LeaseAttempt: Sendable {
-        case acquired(StoredPayment)
-        /// Another request holds the payment.
-        case busy
-        /// No payment has the id.
-        case missing
+    /// The payment as it is now, with when its lease runs out (Unix milliseconds; nil when
+    /// nobody holds it): what a request waiting for the lease polls.
+    func leaseState(paymentId: String) async throws -> (payment: StoredPayment, leaseUntil: Int64?)? {
+        let row = try await database.withConnection { sql in
+            try await sql.raw("SELECT lease_until, \(unsafeRaw: Self.columns) FROM payments WHERE id = \(bind: paymentId)").first()
+        }
+        guard let row else { return nil }
+        return (try Self.stored(row), try row.decodeNil(column: "lease_until") ? nil : try row.decode(column: "lease_until", as: Int64.self))
     }
 
     /// Takes the payment's lease for `lease.token` until `until` (Unix milliseconds) unless
-    /// another request holds it at `now`. Waiting callers poll with a read, and write only once
-    /// the lease looks free.
-    func tryLease(_ lease: Lease, until: Int64, now: Int64) async throws -> LeaseAttempt {
-        let current = try await database.withConnection { sql in
-            try await sql.raw("SELECT lease_until FROM payments WHERE id = \(bind: lease.paymentId)").first()
-        }
-        guard let current else { return .missing }
-        if try !current.decodeNil(column: "lease_until"), try current.decode(column: "lease_until", as: Int64.self) >= now {
-            return .busy
-        }
-        let taken = try await database.transaction { sql in
+    /// another request holds it at `now`.
+    /// - Returns: the payment, or nil when another request holds it.
+    func takeLease(_ lease: Lease, until: Int64, now: Int64) async throws -> StoredPayment? {
+        try await database.transaction { sql in
             try await sql.raw(
                 """
                 UPDATE payments SET lease_token = \(bind: lease.token), lease_until = \(bind: until)
                 WHERE id = \(bind: lease.paymentId) AND (lease_until IS NULL OR lease_until < \(bind: now))
                 RETURNING \(unsafeRaw: Self.columns)
                 """
-            ).first()
+            ).first().map(Self.stored)
         }
-        return try taken.map { .acquired(try Self.stored($0)) } ?? .busy
     }
 
     /// Gives the lease back (nothing happens when it was released or taken over already).
