@@ -4,7 +4,9 @@ import Foundation
 /// What the payments service offers orders: authorize an amount on a customer's stored card for
 /// an order, then capture it at shipment, void it when the order is cancelled before, or refund
 /// what was captured. Every call is idempotent by its key: a retry (a lost answer, the saga's
-/// recovery) answers the first call's result and moves no money twice.
+/// recovery) answers the first call's result and moves no money twice. An authorization's key
+/// belongs to its user, a capture's, void's or refund's to its payment; the same key with another
+/// request is ``PaymentError/unprocessable(field:detail:)``.
 ///
 /// In one process the runtime hands orders the payments service itself; otherwise
 /// ``HTTPPaymentsAPI`` calls the `/internal/v1/payments/…` routes.
@@ -49,7 +51,8 @@ public struct PaymentAuthorization: Codable, Sendable, Equatable {
     public var userId: String
     public var paymentMethodId: String
     public var amount: Money
-    /// 1–255 visible ASCII characters; the same key answers the same payment.
+    /// 1–255 visible ASCII characters; the same key (of the same user) answers the same payment,
+    /// as it is now: a `pending` one is asked of the processor again.
     public var idempotencyKey: String
 
     public init(orderId: String, userId: String, paymentMethodId: String, amount: Money, idempotencyKey: String) {
