@@ -16,6 +16,7 @@ import Payments
 import SQLKit
 import Security
 import Storage
+import Synchronization
 import Testing
 
 extension ServiceTable {
@@ -29,6 +30,48 @@ extension ServiceTable {
     })
 }
 
+/// A processor whose first answer to a capture is lost (it captures, then never answers), as a
+/// real processor's can be: the service must record nothing, and the same capture asked again
+/// must find the processor's capture, not make a second.
+final class LostCaptureAnswerProcessor: PaymentProcessor {
+    let inner = SimulatedPaymentProcessor()
+    let captures = Mutex(0)
+
+    func authorize(key: String, card: ValidCard, amount: Money) async throws -> ProcessorOutcome {
+        try await inner.authorize(key: key, card: card, amount: amount)
+    }
+
+    func capture(key: String, authorizationKey: String, amount: Money) async throws -> ProcessorOutcome {
+        let attempt = captures.withLock { count in
+            count += 1
+            return count
+        }
+        let outcome = try await inner.capture(key: key, authorizationKey: authorizationKey, amount: amount)
+        if attempt == 1 { try await Task.sleep(for: .seconds(3600)) }
+        return outcome
+    }
+
+    func void(key: String, authorizationKey: String) async throws -> ProcessorOutcome {
+        try await inner.void(key: key, authorizationKey: authorizationKey)
+    }
+
+    func refund(key: String, authorizationKey: String, amount: Money) async throws -> ProcessorOutcome {
+        .refused(code: "processor_error", reason: "refunds are closed today")
+    }
+}
+
+extension ServiceTable {
+    /// The standard services, payments with a ``LostCaptureAnswerProcessor``.
+    static func lostCaptureAnswers() -> ServiceTable {
+        ServiceTable(modules: ServiceTable.standard.modules.map { module in
+            guard module.name == "payments" else { return module }
+            return ServiceModule(name: module.name, summary: module.summary, storesPersonalData: true) {
+                PaymentsService(environment: $0, processor: LostCaptureAnswerProcessor(), processorTimeout: PaymentsTestPlatform.processorTimeout)
+            }
+        })
+    }
+}
+
 /// A platform running auth, users and payments for the payments tests.
 enum PaymentsTestPlatform {
     static let processorTimeout: Duration = .milliseconds(400)
@@ -40,8 +83,10 @@ enum PaymentsTestPlatform {
         var database: any Database
     }
 
-    static func run(_ kind: DatabaseKind, logger: Logger = TestDatabases.logger, _ body: @Sendable (Context) async throws -> Void) async throws {
-        try await TestPlatform.withClient(kind, logger: logger, table: .fastPayments, extra: ["services": "auth,users,payments", "seed.demo": "false"]) {
+    static func run(
+        _ kind: DatabaseKind, logger: Logger = TestDatabases.logger, table: ServiceTable = .fastPayments, _ body: @Sendable (Context) async throws -> Void
+    ) async throws {
+        try await TestPlatform.withClient(kind, logger: logger, table: table, extra: ["services": "auth,users,payments", "seed.demo": "false"]) {
             client, platform in
             let payments = try #require(platform.services.lazy.compactMap { $0 as? PaymentsService }.first)
             let database = try #require(platform.databases["payments"])
@@ -616,6 +661,35 @@ enum PaymentsAPIContract {
         }
     }
 
+    /// A processor that does not answer a capture in time: a 503 (nothing recorded, the payment
+    /// still authorized); the same capture asked again finds the processor's capture and records
+    /// it once. A refund the processor refuses is a 503 too, with a failure in the ledger.
+    static func processorWithoutAnswer(_ kind: DatabaseKind) async throws {
+        try await PaymentsTestPlatform.run(kind, table: .lostCaptureAnswers()) { context in
+            let api = context.payments
+            let payment = try await payment(context)
+            let clock = ContinuousClock()
+            let started = clock.now
+            await #expect(throws: PaymentsUnavailableError.self) { _ = try await api.capture(paymentId: payment.id, idempotencyKey: "ship") }
+            #expect(clock.now - started < .seconds(5), "the processor timeout ends the call")
+            #expect(try await api.payments(orderId: payment.orderId).first?.status == .authorized)
+            #expect(try await ledgerKinds(context, payment.id) == [.authorization])
+            let problem = PaymentsUnavailableError(reason: "no answer").problem
+            #expect(problem.status == 503)
+            let captured = try await api.capture(paymentId: payment.id, idempotencyKey: "ship")
+            #expect(captured.status == .captured)
+            #expect(try await ledgerKinds(context, payment.id) == [.authorization, .capture], "one capture")
+
+            await #expect(throws: PaymentsUnavailableError(reason: "the payment processor refused the refund (refunds are closed today)")) {
+                _ = try await api.refund(paymentId: payment.id, amount: nil, reason: "broken", idempotencyKey: "r1")
+            }
+            #expect(try await api.payments(orderId: payment.orderId).first?.refundedAmount.amount == 0)
+            let ledger = try await api.ledger(paymentId: payment.id)
+            #expect(ledger.map(\.kind) == [.authorization, .capture, .failure])
+            #expect(ledger.last?.operation == .refund)
+        }
+    }
+
     /// `emporium admin rotate-data-key`'s step for payments: every card re-sealed under the
     /// active key (once: a second run has nothing to do), and still usable.
     static func reencryptsTheVault(_ kind: DatabaseKind) async throws {
@@ -653,6 +727,7 @@ struct PaymentsAPISQLiteTests {
     @Test func publicRoutes() async throws { try await PaymentsAPIContract.publicRoutes(.sqlite) }
     @Test func internalRoutesNeedACredential() async throws { try await PaymentsAPIContract.internalRoutesNeedACredential(.sqlite) }
     @Test func reencryptsTheVault() async throws { try await PaymentsAPIContract.reencryptsTheVault(.sqlite) }
+    @Test func processorWithoutAnswer() async throws { try await PaymentsAPIContract.processorWithoutAnswer(.sqlite) }
 }
 
 @Suite("Payments API on PostgreSQL", .enabled(if: TestDatabases.postgresEnabled, TestDatabases.postgresSkipReason))
@@ -667,4 +742,5 @@ struct PaymentsAPIPostgresTests {
     @Test func concurrentRefundsNeverExceedTheCapture() async throws { try await PaymentsAPIContract.concurrentRefundsNeverExceedTheCapture(.postgres, rounds: 10) }
     @Test func publicRoutes() async throws { try await PaymentsAPIContract.publicRoutes(.postgres) }
     @Test func reencryptsTheVault() async throws { try await PaymentsAPIContract.reencryptsTheVault(.postgres) }
+    @Test func processorWithoutAnswer() async throws { try await PaymentsAPIContract.processorWithoutAnswer(.postgres) }
 }
