@@ -51,6 +51,7 @@ let package = Package(
                 "Catalog",
                 "Identity",
                 "Inventory",
+                "Payments",
                 "Security",
                 "Messaging",
                 "Storage",
@@ -84,6 +85,7 @@ let package = Package(
                 "Catalog",
                 "Identity",
                 "Inventory",
+                "Payments",
                 "Security",
                 "Caching",
                 "RESP",
@@ -125,6 +127,22 @@ let package = Package(
                 "RESP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "Payments",
+            dependencies: [
+                "EmporiumContracts",
+                "EmporiumCore",
+                "EmporiumKit",
+                "Security",
+                "Messaging",
+                "Storage",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SQLKit", package: "sql-kit"),
             ],
             swiftSettings: strictSettings
         ),
@@ -435,11 +453,18 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "PaymentsTests",
+            dependencies: [
+                "Payments", "EmporiumContracts", "EmporiumCore", "EmporiumKit",
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "EmporiumRuntimeTests",
             dependencies: [
                 "EmporiumContracts",
                 "EmporiumCore",
-                "EmporiumRuntime", "EmporiumKit", "Cart", "Catalog", "Inventory", "Storage", "EmporiumTestSupport", "Emporium", "Caching", "RESP",
+                "EmporiumRuntime", "EmporiumKit", "Cart", "Catalog", "Inventory", "Payments", "Storage", "EmporiumTestSupport", "Emporium", "Caching", "RESP",
                 "Messaging", "AMQP", "Kafka", "Identity", "Security",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -451,6 +476,7 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: strictSettings
         ),

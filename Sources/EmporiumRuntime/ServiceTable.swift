@@ -4,6 +4,7 @@ import EmporiumContracts
 import Foundation
 import Identity
 import Inventory
+import Payments
 public import EmporiumKit
 
 /// The services this build knows, with their dependencies: the one place that lists them.
@@ -30,6 +31,12 @@ public struct ServiceTable: Sendable {
         },
         ServiceModule(name: "catalog", summary: "products, variants and categories (/v1/products, /v1/categories)") {
             CatalogService(environment: $0)
+        },
+        ServiceModule(
+            name: "payments", summary: "saved cards (a vault), payments of orders, refunds (/v1/payment-methods, /v1/payments)",
+            storesPersonalData: true
+        ) {
+            try PaymentsService.configured(environment: $0)
         },
         ServiceModule(name: "cart", calls: ["catalog", "inventory"], summary: "carts of guests and users, priced from the catalog (/v1/cart)") { env in
             try CartService(

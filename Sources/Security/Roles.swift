@@ -12,7 +12,7 @@ public enum Role: String, Sendable, Codable, CaseIterable, Hashable {
 /// ``grantedTo`` (the compiler asks for it); ``RolePermissions/table`` is derived from that.
 /// `admin` holds every permission.
 public enum Permission: String, Sendable, Codable, CaseIterable, Hashable {
-    /// Read and change one's own profile, addresses, cart and orders.
+    /// Read and change one's own profile, addresses, cart, orders, payment methods and payments.
     case ownAccount = "account.own"
     /// Create, change and delete products and categories.
     case catalogWrite = "catalog.write"
@@ -26,13 +26,17 @@ public enum Permission: String, Sendable, Codable, CaseIterable, Hashable {
     case auditRead = "audit.read"
     /// Set an SKU's stock by hand (`PUT /v1/inventory/{sku}`).
     case inventoryWrite = "inventory.write"
+    /// See any user's payments (customer support); a customer sees their own with ``ownAccount``.
+    case paymentsRead = "payments.read"
+    /// Refund captured payments (customer support); audited.
+    case paymentsRefund = "payments.refund"
 
     /// The roles besides `admin` that hold this permission.
     public var grantedTo: Set<Role> {
         switch self {
         case .ownAccount: [.customer, .support, .catalogManager]
         case .catalogWrite, .catalogReadUnpublished, .inventoryWrite: [.catalogManager]
-        case .usersRead: [.support]
+        case .usersRead, .paymentsRead, .paymentsRefund: [.support]
         case .usersManageRoles, .auditRead: []
         }
     }

@@ -100,6 +100,7 @@ struct AdminCommandLineTests {
         let rotated = try CommandLineTests.run(["admin", "rotate-data-key", "--data-dir", directory.path])
         #expect(rotated.status == 0, "\(rotated.error)")
         #expect(rotated.output.contains("auth: re-encrypted"), "\(rotated.output)")
+        #expect(rotated.output.contains("payments: re-encrypted"), "the card vault is covered: \(rotated.output)")
         let after = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: keyFile))) as? [String: Any]
         let active = try #require(after?["activeDataKey"] as? String)
         #expect(active != before?["activeDataKey"] as? String)

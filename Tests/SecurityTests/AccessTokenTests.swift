@@ -129,7 +129,7 @@ struct AccessTokenTests {
         for role in Role.allCases { #expect(RolePermissions.table[role]?.isEmpty == false) }
         #expect(RolePermissions.table == [
             .customer: [.ownAccount],
-            .support: [.ownAccount, .usersRead],
+            .support: [.ownAccount, .usersRead, .paymentsRead, .paymentsRefund],
             .catalogManager: [.ownAccount, .catalogWrite, .catalogReadUnpublished, .inventoryWrite],
             .admin: Set(Permission.allCases),
         ])

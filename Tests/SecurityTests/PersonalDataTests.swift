@@ -14,7 +14,7 @@ struct PersonalDataTests {
         let cipher = FieldCipher(ring: try Self.ring(["k1": DataKeyRing.generateKey()], active: "k1"))
         let sealed = try cipher.seal("ada@example.com", field: "users.email")
         #expect(sealed.hasPrefix("v1.k1."))
-        #expect(!sealed.contains("ada"))
+        #expect(!sealed.contains("example.com"), "the plaintext is not in the sealed value")
         #expect(try cipher.open(sealed, field: "users.email") == "ada@example.com")
         #expect(try cipher.seal("ada@example.com", field: "users.email") != sealed, "a fresh nonce every time")
     }
@@ -60,7 +60,7 @@ struct PersonalDataTests {
         #expect(index.email("ada@example.com") != index.email("bob@example.com"))
         #expect(BlindIndex(key: SymmetricKey(size: .bits256)).email("ada@example.com") != index.email("ada@example.com"))
         #expect(index.email("ada@example.com").count == 64)
-        #expect(!index.email("ada@example.com").contains("ada"))
+        #expect(index.email("ada@example.com").allSatisfy { $0.isHexDigit && !$0.isUppercase }, "a digest, not the address")
     }
 }
 

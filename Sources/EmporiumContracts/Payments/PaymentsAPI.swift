@@ -1,10 +1,12 @@
 public import EmporiumCore
-public import Foundation
+import Foundation
 
 /// What the payments service offers orders: authorize an amount on a customer's stored card for
 /// an order, then capture it at shipment, void it when the order is cancelled before, or refund
 /// what was captured. Every call is idempotent by its key: a retry (a lost answer, the saga's
-/// recovery) answers the first call's result and moves no money twice.
+/// recovery) answers the first call's result and moves no money twice. An authorization's key
+/// belongs to its user, a capture's, void's or refund's to its payment; the same key with another
+/// request is ``PaymentError/unprocessable(field:detail:)``.
 ///
 /// In one process the runtime hands orders the payments service itself; otherwise
 /// ``HTTPPaymentsAPI`` calls the `/internal/v1/payments/…` routes.
@@ -15,7 +17,8 @@ public protocol PaymentsAPI: Sendable {
     /// ``Payment/failureCode`` (`card_declined`, `insufficient_funds`, …). A processor that did
     /// not answer leaves the payment `pending`; asking again with the same key resolves it.
     /// - Throws: ``PaymentError/invalid(field:detail:)``, ``PaymentError/paymentMethodNotFound(_:)``
-    ///   when the method does not exist or is not the user's.
+    ///   when the method does not exist or is not the user's, ``PaymentError/unprocessable(field:detail:)``
+    ///   when the key was used for another authorization.
     func authorize(_ request: PaymentAuthorization) async throws -> Payment
 
     /// Captures the whole authorized amount (the order shipped).
@@ -31,7 +34,9 @@ public protocol PaymentsAPI: Sendable {
     /// Refunds `amount` of what was captured (all that remains when nil); the total refunded
     /// never exceeds the total captured.
     /// - Throws: ``PaymentError/refundExceedsCaptured(paymentId:refundable:)``,
-    ///   ``PaymentError/conflict(paymentId:status:detail:)`` unless captured.
+    ///   ``PaymentError/conflict(paymentId:status:detail:)`` unless captured,
+    ///   ``PaymentError/unprocessable(field:detail:)`` for another currency than the payment's or a
+    ///   key used for another refund of the payment.
     func refund(paymentId: String, amount: Money?, reason: String, idempotencyKey: String) async throws -> Payment
 
     /// The payments of an order, oldest first.
@@ -46,7 +51,8 @@ public struct PaymentAuthorization: Codable, Sendable, Equatable {
     public var userId: String
     public var paymentMethodId: String
     public var amount: Money
-    /// 1–255 visible ASCII characters; the same key answers the same payment.
+    /// 1–255 visible ASCII characters; the same key (of the same user) answers the same payment,
+    /// as it is now: a `pending` one is asked of the processor again.
     public var idempotencyKey: String
 
     public init(orderId: String, userId: String, paymentMethodId: String, amount: Money, idempotencyKey: String) {
@@ -112,6 +118,10 @@ public enum PaymentError: Error, Sendable, Equatable {
     case conflict(paymentId: String, status: PaymentStatus, detail: String)
     /// The refund would exceed what was captured: 422 naming what is refundable.
     case refundExceedsCaptured(paymentId: String, refundable: Money)
+    /// The call is well-formed but a rule its shape cannot state refuses it: an idempotency key
+    /// already used for another request (`idempotencyKey`), a refund in another currency than
+    /// the payment's (`amount.currency`): 422 naming the field.
+    case unprocessable(field: String, detail: String)
 }
 
 /// The events the payments service publishes.
@@ -121,6 +131,9 @@ public enum PaymentsEvents {
     public static let paymentVoided = "payments.payment.voided"
     public static let paymentRefunded = "payments.payment.refunded"
     public static let paymentFailed = "payments.payment.failed"
+    /// A person refunded a payment (`POST /v1/payments/{id}/refunds`); data: ``AuditFact``. The
+    /// users service appends it to the audit log.
+    public static let auditFact = "payments.audit.fact"
 }
 
 /// The data of every `payments.payment.*` event: the payment after the change.

@@ -31,7 +31,7 @@ public struct UsersService: PersonalDataKeeping {
             EventSubscription(types: [IdentityEvents.userRegistered]) { event, sql in
                 try await store.createProfile(try event.payload(as: UserRegisteredData.self), sql)
             },
-            EventSubscription(types: [IdentityEvents.auditFact, InventoryEvents.auditFact]) { event, sql in
+            EventSubscription(types: [IdentityEvents.auditFact, InventoryEvents.auditFact, PaymentsEvents.auditFact]) { event, sql in
                 try await audit.append(try event.payload(as: AuditFact.self), sql)
             },
         ]
