@@ -1,7 +1,11 @@
 #if canImport(Glibc)
 import Glibc
+/// The C library's `timespec` (named by its module: with Foundation in the module, an unqualified
+/// `timespec` can resolve to CoreFoundation's in an optimized build).
+private typealias SystemTimespec = Glibc.timespec
 #elseif canImport(Darwin)
 import Darwin
+private typealias SystemTimespec = Darwin.timespec
 #endif
 import Synchronization
 
@@ -16,7 +20,7 @@ public struct LogTimestamp: Sendable {
 
     /// The current time.
     public static func now() -> LogTimestamp {
-        var time = timespec()
+        var time = SystemTimespec()
         clock_gettime(CLOCK_REALTIME, &time)
         return LogTimestamp(seconds: Int(time.tv_sec), milliseconds: Int(time.tv_nsec / 1_000_000))
     }
