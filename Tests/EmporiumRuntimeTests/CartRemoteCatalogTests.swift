@@ -22,33 +22,14 @@ import Testing
 struct CartRemoteCatalogTests {
     static let secret = Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
 
-    /// Runs the catalog alone on `port` (0: any) with `data` as its data folder until `body`
-    /// returns, then stops it.
+    /// Runs the catalog and the inventory in a process of their own on `port` (0: any) with
+    /// `database` until `body` returns, then stops it.
     static func withCatalog<Result: Sendable>(
         database: DatabaseURL, port: Int = 0, _ body: @escaping @Sendable (Int) async throws -> Result
     ) async throws -> Result {
-        let settings = try await TestPlatform.settings(
-            database: database, extra: ["services": "catalog,inventory", "services.secret": secret, "http.port": "\(port)"])
-        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        let platform = try await EmporiumPlatform.build(settings: settings, logger: TestDatabases.logger) { portContinuation.yield($0) }
-        let group = ServiceGroup(configuration: .init(services: [platform.application], logger: TestDatabases.logger))
-        return try await withThrowingTaskGroup(of: Result?.self) { tasks in
-            tasks.addTask {
-                defer { portContinuation.finish() }
-                try await group.run()
-                return nil
-            }
-            do {
-                let port = try #require(await ports.first { _ in true })
-                let result = try await body(port)
-                await group.triggerGracefulShutdown()
-                try await tasks.waitForAll()
-                return result
-            } catch {
-                await group.triggerGracefulShutdown()
-                throw error
-            }
-        }
+        try await TestPlatform.serving(
+            database: database, extra: ["services": "catalog,inventory", "services.secret": secret, "http.port": "\(port)", "seed.demo": "true"],
+            body)
     }
 
     static func sku(catalogPort port: Int) async throws -> String {

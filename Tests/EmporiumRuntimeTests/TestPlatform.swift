@@ -99,12 +99,14 @@ enum TestPlatform {
 
 extension TestPlatform {
     /// Runs a platform of `table` serving HTTP on a free port of 127.0.0.1 (a second process, as
-    /// far as its callers can tell) while `body` runs with that port, then stops it.
+    /// far as its callers can tell) while `body` runs with that port, then stops it. Its database
+    /// is a fresh one of `kind`, or `database` when given (to start the same process again).
     static func serving<Result: Sendable>(
-        _ kind: DatabaseKind = .sqlite, table: ServiceTable = .standard, extra: [String: String] = [:],
+        _ kind: DatabaseKind = .sqlite, database: DatabaseURL? = nil, table: ServiceTable = .standard, extra: [String: String] = [:],
         _ body: @Sendable (Int) async throws -> Result
     ) async throws -> Result {
-        let (url, cleanup) = try await TestDatabases.makeURL(kind)
+        let (url, cleanup): (DatabaseURL, @Sendable () async -> Void)
+        if let database { (url, cleanup) = (database, {}) } else { (url, cleanup) = try await TestDatabases.makeURL(kind) }
         do {
             let settings = try await settings(database: url, table: table, extra: ["seed.demo": "false"].merging(extra) { _, new in new })
             let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
