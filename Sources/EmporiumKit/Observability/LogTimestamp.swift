@@ -1,12 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-/// The C library's `timespec` (named by its module: with Foundation in the module, an unqualified
-/// `timespec` can resolve to CoreFoundation's in an optimized build).
-private typealias SystemTimespec = Glibc.timespec
-#elseif canImport(Darwin)
-import Darwin
-private typealias SystemTimespec = Darwin.timespec
-#endif
+import Foundation
 import Synchronization
 
 /// The wall-clock time of a log line, formatted without a formatter per line: the text of the
@@ -20,9 +12,9 @@ public struct LogTimestamp: Sendable {
 
     /// The current time.
     public static func now() -> LogTimestamp {
-        var time = SystemTimespec()
-        clock_gettime(CLOCK_REALTIME, &time)
-        return LogTimestamp(seconds: Int(time.tv_sec), milliseconds: Int(time.tv_nsec / 1_000_000))
+        let now = Date().timeIntervalSince1970
+        let seconds = now.rounded(.down)
+        return LogTimestamp(seconds: Int(seconds), milliseconds: min(999, Int((now - seconds) * 1000)))
     }
 
     public init(seconds: Int, milliseconds: Int) {
