@@ -49,8 +49,6 @@ struct CartBenchmark: AsyncParsableCommand {
         var benchmark = "cart"
         var concurrency: Int
         var requests: Int
-        /// `inventory` when the inventory service ran, `stand-in` when this build has none.
-        var inventory: String
         var productGetPerSecond: Double
         var cartAddItemPerSecond: Double
         var cartGetPerSecond: Double
@@ -69,16 +67,15 @@ struct CartBenchmark: AsyncParsableCommand {
             environment: [:], file: nil
         )
         let settings = try RuntimeSettings(config: config, serviceNames: ServiceTable.standard.modules.map(\.name))
-        let (table, inventory) = Self.table()
         let carts = Mutex<Set<String>>([])
-        let result = try await BenchmarkServer.withServer(settings: settings, table: table, logger: logger) { base, _ in
-            try await measure(base: base, inventory: inventory, carts: carts)
+        let result = try await BenchmarkServer.withServer(settings: settings, table: .standard, logger: logger) { base, _ in
+            try await measure(base: base, carts: carts)
         }
         try await deleteCarts(carts.withLock { $0 })
         try BenchmarkServer.printJSONLine(result)
     }
 
-    private func measure(base: String, inventory: String, carts: borrowing Mutex<Set<String>>) async throws -> Result {
+    private func measure(base: String, carts: borrowing Mutex<Set<String>>) async throws -> Result {
         let client = HTTPClient.shared
         let page = try await send(client, "GET", "\(base)/v1/products?limit=100")
         guard page.status == .ok, let items = (try JSONSerialization.jsonObject(with: Data(buffer: page.body)) as? [String: Any])?["items"] as? [[String: Any]],
@@ -86,6 +83,15 @@ struct CartBenchmark: AsyncParsableCommand {
         else { throw ValidationError("the demo catalog did not answer") }
         let skus = items.compactMap { (($0["variants"] as? [[String: Any]])?.first?["sku"]) as? String }
         guard skus.count >= 50 else { throw ValidationError("the demo catalog has fewer than 50 products") }
+        // The inventory makes the seeded SKUs' stock rows from the catalog's events, just after start-up.
+        for sku in skus {
+            var stocked = false
+            for _ in 0..<600 where !stocked {
+                stocked = try await send(client, "GET", "\(base)/v1/inventory/\(sku)").status == .ok
+                if !stocked { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            guard stocked else { throw ValidationError("the inventory has no stock row for \(sku) after 30 s") }
+        }
 
         // One guest cart per client; each starts a new cart after 50 lines.
         let workers = (0..<concurrency).map { _ in CartWorker(skus: skus) }
@@ -113,7 +119,7 @@ struct CartBenchmark: AsyncParsableCommand {
             for worker in workers + [reader] { carts.formUnion(worker.carts) }
         }
         return Result(
-            concurrency: concurrency, requests: requests, inventory: inventory,
+            concurrency: concurrency, requests: requests,
             productGetPerSecond: Double(requests) / product, cartAddItemPerSecond: Double(requests) / add,
             cartGetPerSecond: Double(requests) / read)
     }
@@ -149,17 +155,6 @@ struct CartBenchmark: AsyncParsableCommand {
             }
         }
         return elapsed / .seconds(1)
-    }
-
-    // MARK: Inventory
-
-    /// The standard table, with a fixed-stock stand-in named `inventory` when this build has no
-    /// inventory service (before its module lands), and which of the two runs.
-    static func table() -> (ServiceTable, String) {
-        if ServiceTable.standard.modules.contains(where: { $0.name == "inventory" }) { return (.standard, "inventory") }
-        return (ServiceTable(modules: ServiceTable.standard.modules + [
-            ServiceModule(name: "inventory", summary: "fixed stock for the benchmark") { _ in StockStandIn() }
-        ]), "stand-in")
     }
 }
 
@@ -204,25 +199,6 @@ private final class CartWorker: Sendable {
             state.carts.insert(issued)
         }
     }
-}
-
-/// Stands in for the inventory service in this benchmark while the build has none: every SKU
-/// has 1,000 units (a function call, as the local inventory service would be).
-private struct StockStandIn: EmporiumService, InventoryAPI {
-    let name = "inventory"
-    let migrations: [Migration] = []
-    let openAPI = OpenAPIFragment()
-
-    func addRoutes(to router: ServiceRouter) {}
-
-    func stock(skus: [String]) async throws -> [String: StockLevel] {
-        Dictionary(uniqueKeysWithValues: skus.map { ($0, StockLevel(sku: $0, available: 1000, onHand: 1000, reserved: 0)) })
-    }
-
-    func reserve(_ request: ReservationRequest) async throws -> ReservationOutcome { throw Self.refused }
-    func release(orderId: UUID) async throws -> Reservation { throw Self.refused }
-    func commit(orderId: UUID) async throws -> Reservation { throw Self.refused }
-    private static let refused = ServiceUnavailableError(service: "inventory", reason: "the benchmark's stand-in does not reserve")
 }
 
 private func send(
