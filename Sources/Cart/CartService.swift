@@ -9,7 +9,7 @@ import Storage
 /// Carts are data kept in Redis when the process has `redis.url` (``RedisCartStore``), else in
 /// this process (``InMemoryCartStore``, the embedded mode); each lives for a time to live
 /// renewed by every change. The service has no database of its own.
-public struct CartService: EmporiumService {
+public struct CartService: EmporiumService, CartAPI {
     public let name = "cart"
     public let migrations: [Migration] = []
     public let openAPI = CartOpenAPI.fragment
@@ -17,6 +17,7 @@ public struct CartService: EmporiumService {
     public let privatePathPrefixes = ["/v1/cart"]
 
     private let actions: CartActions
+    private let store: any CartStore
 
     /// - Parameters:
     ///   - environment: The service's environment: its carts live where its caching backend does;
@@ -42,10 +43,23 @@ public struct CartService: EmporiumService {
         store: any CartStore, catalog: any CatalogPricing, inventory: any InventoryAPI,
         guestTTL: Duration = CartRules.defaultGuestTTL, userTTL: Duration = CartRules.defaultUserTTL
     ) {
+        self.store = store
         actions = CartActions(store: store, catalog: catalog, inventory: inventory, guestTTL: guestTTL, userTTL: userTTL)
     }
 
     public func addRoutes(to router: ServiceRouter) {
         CartController(actions: actions).addRoutes(to: router)
+        InternalCartController(cart: self).addRoutes(to: router)
+    }
+
+    /// The lines of the user's cart, by SKU (``CartAPI``).
+    public func lines(ofUser userId: String) async throws -> [CartLine] {
+        let cart = try await store.cart(.user(userId.lowercased()))
+        return (cart?.skus ?? []).map { CartLine(sku: $0, quantity: cart?.quantities[$0] ?? 0) }
+    }
+
+    /// Empties the user's cart (``CartAPI``).
+    public func clear(ofUser userId: String) async throws {
+        try await store.clear(.user(userId.lowercased()))
     }
 }

@@ -194,6 +194,35 @@ struct CartAPITests {
         }
     }
 
+    /// What orders read of a user's cart (``CartAPI``): the service itself in the process and
+    /// its internal routes across processes give the same lines, and clearing empties the cart.
+    @Test(arguments: Backend.allCases)
+    func ordersReadAndClearTheUsersCart(_ backend: Backend) async throws {
+        try await CartTestPlatform.run(backend) { context in
+            let skus = try await Self.demoSKUs(context, count: 2).sorted()
+            let (token, userID) = try await Self.token(context)
+            #expect(try await Self.add(context, skus[1], 3, token: token).status == .ok)
+            #expect(try await Self.add(context, skus[0], 1, token: token).status == .ok)
+            let cart = try #require(context.platform.services.lazy.compactMap { $0 as? any CartAPI }.first)
+            let expected = [CartLine(sku: skus[0], quantity: 1), CartLine(sku: skus[1], quantity: 3)]
+            #expect(try await cart.lines(ofUser: userID) == expected)
+            #expect(try await cart.lines(ofUser: UUID.v7().lowercased).isEmpty, "a user without a cart has no lines")
+
+            func internalCall(_ method: HTTPRequest.Method) async throws -> TestResponse {
+                let uri = "/internal/v1/cart/users/\(userID)"
+                let headers: HTTPFields = [.serviceCredential: TestPlatform.serviceCredential(method: method, uri: uri, body: nil)]
+                return try await context.client.execute(uri: uri, method: method, headers: headers) { $0 }
+            }
+            let read = try await internalCall(.get)
+            #expect(read.status == .ok)
+            let lines = try JSONDecoder().decode(CartLines.self, from: Data(buffer: read.body))
+            #expect(lines.items == expected)
+            #expect(try await internalCall(.delete).status == .ok)
+            #expect(Self.quantities(try await Self.send(context, .get, "/v1/cart", token: token)).isEmpty)
+            #expect(try await internalCall(.delete).status == .ok, "clearing an empty cart does nothing")
+        }
+    }
+
     @Test(arguments: Backend.allCases)
     func guestCartMergesIntoTheUsersOnce(_ backend: Backend) async throws {
         try await CartTestPlatform.run(backend) { context in

@@ -263,6 +263,26 @@ struct ServiceCallsTests {
         }
     }
 
+    /// The cart's contract over HTTP (what orders in another process call): a user's lines, and
+    /// clearing them, through the signed internal routes.
+    @Test func cartLinesOverHTTP() async throws {
+        try await TestPlatform.serving(extra: ["services": "catalog,inventory,cart", "services.secret": Self.secret]) { port in
+            let client = HTTPClient(eventLoopGroupProvider: .singleton)
+            defer { _ = client.shutdown() }
+            let remote = RemoteService(
+                name: "cart", baseURL: "http://127.0.0.1:\(port)", caller: "orders",
+                credential: try ServiceCredential(secret: Data(base64Encoded: Self.secret)!), timeout: .seconds(5), client: client,
+                logger: TestDatabases.logger)
+            let cart = HTTPCartAPI(remote)
+            let user = UUID.v7().lowercased
+            #expect(try await cart.lines(ofUser: user) == [])
+            try await cart.clear(ofUser: user)
+            await #expect(throws: ServiceUnavailableError.self, "a path that is not a user id is refused by the callee") {
+                _ = try await cart.lines(ofUser: "not-a-user")
+            }
+        }
+    }
+
     /// A callee in the same selection is made before its caller; a cycle of calls among the
     /// selected services is refused; `calls` never adds a service to the selection.
     @Test func tableOrdersCallersAfterLocalCallees() throws {
