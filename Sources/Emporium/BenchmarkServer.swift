@@ -31,6 +31,25 @@ enum BenchmarkServer {
         }
     }
 
+    /// Runs ``withServer(settings:table:logger:_:)`` for a process of `flags` (`services`, …) on
+    /// a data folder of its own in the temporary directory (removed afterwards), serving on a
+    /// free port, with `log.level` `warning` unless `flags` says otherwise.
+    static func withEmbeddedServer<Result: Sendable>(
+        name: String,
+        flags: [String: String],
+        logger: Logger,
+        _ body: @escaping @Sendable (_ baseURL: String, _ platform: EmporiumPlatform) async throws -> Result
+    ) async throws -> Result {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("emporium-bench-\(name)-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let config = try await ConfigurationLoader.reader(
+            flags: ["data.dir": folder.path, "http.port": "0", "log.level": "warning"].merging(flags) { _, given in given },
+            environment: [:], file: nil
+        )
+        let settings = try RuntimeSettings(config: config, serviceNames: ServiceTable.standard.modules.map(\.name))
+        return try await withServer(settings: settings, logger: logger, body)
+    }
+
     /// Prints `result` as one JSON line with sorted keys.
     static func printJSONLine(_ result: some Encodable) throws {
         let encoder = JSONEncoder()

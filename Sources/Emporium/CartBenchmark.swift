@@ -57,18 +57,10 @@ struct CartBenchmark: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "emporium.bench.cart")
         logger.logLevel = .warning
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("emporium-bench-cart-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let config = try await ConfigurationLoader.reader(
-            flags: [
-                "services": "catalog,inventory,cart", "data.dir": folder.path, "http.port": "0", "redis.url": redisURL,
-                "log.level": "warning",
-            ],
-            environment: [:], file: nil
-        )
-        let settings = try RuntimeSettings(config: config, serviceNames: ServiceTable.standard.modules.map(\.name))
         let carts = Mutex<Set<String>>([])
-        let result = try await BenchmarkServer.withServer(settings: settings, table: .standard, logger: logger) { base, _ in
+        let result = try await BenchmarkServer.withEmbeddedServer(
+            name: "cart", flags: ["services": "catalog,inventory,cart", "redis.url": redisURL], logger: logger
+        ) { base, _ in
             try await measure(base: base, carts: carts)
         }
         try await deleteCarts(carts.withLock { $0 })

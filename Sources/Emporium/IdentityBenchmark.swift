@@ -55,14 +55,9 @@ struct IdentityBenchmark: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "emporium.bench.identity")
         logger.logLevel = .warning
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("emporium-bench-identity-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let config = try await ConfigurationLoader.reader(
-            flags: ["services": "auth,users", "data.dir": folder.path, "http.port": "0", "auth.bcryptCost": "\(cost)", "log.level": "warning"],
-            environment: [:], file: nil
-        )
-        let settings = try RuntimeSettings(config: config, serviceNames: ServiceTable.standard.modules.map(\.name))
-        let result = try await BenchmarkServer.withServer(settings: settings, logger: logger) { base, platform in
+        let result = try await BenchmarkServer.withEmbeddedServer(
+            name: "identity", flags: ["services": "auth,users", "auth.bcryptCost": "\(cost)"], logger: logger
+        ) { base, platform in
             try await measure(base: base, platform: platform)
         }
         try BenchmarkServer.printJSONLine(result)
