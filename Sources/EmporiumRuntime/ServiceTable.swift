@@ -4,6 +4,7 @@ import EmporiumContracts
 import Foundation
 import Identity
 import Inventory
+import Ordering
 import Payments
 public import EmporiumKit
 
@@ -45,6 +46,17 @@ public struct ServiceTable: Sendable {
                 inventory: env.peers.api("inventory", as: (any InventoryAPI).self, remote: HTTPInventoryAPI.init))
         },
         ServiceModule(name: "inventory", summary: "stock levels and reservations (/v1/inventory)") { try InventoryService(environment: $0) },
+        ServiceModule(
+            name: "orders", calls: ["cart", "catalog", "inventory", "payments"],
+            summary: "checkout and orders, each an event stream (/v1/checkout, /v1/orders)", storesPersonalData: true
+        ) { env in
+            try OrdersService(
+                environment: env,
+                cart: env.peers.api("cart", as: (any CartAPI).self, remote: HTTPCartAPI.init),
+                catalog: env.peers.api("catalog", as: (any CatalogPricing).self, remote: HTTPCatalogPricing.init),
+                inventory: env.peers.api("inventory", as: (any InventoryAPI).self, remote: HTTPInventoryAPI.init),
+                payments: env.peers.api("payments", as: (any PaymentsAPI).self, remote: HTTPPaymentsAPI.init))
+        },
     ])
 
     /// The services that keep personal data (`storesPersonalData`).

@@ -1,3 +1,4 @@
+import EmporiumContracts
 import EmporiumKit
 import Security
 
@@ -126,13 +127,7 @@ enum IdentityOpenAPI {
                   "id": {"type": "string", "format": "uuid"}, "email": {"type": "string"}, "name": {"type": "string"}, "phone": {"type": "string"},
                   "roles": {"type": "array", "items": {"type": "string"}},
                   "createdAt": {"type": "string", "format": "date-time"}, "updatedAt": {"type": "string", "format": "date-time"}}},
-                "NewAddress": {"type": "object", "required": ["line1", "city", "postalCode", "country"], "additionalProperties": false, "properties": {
-                  "line1": \#(OpenAPISchema.text(maxLength: ProfileRules.maxLineLength, nonBlank: true)),
-                  "line2": \#(OpenAPISchema.text(maxLength: ProfileRules.maxLineLength, description: "Blank leaves it out.")),
-                  "city": \#(OpenAPISchema.text(maxLength: ProfileRules.maxCityLength, nonBlank: true)),
-                  "region": \#(OpenAPISchema.text(maxLength: ProfileRules.maxRegionLength, description: "Blank leaves it out.")),
-                  "postalCode": \#(OpenAPISchema.text(maxLength: ProfileRules.maxPostalCodeLength, nonBlank: true)),
-                  "country": \#(OpenAPISchema.string(pattern: "^[A-Za-z]{2}$", description: "ISO 3166-1 alpha-2; stored in upper case."))}},
+                "NewAddress": \#(PostalAddressRules.openAPISchema),
                 "Address": {"type": "object", "required": ["id", "line1", "city", "postalCode", "country"], "additionalProperties": false, "properties": {
                   "id": {"type": "string", "format": "uuid"}, "line1": {"type": "string"}, "line2": {"type": "string"}, "city": {"type": "string"},
                   "region": {"type": "string"}, "postalCode": {"type": "string"}, "country": {"type": "string", "pattern": "^[A-Z]{2}$"}}},

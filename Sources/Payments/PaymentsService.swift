@@ -83,6 +83,11 @@ public struct PaymentsService: EmporiumService, PaymentsAPI, PersonalDataKeeping
         try await actions.payments(orderId: orderId)
     }
 
+    public func hasPaymentMethod(id paymentMethodId: String, userId: String) async throws -> Bool {
+        guard let method = UUID(uuidString: paymentMethodId), let user = UUID(uuidString: userId) else { return false }
+        return try await vault.isUsable(id: method.uuidString.lowercased(), userId: user.uuidString.lowercased())
+    }
+
     // MARK: Administration
 
     /// The ledger of a payment, oldest first: every authorization, capture, void, refund and

@@ -30,13 +30,18 @@ public enum Permission: String, Sendable, Codable, CaseIterable, Hashable {
     case paymentsRead = "payments.read"
     /// Refund captured payments (customer support); audited.
     case paymentsRefund = "payments.refund"
+    /// See and search every order and its event stream (customer support); a customer sees
+    /// their own with ``ownAccount``.
+    case ordersRead = "orders.read"
+    /// Ship, deliver and cancel any order (customer support).
+    case ordersFulfil = "orders.fulfil"
 
     /// The roles besides `admin` that hold this permission.
     public var grantedTo: Set<Role> {
         switch self {
         case .ownAccount: [.customer, .support, .catalogManager]
         case .catalogWrite, .catalogReadUnpublished, .inventoryWrite: [.catalogManager]
-        case .usersRead, .paymentsRead, .paymentsRefund: [.support]
+        case .usersRead, .paymentsRead, .paymentsRefund, .ordersRead, .ordersFulfil: [.support]
         case .usersManageRoles, .auditRead: []
         }
     }

@@ -129,7 +129,7 @@ struct AccessTokenTests {
         for role in Role.allCases { #expect(RolePermissions.table[role]?.isEmpty == false) }
         #expect(RolePermissions.table == [
             .customer: [.ownAccount],
-            .support: [.ownAccount, .usersRead, .paymentsRead, .paymentsRefund],
+            .support: [.ownAccount, .usersRead, .paymentsRead, .paymentsRefund, .ordersRead, .ordersFulfil],
             .catalogManager: [.ownAccount, .catalogWrite, .catalogReadUnpublished, .inventoryWrite],
             .admin: Set(Permission.allCases),
         ])

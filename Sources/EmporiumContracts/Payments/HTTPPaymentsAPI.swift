@@ -47,6 +47,18 @@ public struct HTTPPaymentsAPI: PaymentsAPI {
         return list.items
     }
 
+    public func hasPaymentMethod(id paymentMethodId: String, userId: String) async throws -> Bool {
+        guard let method = UUID(uuidString: paymentMethodId), let user = UUID(uuidString: userId) else { return false }
+        do {
+            _ = try await remote.call(
+                .GET, "/internal/v1/payments/users/\(user.uuidString.lowercased())/payment-methods/\(method.uuidString.lowercased())",
+                as: PaymentMethodCheck.self, refusal: { PaymentError(problem: $0, paymentId: "", paymentMethodId: paymentMethodId) })
+            return true
+        } catch PaymentError.paymentMethodNotFound {
+            return false
+        }
+    }
+
     /// `/internal/v1/payments/{id}/<action>`; an id that is not a UUID names no payment, so it is
     /// refused without a call.
     private static func path(_ paymentId: String, _ action: String) throws -> String {
@@ -88,6 +100,16 @@ public struct PaymentList: Codable, Sendable, Equatable {
 
     public init(items: [Payment]) {
         self.items = items
+    }
+}
+
+/// The answer of `GET /internal/v1/payments/users/{userId}/payment-methods/{id}` when the
+/// method is the user's (otherwise a 422 `payment-method-not-found` problem).
+public struct PaymentMethodCheck: Codable, Sendable, Equatable {
+    public var id: String
+
+    public init(id: String) {
+        self.id = id
     }
 }
 

@@ -41,6 +41,10 @@ public protocol PaymentsAPI: Sendable {
 
     /// The payments of an order, oldest first.
     func payments(orderId: String) async throws -> [Payment]
+
+    /// Whether `paymentMethodId` is a usable (saved, not removed) payment method of `userId`:
+    /// what a checkout checks before it writes anything.
+    func hasPaymentMethod(id paymentMethodId: String, userId: String) async throws -> Bool
 }
 
 /// What to authorize (`POST /internal/v1/payments/authorizations`).

@@ -1,6 +1,6 @@
-import Crypto
 import EmporiumContracts
 import EmporiumCore
+import EmporiumKit
 import Foundation
 
 /// The calls that are idempotent by key, each with keys of its own.
@@ -41,7 +41,6 @@ public enum IdempotencyFingerprint {
     }
 
     static func digest(_ parts: [String]) -> String {
-        let text = parts.map { "\($0.utf8.count):\($0)" }.joined(separator: "|")
-        return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        IdempotencyKey.fingerprint(parts)
     }
 }

@@ -8,8 +8,8 @@ import Foundation
 public enum PaymentRules {
     /// The largest amount one payment may have, in minor units.
     public static let maximumAmount: Int64 = 99_999_999_999
-    /// The longest idempotency key.
-    public static let maximumKeyLength = 255
+    /// The longest idempotency key (the platform's ``IdempotencyKey`` rule).
+    public static let maximumKeyLength = IdempotencyKey.maximumLength
     /// The longest refund reason, in characters (after trimming).
     public static let maximumReasonLength = 500
     /// How long the processor has to answer one call.
@@ -52,11 +52,11 @@ public enum PaymentRules {
 
     /// Whether `key` is 1–255 visible ASCII characters.
     public static func isValidKey(_ key: String) -> Bool {
-        (1...maximumKeyLength).contains(key.utf8.count) && key.utf8.allSatisfy { (0x21...0x7E).contains($0) }
+        IdempotencyKey.isValid(key)
     }
 
     /// The rule of an idempotency key, in words.
-    public static let keyRule = "must be 1 to \(maximumKeyLength) visible ASCII characters (no spaces)"
+    public static let keyRule = IdempotencyKey.rule
 
     public static func validateKey(_ key: String, field: String) throws(PaymentError) {
         guard isValidKey(key) else { throw .invalid(field: field, detail: keyRule) }

@@ -14,6 +14,17 @@ struct InternalPaymentsController: Sendable {
         router.post("/internal/v1/payments/{id}/void", use: void)
         router.post("/internal/v1/payments/{id}/refunds", use: refund)
         router.get("/internal/v1/payments", use: list)
+        router.get("/internal/v1/payments/users/{userId}/payment-methods/{id}", use: paymentMethod)
+    }
+
+    /// ``PaymentMethodCheck`` when the method is the user's usable one, else a 422
+    /// `payment-method-not-found` problem.
+    @Sendable func paymentMethod(_ request: Request, context: EmporiumRequestContext) async throws -> Response {
+        let id = context.parameters.get("id") ?? ""
+        guard try await payments.hasPaymentMethod(id: id, userId: context.parameters.get("userId") ?? "") else {
+            throw PaymentError.paymentMethodNotFound(id)
+        }
+        return try Response.json(PaymentMethodCheck(id: id), context: context)
     }
 
     /// ``PaymentAuthorization`` → ``Payment``.

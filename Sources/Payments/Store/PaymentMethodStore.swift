@@ -78,6 +78,11 @@ struct PaymentMethodStore: Sendable {
         return try Self.sealedCard(row)
     }
 
+    /// Whether method `id` is `userId`'s and usable (not removed, its number kept).
+    func isUsable(id: String, userId: String) async throws -> Bool {
+        try await database.withConnection { sql in try await sealedCard(id: id, userId: userId, sql) != nil }
+    }
+
     /// The sealed number of method `id` whoever's it is, removed or not; nil once erased.
     func sealedCard(id: String) async throws -> SealedCard? {
         try await database.withConnection { sql in

@@ -1,3 +1,4 @@
+import EmporiumContracts
 import EmporiumKit
 import Foundation
 import HTTPTypes
@@ -41,7 +42,7 @@ struct ProfileChanges: StrictJSONBody {
 
 /// `POST /v1/users/me/addresses`.
 struct NewAddress: StrictJSONBody {
-    static let knownFields: Set<String> = ["line1", "line2", "city", "region", "postalCode", "country"]
+    static let knownFields = PostalAddress.knownFields
     var line1: String
     var line2: String?
     var city: String
@@ -63,10 +64,6 @@ enum ProfileRules {
     static let phoneDigits = 6...15
     /// The characters a phone number may hold.
     static let phoneCharacters = "+0123456789 ()-."
-    static let maxLineLength = 200
-    static let maxCityLength = 100
-    static let maxRegionLength = 100
-    static let maxPostalCodeLength = 20
 
     /// The most addresses one user may keep; adding another is a 422.
     static let maximumAddresses = 20
@@ -101,33 +98,14 @@ enum ProfileRules {
         return result
     }
 
-    /// A trimmed address with an upper-case country code, or a 400 naming each bad field.
+    /// A trimmed address with an upper-case country code, or a 400 naming each bad field
+    /// (the platform's ``PostalAddressRules``, shared with orders' shipping addresses).
     static func validate(_ input: NewAddress, id: String) throws(ProblemDetails) -> Address {
-        var errors: [ProblemDetails.FieldError] = []
-        func text(_ value: String?, _ field: String, required: Bool, max: Int) -> String? {
-            let trimmed = value?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-            if trimmed.isEmpty {
-                if required { errors.append(.init(field: field, detail: "must not be empty")) }
-                return nil
-            }
-            if trimmed.count > max { errors.append(.init(field: field, detail: "must have at most \(max) characters")) }
-            return trimmed
-        }
-        let line1 = text(input.line1, "line1", required: true, max: maxLineLength)
-        let line2 = text(input.line2, "line2", required: false, max: maxLineLength)
-        let city = text(input.city, "city", required: true, max: maxCityLength)
-        let region = text(input.region, "region", required: false, max: maxRegionLength)
-        let postalCode = text(input.postalCode, "postalCode", required: true, max: maxPostalCodeLength)
-        // Letters checked before upper-casing: "ß" must not become "SS".
-        let trimmedCountry = input.country.trimmingCharacters(in: .whitespaces)
-        let country = trimmedCountry.uppercased()
-        if trimmedCountry.unicodeScalars.count != 2
-            || !trimmedCountry.unicodeScalars.allSatisfy({ ($0.value >= 65 && $0.value <= 90) || ($0.value >= 97 && $0.value <= 122) })
-        {
-            errors.append(.init(field: "country", detail: "must be an ISO 3166-1 alpha-2 code such as GB"))
-        }
-        guard errors.isEmpty, let line1, let city, let postalCode else { throw .validation(errors) }
-        return Address(id: id, line1: line1, line2: line2, city: city, region: region, postalCode: postalCode, country: country)
+        let address = try PostalAddressRules.validated(
+            PostalAddress(line1: input.line1, line2: input.line2, city: input.city, region: input.region, postalCode: input.postalCode, country: input.country))
+        return Address(
+            id: id, line1: address.line1, line2: address.line2, city: address.city, region: address.region, postalCode: address.postalCode,
+            country: address.country)
     }
 
     /// The roles named, or a 400 naming the first unknown one.
