@@ -484,7 +484,7 @@ let package = Package(
             dependencies: [
                 "EmporiumContracts",
                 "EmporiumCore",
-                "EmporiumRuntime", "EmporiumKit", "Cart", "Catalog", "Inventory", "Payments", "Storage", "EmporiumTestSupport", "Emporium", "Caching", "RESP",
+                "EmporiumRuntime", "EmporiumKit", "Cart", "Catalog", "Inventory", "Ordering", "Payments", "Storage", "EmporiumTestSupport", "Emporium", "Caching", "RESP",
                 "Messaging", "AMQP", "Kafka", "Identity", "Security",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,0 +1,202 @@
+import EmporiumContracts
+import EmporiumCore
+import EmporiumKit
+import EmporiumRuntime
+import EmporiumTestSupport
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+@testable import Ordering
+import Payments
+import SQLKit
+import Security
+import Storage
+import Synchronization
+import Testing
+
+/// The payments service as the orders service is handed it in its tests: the real service,
+/// through a switch that can make every call fail as a stopped payments process would, and a
+/// count of the authorizations asked for.
+final class SwitchablePayments: PaymentsAPI {
+    private let payments: any PaymentsAPI
+    private let down = Atomic(false)
+    private let authorizationsDown = Atomic(false)
+    let authorizations = Atomic(0)
+
+    init(_ payments: any PaymentsAPI) {
+        self.payments = payments
+    }
+
+    func setDown(_ isDown: Bool) {
+        down.store(isDown, ordering: .relaxed)
+    }
+
+    private func check() throws {
+        if down.load(ordering: .relaxed) { throw ServiceUnavailableError(service: "payments", reason: "stopped by the test") }
+    }
+
+    /// Makes authorizations alone fail as unavailable (`true`), or work again: the payments
+    /// service stopping between a checkout's first call and its authorization.
+    func failAuthorizations(_ fail: Bool) {
+        authorizationsDown.store(fail, ordering: .relaxed)
+    }
+
+    func authorize(_ request: PaymentAuthorization) async throws -> Payment {
+        try check()
+        if authorizationsDown.load(ordering: .relaxed) { throw ServiceUnavailableError(service: "payments", reason: "stopped by the test") }
+        authorizations.add(1, ordering: .relaxed)
+        return try await payments.authorize(request)
+    }
+
+    func capture(paymentId: String, idempotencyKey: String) async throws -> Payment {
+        try check()
+        return try await payments.capture(paymentId: paymentId, idempotencyKey: idempotencyKey)
+    }
+
+    func void(paymentId: String, idempotencyKey: String) async throws -> Payment {
+        try check()
+        return try await payments.void(paymentId: paymentId, idempotencyKey: idempotencyKey)
+    }
+
+    func refund(paymentId: String, amount: Money?, reason: String, idempotencyKey: String) async throws -> Payment {
+        try check()
+        return try await payments.refund(paymentId: paymentId, amount: amount, reason: reason, idempotencyKey: idempotencyKey)
+    }
+
+    func payments(orderId: String) async throws -> [Payment] {
+        try check()
+        return try await payments.payments(orderId: orderId)
+    }
+
+    func hasPaymentMethod(id paymentMethodId: String, userId: String) async throws -> Bool {
+        try check()
+        return try await payments.hasPaymentMethod(id: paymentMethodId, userId: userId)
+    }
+}
+
+/// Runs the orders' tests on the whole platform in one process (the in-process router client):
+/// the real cart, catalog, inventory and payments (its processor timeout short), the orders
+/// service handed the payments through a ``SwitchablePayments``, its recovery left to the test
+/// (`recoverNow()`, for orders unsettled for a second).
+enum OrdersTestPlatform {
+    struct Context: Sendable {
+        let client: any TestClientProtocol
+        let platform: EmporiumPlatform
+        let payments: SwitchablePayments
+        let orders: OrdersService
+        let database: any Database
+        let support: String
+
+        func send(
+            _ method: HTTPRequest.Method, _ uri: String, _ body: String? = nil, token: String? = nil, headers extra: HTTPFields = [:]
+        ) async throws -> TestResponse {
+            var headers = extra
+            if body != nil { headers[.contentType] = "application/json" }
+            if let token { headers[.authorization] = token }
+            return try await client.execute(uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) }) { $0 }
+        }
+
+        /// An active product with one variant `sku` at `amount` USD and `stock` units available.
+        func product(_ sku: String, amount: Int64 = 2_500, stock: Int) async throws {
+            let category = try await CatalogAPIContract.firstCategory(client)
+            let body = #"""
+                {"name": "Product \#(sku)", "categoryId": "\#(category)", "status": "active",
+                 "variants": [{"sku": "\#(sku)", "attributes": {"colour": "blue"}, "price": {"amount": \#(amount), "currency": "USD"}}]}
+                """#
+            let created = try await client.execute(uri: "/v1/products", method: .post, headers: TestPlatform.writerHeaders(), body: ByteBuffer(string: body)) { $0.status }
+            #expect(created == .created)
+            var found = false
+            for _ in 0..<200 where !found {
+                found = try await client.execute(uri: "/v1/inventory/\(sku)", method: .get) { $0.status } == .ok
+                if !found { try await Task.sleep(for: .milliseconds(25)) }
+            }
+            #expect(found, "the inventory made a stock row for \(sku)")
+            let set = try await client.execute(
+                uri: "/v1/inventory/\(sku)", method: .put, headers: TestPlatform.writerHeaders(), body: ByteBuffer(string: #"{"available": \#(stock)}"#)
+            ) { $0.status }
+            #expect(set == .ok)
+        }
+
+        /// A new customer with a saved `card`: (token, user id, payment method id).
+        func buyer(card: String = SimulatedPaymentProcessor.TestCard.succeeds) async throws -> (token: String, userID: String, method: String) {
+            let userID = UUID.v7().lowercased
+            let token = try await TestPlatform.authorization(platform, roles: [.customer], userID: userID)
+            let saved = try await send(.post, "/v1/payment-methods", PaymentsAPIContract.cardBody(card), token: token)
+            #expect(saved.status == .created, "\(String(buffer: saved.body))")
+            return (token, userID, try #require(saved.json["id"] as? String))
+        }
+
+        func addToCart(_ token: String, _ sku: String, _ quantity: Int) async throws {
+            let added = try await send(.post, "/v1/cart/items", #"{"sku": "\#(sku)", "quantity": \#(quantity)}"#, token: token)
+            #expect(added.status == .ok || added.status == .created, "\(String(buffer: added.body))")
+        }
+
+        static let address = #"{"line1": "1 Test Street", "city": "London", "postalCode": "N1 1AA", "country": "gb"}"#
+
+        func checkout(_ token: String, method: String, key: String = UUID().uuidString, address: String = Context.address) async throws -> TestResponse {
+            try await send(
+                .post, "/v1/checkout", #"{"paymentMethodId": "\#(method)", "shippingAddress": \#(address)}"#, token: token,
+                headers: [IdempotencyKey.header: key])
+        }
+
+        /// `(available, onHand, reserved)` of `sku`.
+        func stock(_ sku: String) async throws -> (available: Int, onHand: Int, reserved: Int) {
+            let response = try await send(.get, "/v1/inventory/\(sku)")
+            return (response.json["available"] as? Int ?? -1, response.json["onHand"] as? Int ?? -1, response.json["reserved"] as? Int ?? -1)
+        }
+
+        /// The payments of an order, as support sees them.
+        func payments(of orderID: String) async throws -> [[String: Any]] {
+            try await send(.get, "/v1/payments?order_id=\(orderID)", token: support).json["items"] as? [[String: Any]] ?? []
+        }
+
+        func order(_ id: String, token: String? = nil) async throws -> [String: Any] {
+            try await send(.get, "/v1/orders/\(id)", token: token ?? support).json
+        }
+
+        /// How many rows `table` of the orders database has.
+        func count(_ table: String) async throws -> Int {
+            try await database.withConnection { sql in
+                Int(try await sql.raw("SELECT COUNT(*) AS n FROM \(unsafeRaw: table)").first()?.decode(column: "n", as: Int64.self) ?? -1)
+            }
+        }
+
+        /// Runs the recovery for orders unsettled for longer than a second.
+        func recover() async throws {
+            try await Task.sleep(for: .milliseconds(1_100))
+            try await orders.recoverNow()
+        }
+    }
+
+    final class Handles: Sendable {
+        let payments = Mutex<SwitchablePayments?>(nil)
+    }
+
+    static func table(_ handles: Handles) -> ServiceTable {
+        var modules = ServiceTable.fastPayments.modules.filter { $0.name != "orders" }
+        modules.append(ServiceModule(name: "orders", calls: ["cart", "catalog", "inventory", "payments"], summary: "orders", storesPersonalData: true) { env in
+            let payments = SwitchablePayments(env.peers.api("payments", as: (any PaymentsAPI).self, remote: HTTPPaymentsAPI.init))
+            handles.payments.withLock { $0 = payments }
+            return try OrdersService(
+                environment: env,
+                cart: env.peers.api("cart", as: (any CartAPI).self, remote: HTTPCartAPI.init),
+                catalog: env.peers.api("catalog", as: (any CatalogPricing).self, remote: HTTPCatalogPricing.init),
+                inventory: env.peers.api("inventory", as: (any InventoryAPI).self, remote: HTTPInventoryAPI.init),
+                payments: payments)
+        })
+        return ServiceTable(modules: modules)
+    }
+
+    static func run(_ kind: DatabaseKind, extra: [String: String] = [:], _ test: @Sendable (Context) async throws -> Void) async throws {
+        let handles = Handles()
+        let settings = ["orders.recoveryAfter": "1", "orders.recoveryInterval": "3600", "orders.checkoutWait": "20"].merging(extra) { _, new in new }
+        try await TestPlatform.withClient(kind, table: table(handles), extra: settings) { client, platform in
+            let orders = try #require(platform.services.lazy.compactMap { $0 as? OrdersService }.first)
+            let payments = try #require(handles.payments.withLock { $0 })
+            let database = try #require(platform.databases["orders"])
+            let support = try await TestPlatform.authorization(platform, roles: [.support])
+            try await test(Context(client: client, platform: platform, payments: payments, orders: orders, database: database, support: support))
+        }
+    }
+}
