@@ -152,6 +152,14 @@ enum OrdersAPIContract {
             let again = try await context.send(.post, "/v1/orders/\(confirmedID)/cancel", token: buyer.token)
             #expect(again.status == .ok, "cancelling a cancelled order answers it")
             #expect(again.json["version"] as? Int == cancelled.json["version"] as? Int, "and appends nothing")
+
+            // Checkouts by outcome and reason, and the saga's steps, in /metrics.
+            let metrics = String(buffer: try await context.send(.get, "/metrics").body)
+            #expect(metrics.contains(#"orders_checkouts_total{outcome="cancelled",reason="card_declined"} 1"#), "\(metrics)")
+            #expect(metrics.contains(#"orders_checkouts_total{outcome="cancelled",reason="out_of_stock"} 1"#))
+            #expect(metrics.contains(#"orders_checkouts_total{outcome="confirmed",reason="none"} 1"#))
+            #expect(metrics.contains(#"orders_checkout_step_duration_seconds_count{step="authorize"} 2"#))
+            #expect(metrics.contains("orders_awaiting_recovery"))
         }
     }
 
