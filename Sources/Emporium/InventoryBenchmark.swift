@@ -75,27 +75,24 @@ struct InventoryBenchmark: AsyncParsableCommand {
         }
         let suffix = UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased()
         let pgbenchDatabase = "emporium_bench_pgbench_\(suffix)", inventoryDatabase = "emporium_bench_inventory_\(suffix)"
-        try await Self.administer(admin, logger: logger) { sql in
-            for name in [pgbenchDatabase, inventoryDatabase] { try await sql.raw("CREATE DATABASE \(unsafeRaw: name)").run() }
-        }
+        let server = PostgresBenchServer(admin: admin, logger: logger)
+        try await server.create([pgbenchDatabase, inventoryDatabase])
         do {
-            let result = try await measure(admin: admin, pgbenchDatabase: pgbenchDatabase, inventoryDatabase: inventoryDatabase, logger: logger)
-            try await dropDatabases([pgbenchDatabase, inventoryDatabase], admin: admin, logger: logger)
+            let result = try await measure(server: server, pgbenchDatabase: pgbenchDatabase, inventoryDatabase: inventoryDatabase, logger: logger)
+            try await server.drop([pgbenchDatabase, inventoryDatabase])
             try BenchmarkServer.printJSONLine(result)
         } catch {
-            try? await dropDatabases([pgbenchDatabase, inventoryDatabase], admin: admin, logger: logger)
+            try? await server.drop([pgbenchDatabase, inventoryDatabase])
             throw error
         }
     }
 
-    private func measure(
-        admin: DatabaseURL.PostgresEndpoint, pgbenchDatabase: String, inventoryDatabase: String, logger: Logger
-    ) async throws -> Result {
+    private func measure(server: PostgresBenchServer, pgbenchDatabase: String, inventoryDatabase: String, logger: Logger) async throws -> Result {
         let scale = scale ?? clients
-        let tps = try runPGBench(admin: admin, database: pgbenchDatabase, scale: scale)
+        let tps = try server.pgbench(database: pgbenchDatabase, clients: clients, seconds: seconds, scale: scale, program: pgbench)
         FileHandle.standardError.write(Data("pgbench: \(String(format: "%.1f", tps)) tps\n".utf8))
 
-        var endpoint = admin
+        var endpoint = server.admin
         endpoint.database = inventoryDatabase
         let config = try await ConfigurationLoader.reader(
             flags: [
@@ -119,7 +116,7 @@ struct InventoryBenchmark: AsyncParsableCommand {
             return (hot, many)
         }
         return Result(
-            database: try await serverDescription(admin, logger: logger), clients: clients, seconds: seconds, skus: skus,
+            database: try await server.description(), clients: clients, seconds: seconds, skus: skus,
             pgbenchScale: scale, pgbenchTPS: tps, hotSKUReservationsPerSecond: hot, manySKUsReservationsPerSecond: many,
             manySKUsToTPCB: many / tps
         )
@@ -150,88 +147,5 @@ struct InventoryBenchmark: AsyncParsableCommand {
         let start = ContinuousClock.now
         let count = try await run(for: .seconds(seconds))
         return Double(count) / ((ContinuousClock.now - start) / .seconds(1))
-    }
-
-    // MARK: pgbench
-
-    /// `pgbench -i -s scale`, then `pgbench -n -c clients -j 2 -t N` (TPC-B-like) with N
-    /// transactions per client chosen from a short first run so that the measured run lasts about
-    /// ``seconds``; returns the tps pgbench reports without initial connection time.
-    ///
-    /// Not `-T seconds`: pgbench ends a timed run on `SIGALRM`, and a child started by
-    /// Foundation's `Process` from this process inherits a signal mask that blocks it (the timed
-    /// run never ends).
-    private func runPGBench(admin: DatabaseURL.PostgresEndpoint, database: String, scale: Int) throws -> Double {
-        let program = pgbench ?? ProcessInfo.processInfo.environment["EMPORIUM_TEST_PGBIN"].map { "\($0)/pgbench" } ?? "pgbench"
-        let connection = ["-h", admin.host, "-p", String(admin.port), "-U", admin.username]
-        _ = try Self.execute(program, connection + ["-i", "-q", "-s", String(scale), database], password: admin.password)
-        func run(transactionsPerClient: Int) throws -> Double {
-            let output = try Self.execute(
-                program, connection + ["-n", "-c", String(clients), "-j", "2", "-t", String(transactionsPerClient), database],
-                password: admin.password)
-            guard let line = output.split(separator: "\n").first(where: { $0.hasPrefix("tps = ") }),
-                let tps = Double(line.dropFirst("tps = ".count).prefix { $0.isNumber || $0 == "." })
-            else { throw ValidationError("pgbench printed no tps line:\n\(output)") }
-            return tps
-        }
-        let estimate = try run(transactionsPerClient: 50)  // also the warm-up
-        return try run(transactionsPerClient: max(50, Int(estimate * Double(seconds) / Double(clients))))
-    }
-
-    /// Runs `program` with `arguments`; returns its standard output.
-    /// - Throws: when it cannot start or exits with a failure.
-    private static func execute(_ program: String, _ arguments: [String], password: String?) throws -> String {
-        let process = Process()
-        if program.contains("/") {
-            process.executableURL = URL(fileURLWithPath: program)
-            process.arguments = arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = [program] + arguments
-        }
-        var environment = ProcessInfo.processInfo.environment
-        if let password { environment["PGPASSWORD"] = password }
-        process.environment = environment
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let outputData = output.fileHandleForReading.readDataToEndOfFile()
-        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: outputData, as: UTF8.self)
-        guard process.terminationStatus == 0 else {
-            throw ValidationError("\(program) \(arguments.joined(separator: " ")) failed (\(process.terminationStatus)):\n\(String(decoding: errorData, as: UTF8.self))")
-        }
-        return text
-    }
-
-    // MARK: The server
-
-    private static func administer(_ admin: DatabaseURL.PostgresEndpoint, logger: Logger, _ body: @Sendable (any SQLDatabase) async throws -> Void) async throws {
-        let database = try await DatabaseFactory.open(.postgres(admin), maximumConnections: 1, logger: logger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await database.run() }
-            defer { group.cancelAll() }
-            try await database.withConnection { sql in try await body(sql) }
-        }
-    }
-
-    private func dropDatabases(_ names: [String], admin: DatabaseURL.PostgresEndpoint, logger: Logger) async throws {
-        try await Self.administer(admin, logger: logger) { sql in
-            for name in names { try await sql.raw("DROP DATABASE IF EXISTS \(unsafeRaw: name) WITH (FORCE)").run() }
-        }
-    }
-
-    /// The server's version and the settings that bear on commit speed, for the record.
-    private func serverDescription(_ admin: DatabaseURL.PostgresEndpoint, logger: Logger) async throws -> String {
-        let text = Mutex("PostgreSQL")
-        try await Self.administer(admin, logger: logger) { sql in
-            let version = try await sql.raw("SHOW server_version").first()?.decode(column: "server_version", as: String.self) ?? "?"
-            let fsync = try await sql.raw("SHOW fsync").first()?.decode(column: "fsync", as: String.self) ?? "?"
-            let commit = try await sql.raw("SHOW synchronous_commit").first()?.decode(column: "synchronous_commit", as: String.self) ?? "?"
-            text.withLock { $0 = "PostgreSQL \(version.split(separator: " ").first.map(String.init) ?? version), fsync \(fsync), synchronous_commit \(commit)" }
-        }
-        return text.withLock { $0 }
     }
 }
