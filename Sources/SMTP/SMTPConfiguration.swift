@@ -14,9 +14,10 @@ public struct SMTPConfiguration: Sendable, Equatable {
         /// Plain connection upgraded with `STARTTLS`; fails with ``SMTPError/startTLSNotOffered``
         /// when the server does not offer it (`starttls=required`).
         case startTLS
-        /// `STARTTLS` when the server offers it, plain text otherwise (`starttls=opportunistic`,
-        /// the default). Credentials are never sent unencrypted in this mode: with credentials
-        /// configured a server without `STARTTLS` fails with ``SMTPError/startTLSNotOffered``.
+        /// `STARTTLS` when the server offers it, plain text otherwise, or when it answers
+        /// `STARTTLS` with a `4xx` (`starttls=opportunistic`, the default). Credentials are never
+        /// sent unencrypted in this mode: with credentials configured a server without `STARTTLS`
+        /// fails with ``SMTPError/startTLSNotOffered``.
         case startTLSIfAvailable
         /// Never encrypt (`starttls=never`), credentials included: for a local test server.
         case plaintext

@@ -275,16 +275,21 @@ public final class SMTPConnection: Sendable {
 
         let wantsTLS = configuration.security == .startTLS || configuration.security == .startTLSIfAvailable
         if !encrypted && wantsTLS {
+            // Plain text is acceptable only when neither the configuration nor credentials need TLS.
+            let plainTextAllowed = configuration.security == .startTLSIfAvailable && !configuration.hasCredentials
             if capabilities?.supportsStartTLS == true, let tlsContext {
                 let reply = try await transport.command("STARTTLS", timeout: timeout)
-                guard reply.code == 220 else {
+                if reply.code == 220 {
+                    try await transport.startTLS(context: tlsContext, serverHostname: serverHostname)
+                    encrypted = true
+                    // RFC 3207: forget what was said before TLS and ask again.
+                    capabilities = try await Self.hello(transport, clientName: clientName, timeout: timeout)
+                } else if plainTextAllowed && reply.isTransientFailure {
+                    logger.debug("the SMTP server refused STARTTLS for now; sending in plain text", metadata: ["smtp.reply": "\(reply)"])
+                } else {
                     throw SMTPError.rejected(command: "STARTTLS", reply: reply)
                 }
-                try await transport.startTLS(context: tlsContext, serverHostname: serverHostname)
-                encrypted = true
-                // RFC 3207: forget what was said before TLS and ask again.
-                capabilities = try await Self.hello(transport, clientName: clientName, timeout: timeout)
-            } else if configuration.security == .startTLS || configuration.hasCredentials {
+            } else if !plainTextAllowed {
                 throw SMTPError.startTLSNotOffered
             } else {
                 logger.debug("the SMTP server does not offer STARTTLS; sending in plain text")
