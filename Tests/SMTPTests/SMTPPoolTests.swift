@@ -50,7 +50,7 @@ struct SMTPPoolTests {
         try await withClient(try TestSMTP.configuration(TestSMTP.idleURL, maximumConnections: 1)) { client in
             try await client.send(message(to: to, "before"))
             // The idle server drops connections silent for a second.
-            try await Task.sleep(for: .milliseconds(1600))
+            try await Task.sleep(for: .milliseconds(2500))
             try await client.send(message(to: to, "after"))
             #expect(await client.poolStatistics.open == 1)
         }

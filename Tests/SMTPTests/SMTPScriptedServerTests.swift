@@ -217,7 +217,7 @@ struct SMTPScriptedServerTests {
     @Test("all connections busy: a message waits, and fails with leaseTimeout when none frees up in time")
     func leaseTimeout() async throws {
         let server = try await ScriptedSMTPServer.start { input in
-            if case .message = input { return .delayed(.milliseconds(800), "250 2.0.0 queued slowly") }
+            if case .message = input { return .delayed(.seconds(2), "250 2.0.0 queued slowly") }
             return ScriptedSMTPServer.standard(input)
         }
         defer { Task { await server.stop() } }
@@ -226,8 +226,12 @@ struct SMTPScriptedServerTests {
         try await withClient(configuration) { client in
             let message = self.message
             async let slow: SMTPSendResult = client.send(message)
-            try await Task.sleep(for: .milliseconds(100))
-            #expect(await client.poolStatistics.leased == 1)
+            var leased = 0
+            for _ in 0..<100 where leased == 0 {
+                try await Task.sleep(for: .milliseconds(20))
+                leased = await client.poolStatistics.leased
+            }
+            #expect(leased == 1)
             let error = await smtpError { try await client.send(message) }
             #expect(error == .leaseTimeout(.milliseconds(200)))
             #expect(error?.isTransient == true)
