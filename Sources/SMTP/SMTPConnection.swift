@@ -353,7 +353,7 @@ public final class SMTPConnection: Sendable {
     }
 
     private static func finishAuthentication(_ transport: SMTPTransport, _ reply: SMTPReply, timeout: Duration) async throws {
-        if reply.code == 235 || (reply.isPositiveCompletion) { return }
+        if reply.isPositiveCompletion { return }  // 235
         if reply.code == 334 {
             // The server wants more than this mechanism has to say: cancel the exchange.
             let cancelled = (try? await transport.command("*", name: "AUTH (cancel)", timeout: timeout)) ?? reply
