@@ -53,8 +53,10 @@ struct ClusterProcessTests {
     @Test(.enabled(if: amqpURL != nil && rabbitmqctl != nil, "needs RabbitMQ (EMPORIUM_TEST_AMQP_URL, EMPORIUM_TEST_RABBITMQCTL)"))
     func theCartCallsCatalogAndInventoryInOtherProcesses() async throws {
         // Alongside other RabbitMQ tests, never during one that stops the broker.
-        try await BrokerGate.shared.shared(limit: .seconds(300)) {
-            try await Self.withVirtualHost { broker in try await Self.journey(broker: broker) }
+        try await BrokerGate.processes.shared(limit: .seconds(300)) {
+            try await BrokerGate.shared.shared(limit: .seconds(300)) {
+                try await Self.withVirtualHost { broker in try await Self.journey(broker: broker) }
+            }
         }
     }
 

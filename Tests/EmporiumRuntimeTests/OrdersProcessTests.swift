@@ -69,7 +69,11 @@ struct OrdersProcessTests {
             let list = try await send(.GET, "http://127.0.0.1:\(orders)/v1/orders", headers: [("Authorization", shopper.token)])
             let items = list.body["items"] as? [[String: Any]] ?? []
             let unsettled = items.filter { ["pending", "stock_reserved", "payment_authorized"].contains($0["status"] as? String ?? "") }
-            if list.status == 200, unsettled.isEmpty || ContinuousClock.now > deadline { return items }
+            if list.status == 200, unsettled.isEmpty { return items }
+            if ContinuousClock.now > deadline {
+                Issue.record("orders still unsettled after \(within) (list status \(list.status)): \(unsettled)")
+                return items
+            }
             try await Task.sleep(for: .milliseconds(200))
         }
     }
@@ -88,6 +92,10 @@ struct OrdersProcessTests {
 
     @Test(arguments: ["after-reservation", "after-authorization"])
     func killedMidCheckoutAndStartedAgain(_ point: String) async throws {
+        try await BrokerGate.processes.shared(limit: .seconds(300)) { try await Self.killAndRestart(point) }
+    }
+
+    static func killAndRestart(_ point: String) async throws {
         let settings = ["EMPORIUM_SEED_DEMO": "true", "EMPORIUM_ORDERS_RECOVERY_AFTER": "1", "EMPORIUM_ORDERS_RECOVERY_INTERVAL": "1"]
         let doomed = try await ServedBinary.start(environment: settings.merging(["EMPORIUM_ORDERS_FAULT_POINT": point]) { _, new in new })
         var restarted: ServedBinary?
@@ -103,7 +111,8 @@ struct OrdersProcessTests {
         #expect(added.status == 201 || added.status == 200)
         // The process dies (SIGKILL) at the fault point: the request gets no answer.
         await #expect(throws: (any Error).self) { _ = try await Self.checkout(orders: port, shopper, key: "doomed") }
-        doomed.process.waitUntilExit()
+        for _ in 0..<600 where doomed.process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+        try #require(!doomed.process.isRunning, "the process stopped itself at \(point)")
         #expect(doomed.process.terminationReason == .uncaughtSignal)
         #expect(doomed.process.terminationStatus == SIGKILL)
 
@@ -128,8 +137,10 @@ struct OrdersProcessTests {
 
     @Test(.enabled(if: ClusterProcessTests.amqpURL != nil && ClusterProcessTests.rabbitmqctl != nil, "needs RabbitMQ"))
     func servicesInTheirOwnProcesses() async throws {
-        try await BrokerGate.shared.shared(limit: .seconds(300)) {
-            try await ClusterProcessTests.withVirtualHost { broker in try await Self.cluster(broker: broker) }
+        try await BrokerGate.processes.shared(limit: .seconds(300)) {
+            try await BrokerGate.shared.shared(limit: .seconds(300)) {
+                try await ClusterProcessTests.withVirtualHost { broker in try await Self.cluster(broker: broker) }
+            }
         }
     }
 

@@ -58,6 +58,10 @@ public actor BrokerGate {
     /// The gate of the Kafka test broker (``shared`` is RabbitMQ's): its outage tests need not
     /// wait for RabbitMQ's, nor the other way round.
     public static let kafka = BrokerGate()
+    /// Not a broker's: the gate of tests that start several `emporium` processes at once (shared)
+    /// and of the test whose timing needs the machine to itself (exclusive: 1,100 idle
+    /// connections opened before the server's head timeout).
+    public static let processes = BrokerGate()
 
     private var readers = 0
     private var writer = false

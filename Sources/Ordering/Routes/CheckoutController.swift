@@ -19,8 +19,8 @@ struct CheckoutController: Sendable {
     /// repeats an earlier checkout.
     @Sendable func run(_ request: Request, context: EmporiumRequestContext) async throws -> Response {
         let principal = try context.requirePermission(.ownAccount)
-        let key = try IdempotencyKey.required(in: request.headers, purpose: "a key naming this checkout")
         let body = try await request.decodeJSON(as: CheckoutRequest.self, context: context)
+        let key = try IdempotencyKey.required(in: request.headers, purpose: "a key naming this checkout")
         let valid = try CheckoutRules.validate(body, userId: principal.subject, key: key)
         let (order, status): (Order, HTTPResponse.Status) =
             switch try await checkout.run(valid) {

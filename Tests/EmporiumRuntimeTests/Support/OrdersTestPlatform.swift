@@ -107,7 +107,8 @@ enum OrdersTestPlatform {
             let created = try await client.execute(uri: "/v1/products", method: .post, headers: TestPlatform.writerHeaders(), body: ByteBuffer(string: body)) { $0.status }
             #expect(created == .created)
             var found = false
-            for _ in 0..<200 where !found {
+            // The inventory makes it from the catalog's event: moments later, longer on a busy machine.
+            for _ in 0..<2_400 where !found {
                 found = try await client.execute(uri: "/v1/inventory/\(sku)", method: .get) { $0.status } == .ok
                 if !found { try await Task.sleep(for: .milliseconds(25)) }
             }
