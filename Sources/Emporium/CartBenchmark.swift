@@ -15,8 +15,10 @@ import Synchronization
 
 /// `emporium bench cart`: `POST /v1/cart/items` requests per second with the carts in Redis,
 /// next to the cached `GET /v1/products/{id}` (and `GET /v1/cart` of a priced 10-line cart) in
-/// the same run, over HTTP against an in-process catalog, inventory and cart (SQLite in a temp
-/// folder with the demo catalog). Prints one JSON line.
+/// the same run, over HTTP against `emporium serve --services catalog,inventory,cart` started as a
+/// child process the way a user starts it (SQLite in a temp folder with the demo catalog, the
+/// default log level unless `--log-level` says otherwise: one JSON access line per request, to a
+/// file). Prints one JSON line.
 ///
 /// Each client adds one unit of a demo SKU at a time to a guest cart of its own and starts a new
 /// cart every 50 lines, so no line outgrows the demo stock. The carts made are deleted from Redis
@@ -39,6 +41,9 @@ struct CartBenchmark: AsyncParsableCommand {
     @Option(help: "Rounds; each measurement reports its best round.")
     var rounds = 2
 
+    @Option(name: .customLong("log-level"), help: "The server's log level (default: the server's own default, info: an access line per request).")
+    var logLevel: String?
+
     func validate() throws {
         guard requests > 0, (1...1000).contains(concurrency), (1...20).contains(rounds) else {
             throw ValidationError("--requests must be positive, --concurrency 1...1000, --rounds 1...20")
@@ -49,6 +54,8 @@ struct CartBenchmark: AsyncParsableCommand {
         var benchmark = "cart"
         var concurrency: Int
         var requests: Int
+        /// The server's log level (`info` unless `--log-level` changed it).
+        var logLevel: String
         var productGetPerSecond: Double
         var cartAddItemPerSecond: Double
         var cartGetPerSecond: Double
@@ -58,10 +65,18 @@ struct CartBenchmark: AsyncParsableCommand {
         var logger = Logger(label: "emporium.bench.cart")
         logger.logLevel = .warning
         let carts = Mutex<Set<String>>([])
-        let result = try await BenchmarkServer.withEmbeddedServer(
-            name: "cart", flags: ["services": "catalog,inventory,cart", "redis.url": redisURL], logger: logger
-        ) { base, _ in
-            try await measure(base: base, carts: carts)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("emporium-bench-cart-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var environment = ["EMPORIUM_REDIS_URL": redisURL, "EMPORIUM_SEED_DEMO": "true", "EMPORIUM_LOG_FORMAT": "json"]
+        if let logLevel { environment["EMPORIUM_LOG_LEVEL"] = logLevel }
+        let server = try await BenchmarkProcess.start(services: "catalog,inventory,cart", environment: environment, folder: folder)
+        let result: Result
+        do {
+            result = try await measure(base: "http://127.0.0.1:\(server.port)", carts: carts)
+            server.stop()
+        } catch {
+            server.stop()
+            throw error
         }
         try await deleteCarts(carts.withLock { $0 })
         try BenchmarkServer.printJSONLine(result)
@@ -111,7 +126,7 @@ struct CartBenchmark: AsyncParsableCommand {
             for worker in workers + [reader] { carts.formUnion(worker.carts) }
         }
         return Result(
-            concurrency: concurrency, requests: requests,
+            concurrency: concurrency, requests: requests, logLevel: logLevel ?? "info",
             productGetPerSecond: Double(requests) / product, cartAddItemPerSecond: Double(requests) / add,
             cartGetPerSecond: Double(requests) / read)
     }

@@ -1,3 +1,4 @@
+import EmporiumKit
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -12,17 +13,10 @@ struct ReservationExpiryJob: Service {
     let logger: Logger
 
     func run() async throws {
-        while !Task.isShuttingDownGracefully, !Task.isCancelled {
-            do {
-                let expired = try await expireDue(now: .now)
-                if expired > 0 { logger.info("expired reservations", metadata: ["count": "\(expired)"]) }
-            } catch is CancellationError {
-                return
-            } catch {
-                logger.warning("could not expire reservations", metadata: ["error": "\(error)"])
-            }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
-        }
+        try await PeriodicJob(interval: interval, logger: logger, failure: "could not expire reservations") {
+            let expired = try await expireDue(now: .now)
+            if expired > 0 { logger.info("expired reservations", metadata: ["count": "\(expired)"]) }
+        }.run()
     }
 
     /// Expires every reservation due at `now`, a batch at a time.

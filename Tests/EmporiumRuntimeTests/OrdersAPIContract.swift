@@ -39,8 +39,8 @@ enum OrdersAPIContract {
 
     /// A checkout confirms, empties the cart and holds the stock; shipping captures and commits;
     /// delivery; a refund by support reaches the order; each step is an event of its stream.
-    static func happyPathToDelivered(_ kind: DatabaseKind) async throws {
-        try await OrdersTestPlatform.run(kind) { context in
+    static func happyPathToDelivered(_ kind: DatabaseKind, calls: OrdersTestPlatform.Calls = .local) async throws {
+        try await OrdersTestPlatform.run(kind, calls: calls) { context in
             let sku = sku()
             try await context.product(sku, amount: 2_500, stock: 10)
             let buyer = try await context.buyer()
@@ -76,6 +76,9 @@ enum OrdersAPIContract {
             #expect(shipped.status == .ok, "\(String(buffer: shipped.body))")
             #expect(shipped.json["status"] as? String == "shipped")
             #expect(try await context.stock(sku) == (7, 7, 0), "shipping commits the stock")
+            let again = try await context.send(.post, "/v1/orders/\(orderID)/ship", token: context.support)
+            #expect(again.status == .ok, "shipping a shipped order answers it")
+            #expect(again.json["version"] as? Int == shipped.json["version"] as? Int, "and appends nothing")
             #expect(try await context.payments(of: orderID).map { $0["status"] as? String } == ["captured"])
             #expect(try await context.send(.post, "/v1/orders/\(orderID)/cancel", token: buyer.token).status == .conflict, "too late to cancel")
             let delivered = try await context.send(.post, "/v1/orders/\(orderID)/deliver", token: context.support)
@@ -98,6 +101,11 @@ enum OrdersAPIContract {
             #expect(try await events(context, orderID, token: buyer.token) == [
                 "placed", "stock_reserved", "payment_authorized", "confirmed", "shipment_requested", "shipped", "delivered", "refunded",
             ])
+            // Over HTTP, the saga's calls went through the other services' internal routes.
+            let metrics = String(buffer: try await context.send(.get, "/metrics").body)
+            for route in ["/internal/v1/payments/authorizations", "/internal/v1/inventory/reservations/{orderId}", "/internal/v1/cart/users/{userId}"] {
+                #expect(metrics.contains(#"route="\#(route)""#) == (calls == .http), "\(route) called over HTTP: \(calls)")
+            }
             #expect(try await outboxTypes(context, orderID) == [
                 OrdersEvents.orderPlaced, OrdersEvents.orderConfirmed, OrdersEvents.orderShipped, OrdersEvents.orderDelivered,
                 OrdersEvents.orderRefunded,
@@ -107,8 +115,8 @@ enum OrdersAPIContract {
 
     /// A declined card: the order is cancelled with the card's reason, the stock released and
     /// nothing captured. Too little stock: cancelled out of stock, and no payment is attempted.
-    static func failuresCompensate(_ kind: DatabaseKind) async throws {
-        try await OrdersTestPlatform.run(kind) { context in
+    static func failuresCompensate(_ kind: DatabaseKind, calls: OrdersTestPlatform.Calls = .local) async throws {
+        try await OrdersTestPlatform.run(kind, calls: calls) { context in
             let sku = sku()
             try await context.product(sku, stock: 5)
             let declined = try await context.buyer(card: Card.declined)
@@ -165,8 +173,8 @@ enum OrdersAPIContract {
 
     /// The same checkout sent 10 times at once with one key places one order and authorizes
     /// once; the key with another body is a 422.
-    static func oneKeyOneOrder(_ kind: DatabaseKind) async throws {
-        try await OrdersTestPlatform.run(kind) { context in
+    static func oneKeyOneOrder(_ kind: DatabaseKind, calls: OrdersTestPlatform.Calls = .local) async throws {
+        try await OrdersTestPlatform.run(kind, calls: calls) { context in
             let sku = sku()
             try await context.product(sku, stock: 50)
             let buyer = try await context.buyer()
@@ -204,8 +212,8 @@ enum OrdersAPIContract {
 
     /// 20 buyers at once for 5 units: exactly 5 confirmed, 15 cancelled out of stock, nothing
     /// left available, 5 authorizations; `rounds` times.
-    static func noOverselling(_ kind: DatabaseKind, rounds: Int) async throws {
-        try await OrdersTestPlatform.run(kind) { context in
+    static func noOverselling(_ kind: DatabaseKind, rounds: Int, calls: OrdersTestPlatform.Calls = .local) async throws {
+        try await OrdersTestPlatform.run(kind, calls: calls) { context in
             for round in 0..<rounds {
                 let sku = sku()
                 try await context.product(sku, stock: 5)
@@ -246,8 +254,8 @@ enum OrdersAPIContract {
     /// recovery, which confirms it once payments is back, authorizing once. A card whose
     /// processor does not answer is settled by the recovery too. A reservation that expired
     /// meanwhile cancels the order.
-    static func recoveryFinishesCheckouts(_ kind: DatabaseKind) async throws {
-        try await OrdersTestPlatform.run(kind) { context in
+    static func recoveryFinishesCheckouts(_ kind: DatabaseKind, calls: OrdersTestPlatform.Calls = .local) async throws {
+        try await OrdersTestPlatform.run(kind, calls: calls) { context in
             let sku = sku()
             try await context.product(sku, stock: 10)
             let buyer = try await context.buyer()
@@ -302,8 +310,8 @@ enum OrdersAPIContract {
     // MARK: Input
 
     /// Bad input is a 4xx problem naming what is wrong, and writes nothing.
-    static func badInputWritesNothing(_ kind: DatabaseKind) async throws {
-        try await OrdersTestPlatform.run(kind) { context in
+    static func badInputWritesNothing(_ kind: DatabaseKind, calls: OrdersTestPlatform.Calls = .local) async throws {
+        try await OrdersTestPlatform.run(kind, calls: calls) { context in
             let sku = sku()
             try await context.product(sku, stock: 5)
             let buyer = try await context.buyer()
@@ -365,8 +373,8 @@ enum OrdersAPIContract {
     // MARK: Streams and projections
 
     /// `replay` rebuilds the projections byte for byte; an append at a stale version is refused.
-    static func replayEqualsProjections(_ kind: DatabaseKind) async throws {
-        try await OrdersTestPlatform.run(kind) { context in
+    static func replayEqualsProjections(_ kind: DatabaseKind, calls: OrdersTestPlatform.Calls = .local) async throws {
+        try await OrdersTestPlatform.run(kind, calls: calls) { context in
             let sku = sku()
             try await context.product(sku, stock: 3)
             for card in [Card.succeeds, Card.declined, Card.succeeds, Card.succeeds] {
@@ -423,15 +431,18 @@ enum OrdersAPIContract {
     }
 }
 
+/// On SQLite, each test twice: the orders service calling the other services in the process,
+/// and calling them with their HTTP clients (the same process served live), as across processes.
 @Suite("Orders API on SQLite")
 struct OrdersAPISQLiteTests {
-    @Test func happyPathToDelivered() async throws { try await OrdersAPIContract.happyPathToDelivered(.sqlite) }
-    @Test func failuresCompensate() async throws { try await OrdersAPIContract.failuresCompensate(.sqlite) }
-    @Test func oneKeyOneOrder() async throws { try await OrdersAPIContract.oneKeyOneOrder(.sqlite) }
-    @Test func noOverselling() async throws { try await OrdersAPIContract.noOverselling(.sqlite, rounds: 1) }
-    @Test func recoveryFinishesCheckouts() async throws { try await OrdersAPIContract.recoveryFinishesCheckouts(.sqlite) }
-    @Test func badInputWritesNothing() async throws { try await OrdersAPIContract.badInputWritesNothing(.sqlite) }
-    @Test func replayEqualsProjections() async throws { try await OrdersAPIContract.replayEqualsProjections(.sqlite) }
+    typealias Calls = OrdersTestPlatform.Calls
+    @Test(arguments: Calls.allCases) func happyPathToDelivered(_ calls: Calls) async throws { try await OrdersAPIContract.happyPathToDelivered(.sqlite, calls: calls) }
+    @Test(arguments: Calls.allCases) func failuresCompensate(_ calls: Calls) async throws { try await OrdersAPIContract.failuresCompensate(.sqlite, calls: calls) }
+    @Test(arguments: Calls.allCases) func oneKeyOneOrder(_ calls: Calls) async throws { try await OrdersAPIContract.oneKeyOneOrder(.sqlite, calls: calls) }
+    @Test(arguments: Calls.allCases) func noOverselling(_ calls: Calls) async throws { try await OrdersAPIContract.noOverselling(.sqlite, rounds: 1, calls: calls) }
+    @Test(arguments: Calls.allCases) func recoveryFinishesCheckouts(_ calls: Calls) async throws { try await OrdersAPIContract.recoveryFinishesCheckouts(.sqlite, calls: calls) }
+    @Test(arguments: Calls.allCases) func badInputWritesNothing(_ calls: Calls) async throws { try await OrdersAPIContract.badInputWritesNothing(.sqlite, calls: calls) }
+    @Test(arguments: Calls.allCases) func replayEqualsProjections(_ calls: Calls) async throws { try await OrdersAPIContract.replayEqualsProjections(.sqlite, calls: calls) }
 }
 
 @Suite("Orders API on PostgreSQL", .enabled(if: TestDatabases.postgresEnabled, TestDatabases.postgresSkipReason))

@@ -48,7 +48,7 @@ struct PaymentsRemoteTests {
     static func api(_ port: Int) throws -> HTTPPaymentsAPI {
         HTTPPaymentsAPI(RemoteService(
             name: "payments", baseURL: "http://127.0.0.1:\(port)", caller: "orders",
-            credential: try ServiceCredential(secret: Data(base64Encoded: secret)!), timeout: .seconds(5), client: HTTPClient.shared,
+            credential: try ServiceCredential(secret: Data(base64Encoded: secret)!), timeout: .seconds(15), client: HTTPClient.shared,
             logger: TestDatabases.logger))
     }
 

@@ -71,18 +71,21 @@ enum TestPlatform {
     }
 
     /// Runs `test` against the platform through Hummingbird's in-process router client.
+    /// `live` serves real HTTP on the configured `http.port` (for tests whose services call
+    /// each other over HTTP within the process) instead of the in-process router client.
     static func withClient<Result: Sendable>(
         _ kind: DatabaseKind,
         logger: Logger = TestDatabases.logger,
         table: ServiceTable = .standard,
         extra: [String: String] = [:],
+        live: Bool = false,
         _ test: @Sendable (any TestClientProtocol, EmporiumPlatform) async throws -> Result
     ) async throws -> Result {
         let (url, cleanup) = try await TestDatabases.makeURL(kind)
         do {
             let settings = try await settings(database: url, table: table, extra: extra)
             let platform = try await EmporiumPlatform.build(settings: settings, table: table, logger: logger)
-            let result = try await platform.application.test(.router) { client in
+            let result = try await platform.application.test(live ? .live : .router) { client in
                 let writer = platform.services.contains { $0 is AuthService } ? try await authorization(platform, roles: [.catalogManager]) : nil
                 return try await $writerAuthorization.withValue(writer) {
                     try await test(client, platform)

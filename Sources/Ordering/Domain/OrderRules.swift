@@ -23,10 +23,11 @@ public enum OrderRules {
         return [.cancellationRequested(cancellation)]
     }
 
-    /// What shipping `order` appends: nothing while its shipment is under way.
-    /// - Throws: ``OrderError/illegalTransition(from:to:)`` unless it is confirmed.
+    /// What shipping `order` appends: nothing while its shipment is under way or once it
+    /// shipped (shipping is idempotent).
+    /// - Throws: ``OrderError/illegalTransition(from:to:)`` unless it is confirmed (or shipped).
     public static func ship(_ order: Order) throws(OrderError) -> [OrderChange] {
-        if order.intent == .ship { return [] }
+        if order.intent == .ship || order.status == .shipped { return [] }
         if case .cancel = order.intent { throw .illegalTransition(from: .cancelled, to: .shipped) }
         try require(order, canBecome: .shipped)
         return [.shipmentRequested]

@@ -1,3 +1,4 @@
+import EmporiumKit
 import Foundation
 import Logging
 import Metrics
@@ -18,16 +19,9 @@ struct OrderRecoveryJob: Service {
     let logger: Logger
 
     func run() async throws {
-        while !Task.isShuttingDownGracefully, !Task.isCancelled {
-            do {
-                _ = try await recoverDue(now: .now)
-            } catch is CancellationError {
-                return
-            } catch {
-                logger.warning("order recovery failed", metadata: ["error": "\(error)"])
-            }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
-        }
+        try await PeriodicJob(interval: interval, logger: logger, failure: "order recovery failed") {
+            try await recoverDue(now: .now)
+        }.run()
     }
 
     /// Drives each order unsettled since before `now - recoveryAfter` once.

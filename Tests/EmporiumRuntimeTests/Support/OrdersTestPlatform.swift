@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import EmporiumContracts
 import EmporiumCore
 import EmporiumKit
@@ -19,13 +20,16 @@ import Testing
 /// through a switch that can make every call fail as a stopped payments process would, and a
 /// count of the authorizations asked for.
 final class SwitchablePayments: PaymentsAPI {
-    private let payments: any PaymentsAPI
+    private let make: @Sendable () throws -> any PaymentsAPI
+    private var payments: any PaymentsAPI { get throws { try make() } }
     private let down = Atomic(false)
     private let authorizationsDown = Atomic(false)
     let authorizations = Atomic(0)
 
-    init(_ payments: any PaymentsAPI) {
-        self.payments = payments
+    /// `make` answers the payments service to call (made when first called: the HTTP client of
+    /// a live test knows its port only once the server runs).
+    init(_ make: @escaping @Sendable () throws -> any PaymentsAPI) {
+        self.make = make
     }
 
     func setDown(_ isDown: Bool) {
@@ -172,27 +176,86 @@ enum OrdersTestPlatform {
 
     final class Handles: Sendable {
         let payments = Mutex<SwitchablePayments?>(nil)
+        /// The port of the live server (the `.http` calls).
+        let port = Mutex<Int?>(nil)
+
+        /// Service `name` of the live server, as another process reaches it.
+        func remote(_ name: String) throws -> RemoteService {
+            guard let port = port.withLock({ $0 }) else { throw ServiceUnavailableError(service: name, reason: "the live server has not started") }
+            return RemoteService(
+                name: name, baseURL: "http://127.0.0.1:\(port)", caller: "orders", credential: try ServiceCredential(secret: TestPlatform.serviceSecret),
+                timeout: .seconds(10), client: HTTPClient.shared, logger: TestDatabases.logger)
+        }
     }
 
-    static func table(_ handles: Handles) -> ServiceTable {
+    /// The cart, catalog and inventory of the live server through their HTTP clients, made at
+    /// each call (the port is known once the server runs).
+    struct LoopbackCart: CartAPI {
+        let handles: Handles
+        func lines(ofUser userId: String) async throws -> [CartLine] { try await HTTPCartAPI(try handles.remote("cart")).lines(ofUser: userId) }
+        func clear(ofUser userId: String) async throws { try await HTTPCartAPI(try handles.remote("cart")).clear(ofUser: userId) }
+    }
+
+    struct LoopbackCatalog: CatalogPricing {
+        let handles: Handles
+        func variants(skus: [String]) async throws -> [String: SellableVariant] {
+            try await HTTPCatalogPricing(try handles.remote("catalog")).variants(skus: skus)
+        }
+    }
+
+    struct LoopbackInventory: InventoryAPI {
+        let handles: Handles
+        private func api() throws -> HTTPInventoryAPI { HTTPInventoryAPI(try handles.remote("inventory")) }
+        func stock(skus: [String]) async throws -> [String: StockLevel] { try await api().stock(skus: skus) }
+        func reserve(_ request: ReservationRequest) async throws -> ReservationOutcome { try await api().reserve(request) }
+        func release(orderId: UUID) async throws -> Reservation { try await api().release(orderId: orderId) }
+        func commit(orderId: UUID) async throws -> Reservation { try await api().commit(orderId: orderId) }
+    }
+
+    /// The standard services (payments with a short processor timeout), the orders service
+    /// handed the payments through a ``SwitchablePayments``. With `remotePort`, the orders
+    /// service calls the cart, the catalog, the inventory and payments with their HTTP clients
+    /// at that port (this same process, served live), as it does when they run elsewhere.
+    static func table(_ handles: Handles, calls: Calls) -> ServiceTable {
         var modules = ServiceTable.fastPayments.modules.filter { $0.name != "orders" }
         modules.append(ServiceModule(name: "orders", calls: ["cart", "catalog", "inventory", "payments"], summary: "orders", storesPersonalData: true) { env in
-            let payments = SwitchablePayments(env.peers.api("payments", as: (any PaymentsAPI).self, remote: HTTPPaymentsAPI.init))
-            handles.payments.withLock { $0 = payments }
-            return try OrdersService(
-                environment: env,
+            let local = (
                 cart: env.peers.api("cart", as: (any CartAPI).self, remote: HTTPCartAPI.init),
                 catalog: env.peers.api("catalog", as: (any CatalogPricing).self, remote: HTTPCatalogPricing.init),
                 inventory: env.peers.api("inventory", as: (any InventoryAPI).self, remote: HTTPInventoryAPI.init),
-                payments: payments)
+                payments: env.peers.api("payments", as: (any PaymentsAPI).self, remote: HTTPPaymentsAPI.init))
+            let payments: SwitchablePayments
+            let cart: any CartAPI, catalog: any CatalogPricing, inventory: any InventoryAPI
+            switch calls {
+            case .local:
+                payments = SwitchablePayments { local.payments }
+                (cart, catalog, inventory) = (local.cart, local.catalog, local.inventory)
+            case .http:
+                payments = SwitchablePayments { HTTPPaymentsAPI(try handles.remote("payments")) }
+                cart = LoopbackCart(handles: handles)
+                catalog = LoopbackCatalog(handles: handles)
+                inventory = LoopbackInventory(handles: handles)
+            }
+            handles.payments.withLock { $0 = payments }
+            return try OrdersService(environment: env, cart: cart, catalog: catalog, inventory: inventory, payments: payments)
         })
         return ServiceTable(modules: modules)
     }
 
-    static func run(_ kind: DatabaseKind, extra: [String: String] = [:], _ test: @Sendable (Context) async throws -> Void) async throws {
+    /// How the orders service reaches the services it calls in a test.
+    enum Calls: String, CaseIterable, CustomTestStringConvertible, Sendable {
+        /// The services themselves, in the process.
+        case local
+        /// Their HTTP clients, over the internal routes of the process served live.
+        case http
+        var testDescription: String { rawValue }
+    }
+
+    static func run(_ kind: DatabaseKind, calls: Calls = .local, extra: [String: String] = [:], _ test: @Sendable (Context) async throws -> Void) async throws {
         let handles = Handles()
         let settings = ["orders.recoveryAfter": "1", "orders.recoveryInterval": "3600", "orders.checkoutWait": "20"].merging(extra) { _, new in new }
-        try await TestPlatform.withClient(kind, table: table(handles), extra: settings) { client, platform in
+        try await TestPlatform.withClient(kind, table: table(handles, calls: calls), extra: settings, live: calls == .http) { client, platform in
+            handles.port.withLock { $0 = client.port }
             let orders = try #require(platform.services.lazy.compactMap { $0 as? OrdersService }.first)
             let payments = try #require(handles.payments.withLock { $0 })
             let database = try #require(platform.databases["orders"])
