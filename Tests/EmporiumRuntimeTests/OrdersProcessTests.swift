@@ -131,6 +131,13 @@ struct OrdersProcessTests {
         let repeated = try await Self.checkout(orders: port, shopper, key: "doomed")
         #expect(repeated.status == 200)
         #expect(repeated.body["id"] as? String == id)
+
+        // The operator's replay of the projections, on the same data, with progress.
+        restarted?.stop(keepingData: true)
+        let replay = try CommandLineTests.run(["orders", "replay", "--data-dir", doomed.directory.appendingPathComponent("data").path])
+        #expect(replay.status == 0, "\(replay.error)")
+        #expect(replay.output.contains("orders: 1 orders replayed"), "\(replay.output)")
+        #expect(replay.error.contains("replayed 1/1 orders"), "progress is reported: \(replay.error)")
     }
 
     // MARK: Every service in its own process
