@@ -18,6 +18,8 @@ public struct CartService: EmporiumService, CartAPI {
 
     private let actions: CartActions
     private let store: any CartStore
+    /// How long a user's cart lives after its last change (`cart.userTTL`).
+    private let userTTL: Duration
 
     /// - Parameters:
     ///   - environment: The service's environment: its carts live where its caching backend does;
@@ -44,6 +46,7 @@ public struct CartService: EmporiumService, CartAPI {
         guestTTL: Duration = CartRules.defaultGuestTTL, userTTL: Duration = CartRules.defaultUserTTL
     ) {
         self.store = store
+        self.userTTL = userTTL
         actions = CartActions(store: store, catalog: catalog, inventory: inventory, guestTTL: guestTTL, userTTL: userTTL)
     }
 
@@ -58,8 +61,15 @@ public struct CartService: EmporiumService, CartAPI {
         return (cart?.skus ?? []).map { CartLine(sku: $0, quantity: cart?.quantities[$0] ?? 0) }
     }
 
-    /// Empties the user's cart (``CartAPI``).
-    public func clear(ofUser userId: String) async throws {
-        try await store.clear(.user(userId.lowercased()))
+    /// Takes the ordered lines off the user's cart (``CartAPI``), renewing its time to live.
+    /// - Throws: a 400 problem naming the first line whose SKU or quantity is not one.
+    @discardableResult
+    public func remove(_ lines: [CartLine], fromCartOf userId: String) async throws -> [CartLine] {
+        for (index, line) in lines.enumerated() {
+            guard SKU.isValid(line.sku) else { throw ProblemDetails.invalidField("items[\(index)].sku", SKU.rule) }
+            guard line.quantity >= 1 else { throw ProblemDetails.invalidField("items[\(index)].quantity", "must be at least 1") }
+        }
+        let left = try await store.subtract(lines.map { ($0.sku, $0.quantity) }, from: .user(userId.lowercased()), ttl: userTTL)
+        return (left?.skus ?? []).map { CartLine(sku: $0, quantity: left?.quantities[$0] ?? 0) }
     }
 }

@@ -112,6 +112,24 @@ import Testing
         }
     }
 
+    /// What an order bought comes off the cart in one step: quantities go down, a line left with
+    /// none goes, what the order did not hold stays, and a cart left empty is deleted.
+    @Test(arguments: Backend.allCases)
+    func orderedLinesAreSubtracted(_ backend: Backend) async throws {
+        try await Self.withStore(backend) { store, _ in
+            let cart = Self.owner
+            #expect(try await store.subtract([("MUG-1", 1)], from: cart, ttl: Self.ttl) == nil, "no cart: nothing to take")
+            _ = try await store.apply(Self.add("MUG-1", 3), to: cart, createIfMissing: true, ttl: Self.ttl)
+            _ = try await store.apply(Self.add("CUP-1", 2), to: cart, createIfMissing: true, ttl: Self.ttl)
+            _ = try await store.apply(Self.add("NEW-1", 1), to: cart, createIfMissing: true, ttl: Self.ttl)
+            let left = try await store.subtract([("MUG-1", 1), ("CUP-1", 2), ("GONE-1", 4)], from: cart, ttl: Self.ttl)
+            #expect(left == StoredCart(currency: "USD", quantities: ["MUG-1": 2, "NEW-1": 1]))
+            #expect(try await store.cart(cart) == left)
+            #expect(try await store.subtract([("MUG-1", 5), ("NEW-1", 1)], from: cart, ttl: Self.ttl) == nil, "more than the cart holds empties the line")
+            #expect(try await store.cart(cart) == nil, "a cart left empty is deleted")
+        }
+    }
+
     @Test(arguments: Backend.allCases)
     func mergeHappensOnce(_ backend: Backend) async throws {
         try await Self.withStore(backend) { store, _ in

@@ -195,9 +195,9 @@ struct CartAPITests {
     }
 
     /// What orders read of a user's cart (``CartAPI``): the service itself in the process and
-    /// its internal routes across processes give the same lines, and clearing empties the cart.
+    /// its internal routes across processes give the same lines, and an order's lines come off.
     @Test(arguments: Backend.allCases)
-    func ordersReadAndClearTheUsersCart(_ backend: Backend) async throws {
+    func ordersReadTheUsersCartAndTakeOffWhatTheyBought(_ backend: Backend) async throws {
         try await CartTestPlatform.run(backend) { context in
             let skus = try await Self.demoSKUs(context, count: 2).sorted()
             let (token, userID) = try await Self.token(context)
@@ -217,9 +217,24 @@ struct CartAPITests {
             #expect(read.status == .ok)
             let lines = try JSONDecoder().decode(CartLines.self, from: Data(buffer: read.body))
             #expect(lines.items == expected)
-            #expect(try await internalCall(.delete).status == .ok)
+            // An order bought 2 of the second SKU and all of the first: that comes off, the rest stays.
+            let left = try await cart.remove([CartLine(sku: skus[1], quantity: 2), CartLine(sku: skus[0], quantity: 1)], fromCartOf: userID)
+            #expect(left == [CartLine(sku: skus[1], quantity: 1)])
+            func removals(_ body: String) async throws -> TestResponse {
+                let uri = "/internal/v1/cart/users/\(userID)/removals"
+                let headers: HTTPFields = [
+                    .serviceCredential: TestPlatform.serviceCredential(method: .post, uri: uri, body: body), .contentType: "application/json",
+                ]
+                return try await context.client.execute(uri: uri, method: .post, headers: headers, body: ByteBuffer(string: body)) { $0 }
+            }
+            let bad = try await removals(#"{"items": [{"sku": "\#(skus[1])", "quantity": 0}]}"#)
+            #expect(bad.status == .badRequest)
+            #expect(Self.problemNames(bad) == ["items[0].quantity"])
+            let removed = try await removals(#"{"items": [{"sku": "\#(skus[1])", "quantity": 1}]}"#)
+            #expect(removed.status == .ok)
+            #expect(try JSONDecoder().decode(CartLines.self, from: Data(buffer: removed.body)).items.isEmpty)
             #expect(Self.quantities(try await Self.send(context, .get, "/v1/cart", token: token)).isEmpty)
-            #expect(try await internalCall(.delete).status == .ok, "clearing an empty cart does nothing")
+            #expect(try await removals(#"{"items": [{"sku": "\#(skus[1])", "quantity": 1}]}"#).status == .ok, "a retry takes nothing more")
         }
     }
 

@@ -79,6 +79,18 @@ extension StoredCart {
         return changed
     }
 
+    /// The cart with `lines`' quantities taken off (the lines an order bought): a line left
+    /// with none is removed; an SKU the cart does not have is ignored.
+    public func subtracting(_ lines: [(sku: String, quantity: Int)]) -> StoredCart {
+        var changed = self
+        for line in lines {
+            guard let have = changed.quantities[line.sku] else { continue }
+            changed.quantities[line.sku] = have > line.quantity ? have - line.quantity : nil
+        }
+        if changed.quantities.isEmpty { changed.currency = nil }
+        return changed
+    }
+
     /// This (a user's) cart with the lines of `guest` added: quantities of the same SKU add up,
     /// capped at ``CartRules/maximumQuantity``. Stock and product status are not checked (the
     /// view flags what cannot be bought); refused when the carts' currencies differ or the lines

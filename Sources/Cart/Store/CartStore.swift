@@ -20,6 +20,11 @@ public protocol CartStore: Sendable {
     /// Deletes the cart.
     func clear(_ owner: CartOwner) async throws
 
+    /// Takes `lines`' quantities off the cart in one step (``StoredCart/subtracting(_:)``),
+    /// renewing its time to live; a cart left empty is deleted. Lines added meanwhile stay.
+    /// - Returns: The cart after the change; nil when there is none.
+    func subtract(_ lines: [(sku: String, quantity: Int)], from owner: CartOwner, ttl: Duration) async throws -> StoredCart?
+
     /// Adds the guest cart's lines to the user's cart (``StoredCart/merging(_:)``), deletes the
     /// guest cart and renews the user cart's time to live, in one step: a retry finds no guest
     /// cart and adds nothing.

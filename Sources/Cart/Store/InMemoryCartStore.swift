@@ -67,6 +67,16 @@ public final class InMemoryCartStore: CartStore {
         }
     }
 
+    public func subtract(_ lines: [(sku: String, quantity: Int)], from owner: CartOwner, ttl: Duration) async throws -> StoredCart? {
+        let now = now()
+        return state.withLock { state in
+            guard let current = state.live(owner, now: now) else { return nil }
+            let changed = current.subtracting(lines)
+            state.store(changed, for: owner, ttl: ttl, now: now)
+            return changed.isEmpty ? nil : changed
+        }
+    }
+
     public func clear(_ owner: CartOwner) async throws {
         _ = state.withLock { $0.carts.removeValue(forKey: owner) }
     }

@@ -81,6 +81,14 @@ public struct RedisCartStore: CartStore {
         return try Self.cart(fromHash: hash)
     }
 
+    public func subtract(_ lines: [(sku: String, quantity: Int)], from owner: CartOwner, ttl: Duration) async throws -> StoredCart? {
+        let arguments: [RESPArgument] = [.integer(Self.milliseconds(ttl))] + lines.flatMap { [RESPArgument.string($0.sku), .integer($0.quantity)] }
+        let reply = try await storage { try await redis.evalsha(Self.subtractScript, keys: [.string(key(owner))], arguments: arguments) }
+        let (status, _, hash) = try Self.outcome(reply)
+        guard status == "ok" else { throw Self.unexpected(reply) }
+        return try Self.cart(fromHash: hash)
+    }
+
     public func clear(_ owner: CartOwner) async throws {
         _ = try await storage { try await redis.send(RESPCommand("DEL", .string(key(owner)))) }
     }
@@ -207,6 +215,30 @@ public struct RedisCartStore: CartStore {
           return {'ok', 0, {}}
         end
         redis.call('PEXPIRE', key, tonumber(ARGV[2]))
+        return {'ok', 0, redis.call('HGETALL', key)}
+        """
+    )
+
+    /// Takes quantities off lines (``StoredCart/subtracting(_:)``). `KEYS[1]`: the cart.
+    /// `ARGV`: the time to live in ms, then pairs of SKU and quantity. A line left with none is
+    /// removed; a cart left empty is deleted. Returns `{'ok', 0, cart}`.
+    public static let subtractScript = RedisScript(
+        """
+        local key = KEYS[1]
+        if redis.call('EXISTS', key) == 0 then return {'ok', 0, {}} end
+        for i = 2, #ARGV, 2 do
+          local have = tonumber(redis.call('HGET', key, ARGV[i]))
+          if have then
+            local left = have - tonumber(ARGV[i + 1])
+            if left > 0 then redis.call('HSET', key, ARGV[i], left) else redis.call('HDEL', key, ARGV[i]) end
+          end
+        end
+        local left = redis.call('HLEN', key)
+        if left == 0 or (left == 1 and redis.call('HEXISTS', key, '_currency') == 1) then
+          redis.call('DEL', key)
+          return {'ok', 0, {}}
+        end
+        redis.call('PEXPIRE', key, tonumber(ARGV[1]))
         return {'ok', 0, redis.call('HGETALL', key)}
         """
     )

@@ -7,7 +7,7 @@ import Logging
 
 /// `POST /v1/checkout` as a use case: checks everything that can be checked without writing
 /// (the input, the cart, the prices, the payment method), places the order with its key, then
-/// lets the ``OrderProcessor`` run the saga.
+/// lets the ``OrderProcessor`` run the saga, and takes the ordered lines off the cart.
 struct Checkout: Sendable {
     let store: OrderStore
     let processor: OrderProcessor
@@ -57,7 +57,7 @@ struct Checkout: Sendable {
                 order = try await store.order(id: placed.id) ?? placed
             }
             metrics.count(order)
-            if order.status == .confirmed { await clearCart(of: checkout.userId, order: order.id) }
+            if order.status == .confirmed { await removeOrderedLines(of: order) }
             return .placed(order)
         }
     }
@@ -88,13 +88,13 @@ struct Checkout: Sendable {
         }
     }
 
-    /// Empties the user's cart after a confirmed checkout; a cart that cannot be reached is
-    /// left as it is (the order stands).
-    private func clearCart(of userId: String, order: String) async {
+    /// Takes the ordered lines off the user's cart after a confirmed checkout (what the shopper
+    /// added meanwhile stays); a cart that cannot be reached is left as it is (the order stands).
+    private func removeOrderedLines(of order: Order) async {
         do {
-            try await cart.clear(ofUser: userId)
+            try await cart.remove(order.lines.map { CartLine(sku: $0.sku, quantity: $0.quantity) }, fromCartOf: order.userId)
         } catch {
-            logger.warning("could not clear the cart after a checkout", metadata: ["order": "\(order)", "error": "\(error)"])
+            logger.warning("could not take the ordered lines off the cart", metadata: ["order": "\(order.id)", "error": "\(error)"])
         }
     }
 }

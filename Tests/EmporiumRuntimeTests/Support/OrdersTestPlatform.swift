@@ -193,7 +193,9 @@ enum OrdersTestPlatform {
     struct LoopbackCart: CartAPI {
         let handles: Handles
         func lines(ofUser userId: String) async throws -> [CartLine] { try await HTTPCartAPI(try handles.remote("cart")).lines(ofUser: userId) }
-        func clear(ofUser userId: String) async throws { try await HTTPCartAPI(try handles.remote("cart")).clear(ofUser: userId) }
+        func remove(_ lines: [CartLine], fromCartOf userId: String) async throws -> [CartLine] {
+            try await HTTPCartAPI(try handles.remote("cart")).remove(lines, fromCartOf: userId)
+        }
     }
 
     struct LoopbackCatalog: CatalogPricing {
