@@ -77,6 +77,10 @@ public struct InventoryService: EmporiumService, InventoryAPI {
         try await store.release(orderId: orderId)
     }
 
+    public func keep(orderId: UUID) async throws -> Reservation {
+        try await store.keep(orderId: orderId)
+    }
+
     public func commit(orderId: UUID) async throws -> Reservation {
         try await store.commit(orderId: orderId)
     }

@@ -346,21 +346,33 @@ enum InventoryAPIContract {
     // MARK: Expiry
 
     /// With `inventory.reservationTTL` of 5 seconds, the job (every `inventory.expiryInterval`)
-    /// releases the reservation; a committed one is not released.
+    /// releases the reservation; a committed one is not released, nor one kept for a confirmed
+    /// order (which can still be committed at shipment); an expired one cannot be kept.
     static func expiryJob(_ kind: DatabaseKind) async throws {
         let extra = ["services": "auth,inventory", "inventory.reservationTTL": "5", "inventory.expiryInterval": "1"]
         try await TestPlatform.withClient(kind, extra: extra) { client, platform throws in
             try await stock(platform, "EXP-1", available: 5)
             let api = try inventory(platform)
-            let abandoned = UUID.v7(), shipped = UUID.v7()
+            let abandoned = UUID.v7(), shipped = UUID.v7(), confirmed = UUID.v7()
             _ = try await api.reserve(ReservationRequest(orderId: abandoned, lines: [ReservationLine(sku: "EXP-1", quantity: 2)]))
             _ = try await api.reserve(ReservationRequest(orderId: shipped, lines: [ReservationLine(sku: "EXP-1", quantity: 1)]))
+            _ = try await api.reserve(ReservationRequest(orderId: confirmed, lines: [ReservationLine(sku: "EXP-1", quantity: 1)]))
             _ = try await api.commit(orderId: shipped)
+            let kept = try await api.keep(orderId: confirmed)
+            #expect(kept.status == .reserved)
+            #expect(kept.keptAt != nil)
+            #expect(try await api.keep(orderId: confirmed) == kept, "keeping again changes nothing")
+            let unknown = UUID.v7()
+            await #expect(throws: ReservationError.notFound(orderId: unknown.lowercased)) { _ = try await api.keep(orderId: unknown) }
             try await eventually("the reservation expired") {
                 try await api.reservation(orderId: abandoned)?.status == .expired
             }
+            await #expect(throws: ReservationError.self, "an expired reservation cannot be kept") { _ = try await api.keep(orderId: abandoned) }
+            try await Task.sleep(for: .seconds(1.5))
+            #expect(try await api.reservation(orderId: confirmed)?.status == .reserved, "a kept reservation does not expire")
             #expect(try await api.reservation(orderId: shipped)?.status == .committed)
-            #expect(try await api.stock(skus: ["EXP-1"])["EXP-1"] == StockLevel(sku: "EXP-1", available: 4, onHand: 4, reserved: 0))
+            #expect(try await api.stock(skus: ["EXP-1"])["EXP-1"] == StockLevel(sku: "EXP-1", available: 3, onHand: 4, reserved: 1))
+            #expect(try await api.commit(orderId: confirmed).status == .committed, "a kept reservation is committed at shipment")
             let released = try await events(platform, InventoryEvents.stockReleased)
             #expect(released.map(\.subject) == [abandoned.lowercased])
             #expect(released.first?.data["status"] == .string("expired"))

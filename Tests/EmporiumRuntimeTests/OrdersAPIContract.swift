@@ -6,6 +6,7 @@ import EmporiumTestSupport
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+@testable import Inventory
 import NIOCore
 @testable import Ordering
 import Payments
@@ -57,6 +58,11 @@ enum OrdersAPIContract {
             #expect((cart.json["lines"] as? [Any])?.isEmpty == true, "a confirmed checkout empties the cart")
             #expect(try await context.stock(sku) == (7, 10, 3))
             #expect(try await context.payments(of: orderID).map { $0["status"] as? String } == ["authorized"])
+            // Confirmed: the reservation is kept until shipment, whatever the expiry job finds later.
+            let inventory = try #require(context.platform.services.lazy.compactMap { $0 as? InventoryService }.first)
+            #expect(try await inventory.reservation(orderId: try #require(UUID(uuidString: orderID)))?.keptAt != nil)
+            _ = try await inventory.store.expireDue(now: .now.addingTimeInterval(86_400), limit: 100)
+            #expect(try await context.stock(sku) == (7, 10, 3), "a day later the stock is still held")
 
             // The owner sees it; the list shows it; another customer does not.
             #expect(try await context.order(orderID, token: buyer.token)["status"] as? String == "confirmed")

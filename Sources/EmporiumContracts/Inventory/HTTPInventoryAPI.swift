@@ -31,6 +31,10 @@ public struct HTTPInventoryAPI: InventoryAPI {
         try await remote.call(.POST, Self.path(orderId) + "/release", as: Reservation.self, refusal: { ReservationError(problem: $0, orderId: orderId) })
     }
 
+    public func keep(orderId: UUID) async throws -> Reservation {
+        try await remote.call(.POST, Self.path(orderId) + "/keep", as: Reservation.self, refusal: { ReservationError(problem: $0, orderId: orderId) })
+    }
+
     public func commit(orderId: UUID) async throws -> Reservation {
         try await remote.call(.POST, Self.path(orderId) + "/commit", as: Reservation.self, refusal: { ReservationError(problem: $0, orderId: orderId) })
     }

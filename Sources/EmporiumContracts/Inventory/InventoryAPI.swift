@@ -27,6 +27,13 @@ public protocol InventoryAPI: Sendable {
     /// - Throws: ``ReservationError/conflict(orderId:status:detail:)`` when it was committed.
     func release(orderId: UUID) async throws -> Reservation
 
+    /// Keeps the order's reservation until it is committed or released (the order was
+    /// confirmed): it no longer expires. Keeping a kept or committed reservation answers it
+    /// unchanged.
+    /// - Throws: ``ReservationError/notFound(orderId:)``, or
+    ///   ``ReservationError/conflict(orderId:status:detail:)`` when it was released or expired.
+    func keep(orderId: UUID) async throws -> Reservation
+
     /// Commits the order's reservation (the order shipped): on hand and reserved both go down by
     /// each line's quantity. Committing a committed reservation answers it unchanged.
     /// - Throws: ``ReservationError/notFound(orderId:)`` when the order has no reservation,
@@ -115,14 +122,18 @@ public struct Reservation: Codable, Sendable, Equatable {
     public var orderId: String
     public var status: ReservationStatus
     public var lines: [ReservationLine]
-    /// When a `reserved` reservation will be released unless committed (ISO 8601 UTC).
+    /// When a `reserved` reservation will be released unless committed or kept (ISO 8601 UTC).
     public var expiresAt: String
+    /// When the order was confirmed and the reservation kept (``InventoryAPI/keep(orderId:)``):
+    /// from then on it does not expire. Nil until then.
+    public var keptAt: String?
 
-    public init(orderId: String, status: ReservationStatus, lines: [ReservationLine], expiresAt: String) {
+    public init(orderId: String, status: ReservationStatus, lines: [ReservationLine], expiresAt: String, keptAt: String? = nil) {
         self.orderId = orderId
         self.status = status
         self.lines = lines
         self.expiresAt = expiresAt
+        self.keptAt = keptAt
     }
 }
 

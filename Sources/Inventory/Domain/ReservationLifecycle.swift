@@ -23,6 +23,19 @@ public enum ReservationLifecycle {
         }
     }
 
+    /// Keeping (the order was confirmed): a reserved reservation stops expiring; a committed one
+    /// is answered unchanged.
+    /// - Throws: ``ReservationError/conflict(orderId:status:detail:)`` for a released or
+    ///   expired one (its units may have been sold since).
+    public static func keep(_ status: ReservationStatus, orderId: String) throws(ReservationError) -> Bool {
+        switch status {
+        case .reserved: return true
+        case .committed: return false
+        case .released, .expired:
+            throw .conflict(orderId: orderId, status: status, detail: "a \(status.rawValue) reservation cannot be kept (its units may have been sold since)")
+        }
+    }
+
     /// Committing: a reserved reservation is committed; a committed one is answered unchanged.
     /// - Throws: ``ReservationError/conflict(orderId:status:detail:)`` for a released or
     ///   expired one (its units may have been sold since).

@@ -17,6 +17,7 @@ struct InternalInventoryController: Sendable {
         router.get("/internal/v1/inventory/reservations/{orderId}", use: show)
         router.post("/internal/v1/inventory/reservations/{orderId}/release", use: release)
         router.post("/internal/v1/inventory/reservations/{orderId}/commit", use: commit)
+        router.post("/internal/v1/inventory/reservations/{orderId}/keep", use: keep)
     }
 
     /// `{"skus": [...]}` → `{"items": [StockLevel]}`, in the order asked (SKUs without stock left out).
@@ -45,6 +46,11 @@ struct InternalInventoryController: Sendable {
 
     @Sendable func release(_ request: Request, context: EmporiumRequestContext) async throws -> ContractBody<Reservation> {
         ContractBody(try await inventory.release(orderId: try context.uuidParameter("orderId")))
+    }
+
+    /// The reservation kept until shipment (``InventoryAPI/keep(orderId:)``).
+    @Sendable func keep(_ request: Request, context: EmporiumRequestContext) async throws -> ContractBody<Reservation> {
+        ContractBody(try await inventory.keep(orderId: try context.uuidParameter("orderId")))
     }
 
     @Sendable func commit(_ request: Request, context: EmporiumRequestContext) async throws -> ContractBody<Reservation> {

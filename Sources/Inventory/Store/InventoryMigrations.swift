@@ -44,6 +44,15 @@ enum InventoryMigrations {
                 )
                 """,
             ]
-        )
+        ),
+        Migration(
+            version: 2,
+            name: "reservations kept until shipment",
+            statements: [
+                // When the order was confirmed (`InventoryAPI.keep`): from then on the reservation
+                // holds its units until it is committed or released, never expires.
+                "ALTER TABLE inventory_reservations ADD COLUMN kept_at TEXT"
+            ]
+        ),
     ]
 }

@@ -266,6 +266,20 @@ public struct InventoryStore: Sendable {
         }
     }
 
+    /// Keeps the order's reservation until it is committed or released: it no longer expires
+    /// (the order was confirmed). Keeping a kept or committed reservation answers it unchanged.
+    public func keep(orderId: UUID, now: Date = .now) async throws -> Reservation {
+        let id = orderId.lowercased
+        let at = Timestamp.format(now)
+        return try await database.transaction { sql in
+            guard var kept = try await reservation(id, lock: true, sql) else { throw ReservationError.notFound(orderId: id) }
+            guard try ReservationLifecycle.keep(kept.status, orderId: id), kept.keptAt == nil else { return kept }
+            try await sql.raw("UPDATE inventory_reservations SET kept_at = \(bind: at), updated_at = \(bind: at) WHERE order_id = \(bind: id)").run()
+            kept.keptAt = at
+            return kept
+        }
+    }
+
     /// Expires up to `limit` reservations still `reserved` whose time passed by `now`, oldest
     /// first, in one transaction: their units are available again, each is `expired`, and each
     /// records `inventory.stock.released` with status `expired`. On PostgreSQL the reservations
@@ -278,7 +292,7 @@ public struct InventoryStore: Sendable {
             let ids = try await sql.raw(
                 """
                 SELECT order_id FROM inventory_reservations
-                WHERE status = 'reserved' AND expires_at <= \(bind: at)
+                WHERE status = 'reserved' AND kept_at IS NULL AND expires_at <= \(bind: at)
                 ORDER BY expires_at LIMIT \(bind: limit)\(unsafeRaw: database.kind == .postgres ? " FOR UPDATE SKIP LOCKED" : "")
                 """
             ).all().map { try $0.decode(column: "order_id", as: String.self) }
@@ -371,13 +385,14 @@ public struct InventoryStore: Sendable {
     /// (PostgreSQL).
     private func reservation(_ id: String, lock: Bool, _ sql: any SQLDatabase) async throws -> Reservation? {
         guard let row = try await sql.raw(
-            "SELECT order_id, status, expires_at FROM inventory_reservations WHERE order_id = \(bind: id)\(unsafeRaw: lock ? lockClause : "")"
+            "SELECT order_id, status, expires_at, kept_at FROM inventory_reservations WHERE order_id = \(bind: id)\(unsafeRaw: lock ? lockClause : "")"
         ).first() else { return nil }
         let raw = try row.decode(column: "status", as: String.self)
         guard let status = ReservationStatus(rawValue: raw) else { throw CorruptValueError(value: raw, expected: "a reservation status") }
         return Reservation(
             orderId: id, status: status, lines: try await Self.lines(of: [id], sql)[id] ?? [],
-            expiresAt: try row.decode(column: "expires_at", as: String.self)
+            expiresAt: try row.decode(column: "expires_at", as: String.self),
+            keptAt: try row.decodeNil(column: "kept_at") ? nil : try row.decode(column: "kept_at", as: String.self)
         )
     }
 

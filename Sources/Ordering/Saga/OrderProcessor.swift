@@ -13,7 +13,8 @@ import Darwin
 /// Drives an order through the work its state asks for, one step at a time, each step a call
 /// to another service followed by an event appended to the order's stream:
 ///
-/// - checking out: reserve the stock → authorize the payment → confirm;
+/// - checking out: reserve the stock → authorize the payment → keep the reservation until
+///   shipment and confirm;
 /// - a cancellation decided (a failed step, the customer, support): void or refund the
 ///   payment, release the stock → cancelled;
 /// - a shipment requested: capture the payment, commit the stock → shipped.
@@ -62,7 +63,7 @@ struct OrderProcessor: Sendable {
         switch order.status {
         case .pending: return try await reserve(order)
         case .stockReserved: return try await authorize(order, verifyReservation: verifyReservation)
-        case .paymentAuthorized: return try await metrics.timed(.confirm) { try await store.append([.confirmed], to: order) }
+        case .paymentAuthorized: return try await confirm(order)
         default: return nil
         }
     }
@@ -137,6 +138,21 @@ struct OrderProcessor: Sendable {
                 [.cancellationRequested(.init(reason: "the payment was \(payment.status.rawValue) before the order was confirmed", code: "payment_\(payment.status.rawValue)"))],
                 to: order)
         }
+    }
+
+    /// Keeps the reservation until shipment (it stops expiring), then confirms; a reservation
+    /// that expired meanwhile (the checkout waited longer than `inventory.reservationTTL`)
+    /// cancels the order instead.
+    private func confirm(_ order: Order) async throws -> Order {
+        guard let orderId = UUID(uuidString: order.id) else { throw OrderError.notFound(order.id) }
+        do {
+            _ = try await metrics.timed(.confirm) { try await inventory.keep(orderId: orderId) }
+        } catch ReservationError.conflict(_, let status, _) {
+            return try await store.append(
+                [.cancellationRequested(.init(reason: "the stock reservation was \(status.rawValue) before the order was confirmed", code: "reservation_\(status.rawValue)"))],
+                to: order)
+        }
+        return try await store.append([.confirmed], to: order)
     }
 
     // MARK: Cancellation

@@ -44,6 +44,11 @@ final class SwitchableInventory: InventoryAPI {
         return try await inventory.release(orderId: orderId)
     }
 
+    func keep(orderId: UUID) async throws -> Reservation {
+        try check()
+        return try await inventory.keep(orderId: orderId)
+    }
+
     func commit(orderId: UUID) async throws -> Reservation {
         try check()
         return try await inventory.commit(orderId: orderId)

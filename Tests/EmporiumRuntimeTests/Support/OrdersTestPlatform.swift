@@ -211,6 +211,7 @@ enum OrdersTestPlatform {
         func stock(skus: [String]) async throws -> [String: StockLevel] { try await api().stock(skus: skus) }
         func reserve(_ request: ReservationRequest) async throws -> ReservationOutcome { try await api().reserve(request) }
         func release(orderId: UUID) async throws -> Reservation { try await api().release(orderId: orderId) }
+        func keep(orderId: UUID) async throws -> Reservation { try await api().keep(orderId: orderId) }
         func commit(orderId: UUID) async throws -> Reservation { try await api().commit(orderId: orderId) }
     }
 
