@@ -67,7 +67,7 @@ struct AdminCommandLineTests {
         #expect(status == 200)
         let authorization = "Bearer " + (try #require(tokens["accessToken"] as? String))
         var actions: [String] = []
-        for _ in 0..<100 where !(actions.contains("user_created") && actions.contains("login")) {
+        for _ in 0..<600 where !(actions.contains("user_created") && actions.contains("login")) {
             try await Task.sleep(for: .milliseconds(100))
             let (status, page) = try await Self.request("GET", "\(base)/v1/audit", authorization: authorization)
             #expect(status == 200)

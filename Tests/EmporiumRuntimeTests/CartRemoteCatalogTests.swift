@@ -46,7 +46,7 @@ struct CartRemoteCatalogTests {
             let sku = try await Self.sku(catalogPort: port)
             // The inventory there makes the SKU's stock row from the seeded product's event.
             var status: UInt = 0
-            for _ in 0..<200 where status != 200 {
+            for _ in 0..<2_400 where status != 200 {
                 status = try await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/inventory/\(sku)"), timeout: .seconds(10)).status.code
                 if status != 200 { try await Task.sleep(for: .milliseconds(25)) }
             }

@@ -177,7 +177,7 @@ enum CatalogAPIContract {
 
             // Moved into the new subcategory: found under it and under its parent.
             #expect(try await send(.patch, "/v1/products/\(first)", #"{"categoryId": "\#(child)"}"#).status == .ok)
-            for _ in 0..<200 {
+            for _ in 0..<2_400 {
                 let found = try await client.execute(uri: "/v1/products?category=\(child)", method: .get) { ($0.json["items"] as? [[String: Any]])?.count }
                 if found == 1 { break }
                 try await Task.sleep(for: .milliseconds(25))

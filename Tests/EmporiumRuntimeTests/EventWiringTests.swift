@@ -77,7 +77,7 @@ struct EventWiringTests {
                 #expect(response.status == .notFound, "a second delete finds nothing and records nothing")
             }
             var rows: [(type: String, subject: String, sent: Bool)] = []
-            for _ in 0..<200 {
+            for _ in 0..<1_200 {
                 rows = try await Self.outbox(platform, subject: id)
                 if rows.count == 3 && rows.filter(\.sent).count == 3 { break }
                 try await Task.sleep(for: .milliseconds(50))
@@ -130,7 +130,7 @@ struct EventWiringTests {
 
             try await TestPlatform.withClient(.sqlite, extra: ["broker.url": url]) { client, _ throws in
                 var status: HTTPResponse.Status = .serviceUnavailable
-                for _ in 0..<200 where status != .ok {
+                for _ in 0..<1_200 where status != .ok {
                     status = try await client.execute(uri: "/health/ready", method: .get) { $0.status }
                     if status != .ok { try await Task.sleep(for: .milliseconds(50)) }
                 }
@@ -178,7 +178,7 @@ struct CrossInstanceCacheTests {
                 try await second.application.test(.router) { writer throws in
                     for client in [reader, writer] {
                         var status: HTTPResponse.Status = .serviceUnavailable
-                        for _ in 0..<200 where status != .ok {
+                        for _ in 0..<1_200 where status != .ok {
                             status = try await client.execute(uri: "/health/ready", method: .get) { $0.status }
                             if status != .ok { try await Task.sleep(for: .milliseconds(50)) }
                         }

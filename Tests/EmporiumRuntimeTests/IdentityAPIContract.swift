@@ -55,7 +55,7 @@ enum IdentityAPIContract {
 
     /// Waits until `check` is true (events are applied moments after the request that caused them).
     static func eventually(_ what: String, _ check: () async throws -> Bool) async throws {
-        for _ in 0..<200 {
+        for _ in 0..<2_400 {
             if try await check() { return }
             try await Task.sleep(for: .milliseconds(25))
         }

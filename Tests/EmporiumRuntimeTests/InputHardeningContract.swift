@@ -152,7 +152,7 @@ enum InputHardeningContract {
     /// counts unchanged for 200 ms.
     static func settledRowCounts(_ platform: EmporiumPlatform) async throws -> [String: Int] {
         var previous = try await rowCounts(platform)
-        for _ in 0..<100 {
+        for _ in 0..<300 {
             try await Task.sleep(for: .milliseconds(200))
             // Checked before counting: counts read after every event was sent include its effects.
             let allSent = try await unsentEvents(platform) == 0

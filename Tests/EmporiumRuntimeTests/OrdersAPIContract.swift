@@ -97,7 +97,7 @@ enum OrdersAPIContract {
                 token: context.support, headers: [IdempotencyKey.header: "refund-1"])
             #expect(refund.status == .created)
             var status = ""
-            for _ in 0..<100 where status != "partially_refunded" {
+            for _ in 0..<1_200 where status != "partially_refunded" {
                 status = try await context.order(orderID)["status"] as? String ?? ""
                 if status != "partially_refunded" { try await Task.sleep(for: .milliseconds(50)) }
             }

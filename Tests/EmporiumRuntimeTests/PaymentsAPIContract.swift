@@ -194,7 +194,7 @@ enum PaymentsAPIContract {
     }
 
     static func eventually(_ what: String, _ check: () async throws -> Bool) async throws {
-        for _ in 0..<200 {
+        for _ in 0..<2_400 {
             if try await check() { return }
             try await Task.sleep(for: .milliseconds(25))
         }

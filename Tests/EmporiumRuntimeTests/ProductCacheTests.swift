@@ -46,7 +46,7 @@ enum ProductCacheContract {
     /// writes through their events) has `version`.
     static func listed(_ client: any TestClientProtocol, _ id: String, version: Int) async throws -> NSDictionary? {
         var listing = try await listed(client, id)
-        for _ in 0..<200 where (listing?["version"] as? Int) != version {
+        for _ in 0..<2_400 where (listing?["version"] as? Int) != version {
             try await Task.sleep(for: .milliseconds(25))
             listing = try await listed(client, id)
         }

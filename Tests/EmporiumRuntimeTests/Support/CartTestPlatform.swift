@@ -75,7 +75,7 @@ enum CartTestPlatform {
         func waitForStock(_ skus: [String]) async throws {
             for sku in skus {
                 var status: HTTPResponse.Status = .notFound
-                for _ in 0..<200 {
+                for _ in 0..<2_400 {
                     status = try await client.execute(uri: "/v1/inventory/\(sku)", method: .get) { $0.status }
                     if status == .ok { break }
                     try await Task.sleep(for: .milliseconds(25))
