@@ -101,9 +101,11 @@ enum OrdersTestPlatform {
             return try await client.execute(uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) }) { $0 }
         }
 
+        /// The category the tests' products are in (the platform runs without the demo catalog).
+        let category: String
+
         /// An active product with one variant `sku` at `amount` USD and `stock` units available.
         func product(_ sku: String, amount: Int64 = 2_500, stock: Int) async throws {
-            let category = try await CatalogAPIContract.firstCategory(client)
             let body = #"""
                 {"name": "Product \#(sku)", "categoryId": "\#(category)", "status": "active",
                  "variants": [{"sku": "\#(sku)", "attributes": {"colour": "blue"}, "price": {"amount": \#(amount), "currency": "USD"}}]}
@@ -256,14 +258,21 @@ enum OrdersTestPlatform {
 
     static func run(_ kind: DatabaseKind, calls: Calls = .local, extra: [String: String] = [:], _ test: @Sendable (Context) async throws -> Void) async throws {
         let handles = Handles()
-        let settings = ["orders.recoveryAfter": "1", "orders.recoveryInterval": "3600", "orders.checkoutWait": "20"].merging(extra) { _, new in new }
+        // No demo catalog: seeding 240 products (and their events) per test would load the
+        // machine for every other test; each test makes the products it needs.
+        let settings = ["orders.recoveryAfter": "1", "orders.recoveryInterval": "3600", "orders.checkoutWait": "20", "seed.demo": "false"]
+            .merging(extra) { _, new in new }
         try await TestPlatform.withClient(kind, table: table(handles, calls: calls), extra: settings, live: calls == .http) { client, platform in
             handles.port.withLock { $0 = client.port }
             let orders = try #require(platform.services.lazy.compactMap { $0 as? OrdersService }.first)
             let payments = try #require(handles.payments.withLock { $0 })
             let database = try #require(platform.databases["orders"])
             let support = try await TestPlatform.authorization(platform, roles: [.support])
-            try await test(Context(client: client, platform: platform, payments: payments, orders: orders, database: database, support: support))
+            let category = try await client.execute(
+                uri: "/v1/categories", method: .post, headers: TestPlatform.writerHeaders(), body: ByteBuffer(string: #"{"slug": "orders-test", "name": "Orders test"}"#)
+            ) { try #require($0.json["id"] as? String) }
+            try await test(Context(
+                client: client, platform: platform, payments: payments, orders: orders, database: database, support: support, category: category))
         }
     }
 }
