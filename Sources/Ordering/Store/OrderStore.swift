@@ -177,6 +177,11 @@ struct OrderStore: Sendable {
         }
     }
 
+    /// The SQL condition of an unsettled order row (``Order/isUnsettled``): checking out, or with
+    /// a cancellation or shipment under way. The index `orders_unsettled` has the same condition.
+    static let unsettledCondition =
+        "(status IN (\(OrderStatus.checkingOut.map { "'\($0.rawValue)'" }.joined(separator: ", "))) OR intent IS NOT NULL)"
+
     /// Ids of up to `limit` unsettled orders (checking out, or with a cancellation or shipment
     /// under way) whose last change is older than `cutoff`, oldest first.
     func unsettled(changedBefore cutoff: Date, limit: Int) async throws -> [String] {
@@ -184,8 +189,7 @@ struct OrderStore: Sendable {
             try await sql.raw(
                 """
                 SELECT id FROM orders
-                WHERE (status IN ('pending', 'stock_reserved', 'payment_authorized') OR intent IS NOT NULL)
-                    AND updated_at < \(bind: Timestamp.format(cutoff))
+                WHERE \(unsafeRaw: Self.unsettledCondition) AND updated_at < \(bind: Timestamp.format(cutoff))
                 ORDER BY updated_at LIMIT \(bind: limit)
                 """
             ).all().map { try $0.decode(column: "id", as: String.self) }
@@ -196,7 +200,7 @@ struct OrderStore: Sendable {
     func unsettledCount() async throws -> Int {
         try await database.withConnection { sql in
             let row = try await sql.raw(
-                "SELECT COUNT(*) AS n FROM orders WHERE status IN ('pending', 'stock_reserved', 'payment_authorized') OR intent IS NOT NULL"
+                "SELECT COUNT(*) AS n FROM orders WHERE \(unsafeRaw: Self.unsettledCondition)"
             ).first()
             return Int(try row?.decode(column: "n", as: Int64.self) ?? 0)
         }
