@@ -25,6 +25,8 @@ let package = Package(
         // STARTTLS and implicit TLS of the SMTP client.
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/swift-otel/swift-w3c-trace-context", from: "1.0.0"),
+        // The notifications' templates (email, in-app).
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
@@ -53,6 +55,7 @@ let package = Package(
                 "Catalog",
                 "Identity",
                 "Inventory",
+                "Notifications",
                 "Ordering",
                 "Payments",
                 "Security",
@@ -88,6 +91,7 @@ let package = Package(
                 "Catalog",
                 "Identity",
                 "Inventory",
+                "Notifications",
                 "Ordering",
                 "Payments",
                 "Security",
@@ -132,6 +136,31 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "Notifications",
+            dependencies: [
+                "EmporiumContracts",
+                "EmporiumCore",
+                "EmporiumKit",
+                "Security",
+                "Messaging",
+                "Storage",
+                "SMTP",
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "SQLKit", package: "sql-kit"),
+            ],
+            resources: [.copy("Templates")],
             swiftSettings: strictSettings
         ),
         .target(
@@ -498,6 +527,14 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "NotificationsTests",
+            dependencies: [
+                "Notifications", "EmporiumContracts", "EmporiumCore", "EmporiumKit", "Security",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "PaymentsTests",
             dependencies: [
                 "Payments", "EmporiumContracts", "EmporiumCore", "EmporiumKit",
@@ -509,7 +546,7 @@ let package = Package(
             dependencies: [
                 "EmporiumContracts",
                 "EmporiumCore",
-                "EmporiumRuntime", "EmporiumKit", "Cart", "Catalog", "Inventory", "Ordering", "Payments", "Storage", "EmporiumTestSupport", "Emporium", "Caching", "RESP",
+                "EmporiumRuntime", "EmporiumKit", "Cart", "Catalog", "Inventory", "Notifications", "Ordering", "Payments", "Storage", "EmporiumTestSupport", "Emporium", "Caching", "RESP",
                 "Messaging", "AMQP", "Kafka", "Identity", "Security",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -183,7 +183,8 @@ public struct EmporiumPlatform: Sendable {
                 ServiceEnvironment(
                     database: database, seedsDemoData: seeds, logger: serviceLogger,
                     caching: caching.scoped(to: module.name), outbox: outbox, metrics: metrics.factory,
-                    security: security, peers: peers, settings: settings.serviceSettings(for: module.name)
+                    security: security, peers: peers, settings: settings.serviceSettings(for: module.name),
+                    dataDirectory: settings.dataDirectory
                 )
             )
             opened.services.append(service)

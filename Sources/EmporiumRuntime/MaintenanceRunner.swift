@@ -32,7 +32,7 @@ public struct MaintenanceRunner: Sendable {
             let environment = ServiceEnvironment(
                 database: database, seedsDemoData: false, logger: logger,
                 outbox: Outbox(service: module.name), metrics: NOOPMetricsHandler.instance, security: security,
-                settings: settings.serviceSettings(for: module.name)
+                settings: settings.serviceSettings(for: module.name), dataDirectory: settings.dataDirectory
             )
             opened.append((try await module.makeService(environment), database))
         }

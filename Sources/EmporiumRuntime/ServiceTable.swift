@@ -4,6 +4,7 @@ import EmporiumContracts
 import Foundation
 import Identity
 import Inventory
+import Notifications
 import Ordering
 import Payments
 public import EmporiumKit
@@ -56,6 +57,14 @@ public struct ServiceTable: Sendable {
                 catalog: env.peers.api("catalog", as: (any CatalogPricing).self, remote: HTTPCatalogPricing.init),
                 inventory: env.peers.api("inventory", as: (any InventoryAPI).self, remote: HTTPInventoryAPI.init),
                 payments: env.peers.api("payments", as: (any PaymentsAPI).self, remote: HTTPPaymentsAPI.init))
+        },
+        ServiceModule(
+            name: "notifications", calls: ["users"],
+            summary: "email, webhooks and in-app notifications of registrations and orders (/v1/notifications, /v1/webhooks)",
+            storesPersonalData: true
+        ) { env in
+            try await NotificationsService.configured(
+                environment: env, users: env.peers.api("users", as: (any UsersAPI).self, remote: HTTPUsersAPI.init))
         },
     ])
 

@@ -35,14 +35,18 @@ public enum Permission: String, Sendable, Codable, CaseIterable, Hashable {
     case ordersRead = "orders.read"
     /// Ship, deliver and cancel any order (customer support).
     case ordersFulfil = "orders.fulfil"
+    /// See every user's notification deliveries: channel, status, tries, last error (customer support).
+    case notificationsRead = "notifications.read"
+    /// Subscribe webhooks to every event of the shop, not only one's own.
+    case webhooksShop = "webhooks.shop"
 
     /// The roles besides `admin` that hold this permission.
     public var grantedTo: Set<Role> {
         switch self {
         case .ownAccount: [.customer, .support, .catalogManager]
         case .catalogWrite, .catalogReadUnpublished, .inventoryWrite: [.catalogManager]
-        case .usersRead, .paymentsRead, .paymentsRefund, .ordersRead, .ordersFulfil: [.support]
-        case .usersManageRoles, .auditRead: []
+        case .usersRead, .paymentsRead, .paymentsRefund, .ordersRead, .ordersFulfil, .notificationsRead: [.support]
+        case .usersManageRoles, .auditRead, .webhooksShop: []
         }
     }
 }

@@ -33,6 +33,8 @@ enum TestPlatform {
             "security.dataKeys": keys.dataKeys.map { "\($0.key):\($0.value)" }.joined(separator: ","),
             "security.activeDataKey": keys.activeDataKey, "security.indexKey": keys.indexKey,
             "services.secret": serviceSecret.base64EncodedString(),
+            // Without a mail server the notifications write .eml files: not into the checkout.
+            "notifications.mailFolder": FileManager.default.temporaryDirectory.appendingPathComponent("emporium-test-mail").path,
         ]) { _, new in new }
         flags.merge(extra) { _, new in new }
         let config = try await ConfigurationLoader.reader(flags: flags, environment: [:], file: nil)

@@ -85,12 +85,16 @@ public struct ServiceEnvironment: Sendable {
     public var peers: ServicePeers
     /// The service's own configuration keys (`<service>.<key>`), read when the service is made.
     public var settings: ServiceSettings
+    /// The folder of the process's local files (`data.dir`: SQLite databases, keys), for a
+    /// service that keeps files of its own there.
+    public var dataDirectory: String
 
     public init(
         database: any Database, seedsDemoData: Bool, logger: Logger,
         caching: CacheBackend = .inMemory, outbox: Outbox, metrics: any MetricsFactory,
-        security: SecuritySettings, peers: ServicePeers = .none, settings: ServiceSettings? = nil
+        security: SecuritySettings, peers: ServicePeers = .none, settings: ServiceSettings? = nil, dataDirectory: String = "./.emporium"
     ) {
+        self.dataDirectory = dataDirectory
         self.security = security
         self.peers = peers
         self.settings = settings ?? ServiceSettings(service: outbox.service)

@@ -11,7 +11,7 @@ import Storage
 /// Profiles are created from `identity.user.registered`; the audit facts of the auth service
 /// (`identity.audit.fact`) and the inventory (`inventory.audit.fact`) are appended to the audit
 /// log as they arrive.
-public struct UsersService: PersonalDataKeeping {
+public struct UsersService: PersonalDataKeeping, UsersAPI {
     public let name = "users"
     public let migrations: [Migration]
     public let openAPI = IdentityOpenAPI.users
@@ -42,6 +42,15 @@ public struct UsersService: PersonalDataKeeping {
 
     public func addRoutes(to router: ServiceRouter) {
         UsersController(store: store, audit: audit).addRoutes(to: router)
+        InternalUsersController(users: self).addRoutes(to: router)
+    }
+
+    // MARK: UsersAPI
+
+    /// The profile's email and name; nil for an unknown (or malformed) user id.
+    public func contact(ofUser userId: String) async throws -> UserContact? {
+        guard let id = UUID(uuidString: userId), let profile = try await store.profile(id: id.uuidString.lowercased()) else { return nil }
+        return UserContact(userId: profile.id, email: profile.email, name: profile.name)
     }
 
     // MARK: Administration (`emporium admin …`)
