@@ -62,7 +62,7 @@ struct PlatformTests {
                 #expect((service is any PersonalDataKeeping) == module.storesPersonalData, "\(module.name)")
             }
         }
-        #expect(ServiceTable.standard.personalDataServices == ["auth", "users", "payments", "orders"])
+        #expect(ServiceTable.standard.personalDataServices == ["auth", "users", "payments", "orders", "notifications"])
     }
 
     @Test func metricsCountRequestsByRouteAndStatus() async throws {

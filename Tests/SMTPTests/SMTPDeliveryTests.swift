@@ -130,6 +130,19 @@ struct SMTPDeliveryTests {
         #expect(try await TestSMTP.nothingReceived(by: "plain", for: good))
     }
 
+    @Test("a refused only recipient over STARTTLS and AUTH is a 550 at once, and the session goes on")
+    func refusedOnlyRecipientWithAuth() async throws {
+        try await withClient(try TestSMTP.configuration(TestSMTP.authURL, maximumConnections: 1)) { client in
+            let permanent = await smtpError {
+                try await client.send(SMTPMessage(from: "orders@shop.example", to: [TestSMTP.uniqueAddress("reject-permanent")], subject: "x", text: "x"))
+            }
+            #expect(permanent?.replyCode == 550)
+            let after = TestSMTP.uniqueAddress("after")
+            try await client.send(SMTPMessage(from: "orders@shop.example", to: [after], subject: "after", text: "x"))
+            #expect(try await TestSMTP.received(by: "auth", for: after).recipients == [after.address])
+        }
+    }
+
     @Test("connection refused is a transient error")
     func connectionRefused() async throws {
         var configuration = try TestSMTP.configuration(TestSMTP.url)

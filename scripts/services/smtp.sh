@@ -22,6 +22,9 @@
 #                                    auth, login, smtps, idle) where each received message is written as
 #                                    N.eml plus N.json (envelope, tls, auth user, client address,
 #                                    and the message as Python's email parser reads it)
+#   EMPORIUM_TEST_SMTP_PYTHON        the venv's python, and EMPORIUM_TEST_SMTP_SCRIPT smtp_server.py,
+#                                    for a test that starts and stops a server of its own
+#                                    ($PYTHON $SCRIPT --plain PORT --messages DIR --ready FILE)
 #
 # Recipients whose local part starts with reject-permanent get 550, reject-transient 451, and
 # disconnect makes the server drop the connection (see smtp_server.py).
@@ -140,6 +143,9 @@ smtp_start() {
     export EMPORIUM_TEST_SMTP_IDLE_URL="smtp://127.0.0.1:$idle?starttls=never"
     export EMPORIUM_TEST_SMTP_CA_FILE="$dir/tls/ca.pem"
     export EMPORIUM_TEST_SMTP_MESSAGES="$dir/messages"
+    # For tests that start (and stop) a server of their own: python3 SCRIPT --plain PORT --messages DIR --ready FILE.
+    export EMPORIUM_TEST_SMTP_PYTHON="$python"
+    export EMPORIUM_TEST_SMTP_SCRIPT="$_emporium_smtp_script"
     echo "smtp.sh: servers up on ports $plain (plain), $starttls (starttls), $auth (auth), $login (login), $smtps (smtps), $idle (idle); mail in $dir/messages" >&2
 }
 
@@ -165,5 +171,6 @@ smtp_stop() {
     fi
     rm -f "$dir/server.pid"
     unset _EMPORIUM_SMTP_DIR EMPORIUM_TEST_SMTP_URL EMPORIUM_TEST_SMTP_STARTTLS_URL EMPORIUM_TEST_SMTP_AUTH_URL \
-        EMPORIUM_TEST_SMTP_LOGIN_URL EMPORIUM_TEST_SMTPS_URL EMPORIUM_TEST_SMTP_IDLE_URL EMPORIUM_TEST_SMTP_CA_FILE EMPORIUM_TEST_SMTP_MESSAGES
+        EMPORIUM_TEST_SMTP_LOGIN_URL EMPORIUM_TEST_SMTPS_URL EMPORIUM_TEST_SMTP_IDLE_URL EMPORIUM_TEST_SMTP_CA_FILE EMPORIUM_TEST_SMTP_MESSAGES \
+        EMPORIUM_TEST_SMTP_PYTHON EMPORIUM_TEST_SMTP_SCRIPT
 }

@@ -1,6 +1,7 @@
 """Test SMTP servers for the Emporium SMTP client (scripts/services/smtp.sh runs this).
 
-Runs several aiosmtpd servers in one process, on the ports given:
+Runs several aiosmtpd servers in one process, on the ports given (each optional; a test that
+needs a server it can stop and start runs this with --plain alone):
 
   plain     no STARTTLS, no AUTH
   starttls  offers STARTTLS (the given certificate), no AUTH
@@ -124,8 +125,10 @@ class Authenticator:
 
 
 async def serve(arguments):
-    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    tls.load_cert_chain(arguments.cert, arguments.key)
+    tls = None
+    if arguments.cert:
+        tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        tls.load_cert_chain(arguments.cert, arguments.key)
     authenticator = Authenticator(arguments.user, arguments.password)
     loop = asyncio.get_running_loop()
 
@@ -133,21 +136,26 @@ async def serve(arguments):
         handler = Recorder(name, arguments.messages)
         return lambda: SMTP(handler, hostname="emporium-test-" + name, loop=loop, **options)
 
-    servers = [
-        await loop.create_server(factory("plain"), "127.0.0.1", arguments.plain),
-        await loop.create_server(factory("starttls", tls_context=tls), "127.0.0.1", arguments.starttls),
-        await loop.create_server(
+    servers = []
+    if arguments.plain:
+        servers.append(await loop.create_server(factory("plain"), "127.0.0.1", arguments.plain))
+    if arguments.starttls:
+        servers.append(await loop.create_server(factory("starttls", tls_context=tls), "127.0.0.1", arguments.starttls))
+    if arguments.auth:
+        servers.append(await loop.create_server(
             factory("auth", tls_context=tls, authenticator=authenticator, auth_required=True),
-            "127.0.0.1", arguments.auth),
-        await loop.create_server(
+            "127.0.0.1", arguments.auth))
+    if arguments.login:
+        servers.append(await loop.create_server(
             factory("login", tls_context=tls, authenticator=authenticator, auth_required=True,
                     auth_exclude_mechanism=["PLAIN"]),
-            "127.0.0.1", arguments.login),
-        await loop.create_server(
+            "127.0.0.1", arguments.login))
+    if arguments.smtps:
+        servers.append(await loop.create_server(
             factory("smtps", authenticator=authenticator, auth_required=True, auth_require_tls=False),
-            "127.0.0.1", arguments.smtps, ssl=tls),
-        await loop.create_server(factory("idle", timeout=arguments.idle_timeout), "127.0.0.1", arguments.idle),
-    ]
+            "127.0.0.1", arguments.smtps, ssl=tls))
+    if arguments.idle:
+        servers.append(await loop.create_server(factory("idle", timeout=arguments.idle_timeout), "127.0.0.1", arguments.idle))
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
@@ -161,12 +169,12 @@ async def serve(arguments):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     for name in ("plain", "starttls", "auth", "login", "smtps", "idle"):
-        parser.add_argument("--" + name, type=int, required=True, help="port of the %s server" % name)
+        parser.add_argument("--" + name, type=int, default=0, help="port of the %s server (none when 0)" % name)
     parser.add_argument("--idle-timeout", type=float, default=1.0)
-    parser.add_argument("--cert", required=True)
-    parser.add_argument("--key", required=True)
-    parser.add_argument("--user", required=True)
-    parser.add_argument("--password", required=True)
+    parser.add_argument("--cert", help="needed by the TLS servers")
+    parser.add_argument("--key")
+    parser.add_argument("--user", default="emporium")
+    parser.add_argument("--password", default="")
     parser.add_argument("--messages", required=True, help="folder for received messages")
     parser.add_argument("--ready", required=True, help="file written once all servers listen")
     arguments = parser.parse_args()

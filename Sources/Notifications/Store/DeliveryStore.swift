@@ -65,7 +65,7 @@ struct DeliveryStore: Sendable {
         case .failed(let reason): (status, error, due) = (.failed, reason, nil)
         case .retry(let reason): (status, error, due) = retryAt.map { (.pending, reason, Timestamp.format($0)) } ?? (.dead, reason, nil)
         }
-        try await database.withConnection { sql in
+        try await database.transaction { sql in
             try await sql.raw(
                 """
                 UPDATE deliveries SET status = \(bind: status.rawValue), last_error = \(bind: error),

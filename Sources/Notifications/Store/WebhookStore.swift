@@ -53,7 +53,7 @@ struct WebhookStore: Sendable {
 
     /// Deletes the subscription `id` of `ownerId`; false when they have none with that id.
     func delete(id: String, ownerId: String) async throws -> Bool {
-        try await database.withConnection { sql in
+        try await database.transaction { sql in
             try await sql.raw("DELETE FROM webhooks WHERE id = \(bind: id) AND owner_id = \(bind: ownerId) RETURNING id").all().count == 1
         }
     }
