@@ -6,6 +6,7 @@ import Identity
 import Inventory
 import Ordering
 import Payments
+import Recommendations
 public import EmporiumKit
 
 /// The services this build knows, with their dependencies: the one place that lists them.
@@ -56,6 +57,13 @@ public struct ServiceTable: Sendable {
                 catalog: env.peers.api("catalog", as: (any CatalogPricing).self, remote: HTTPCatalogPricing.init),
                 inventory: env.peers.api("inventory", as: (any InventoryAPI).self, remote: HTTPInventoryAPI.init),
                 payments: env.peers.api("payments", as: (any PaymentsAPI).self, remote: HTTPPaymentsAPI.init))
+        },
+        ServiceModule(
+            name: "recommendations", calls: ["inventory"],
+            summary: "products bought together and popular, from confirmed orders (/v1/recommendations)"
+        ) { env in
+            try RecommendationsService(
+                environment: env, inventory: env.peers.api("inventory", as: (any InventoryAPI).self, remote: HTTPInventoryAPI.init))
         },
     ])
 
