@@ -286,6 +286,24 @@ struct RecommendationsAPISQLiteTests {
     @Test func rebuildGivesTheSameLists() async throws { try await RecommendationsAPIContract.rebuildGivesTheSameLists(.sqlite) }
     @Test func checkoutFeedsTheLists() async throws { try await RecommendationsAPIContract.checkoutFeedsTheLists(.sqlite) }
 
+    /// The inventory in another process that does not answer: lists are served without the
+    /// stock check, and the metric counts it.
+    @Test func inventoryUnreachable() async throws {
+        let port = try await TestPlatform.unusedPort()
+        let extra = ["services": "auth,catalog,recommendations", "services.inventory.url": "http://127.0.0.1:\(port)"]
+        try await RecommendationsTestPlatform.run(.sqlite, extra: extra) { context in
+            let a = try await context.product(stock: nil), b = try await context.product(stock: nil)
+            try await context.confirm([a, b])
+            for _ in 0..<2 {
+                let response = try await context.list(a)
+                #expect(response.status == .ok, "\(String(buffer: response.body))")
+                #expect(RecommendationsAPIContract.items(response).compactMap { $0["id"] as? String } == [b.id], "served without the stock check")
+            }
+            let metrics = String(buffer: try await context.send(.get, "/metrics").body)
+            #expect(metrics.contains("recommendations_stock_check_failures_total 2"), "\(metrics.split(separator: "\n").filter { $0.contains("recommendations") })")
+        }
+    }
+
     /// `emporium recommendations rebuild` on a stopped server's data: progress, then the same
     /// lists when the server starts again.
     @Test func rebuildCommand() async throws {

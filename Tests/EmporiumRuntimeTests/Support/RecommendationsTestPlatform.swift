@@ -40,9 +40,9 @@ enum RecommendationsTestPlatform {
             return try await client.execute(uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) }) { $0 }
         }
 
-        /// A product of ``category`` with one SKU and `stock` units available, once the
-        /// recommendations service knows it in `status`.
-        func product(status: String = "active", stock: Int = 10) async throws -> Product {
+        /// A product of ``category`` with one SKU and `stock` units available (nil: the inventory
+        /// is not asked), once the recommendations service knows it in `status`.
+        func product(status: String = "active", stock: Int? = 10) async throws -> Product {
             try await RecommendationsTestPlatform.product(client: client, database: database, category: category, status: status, stock: stock)
         }
 
@@ -99,9 +99,12 @@ enum RecommendationsTestPlatform {
         }
     }
 
-    /// A product of `category` made through the catalog's API, with `stock` units of its one SKU,
-    /// once the recommendations service has it in `status` (both hear of it through events).
-    static func product(client: any TestClientProtocol, database: any Database, category: String, status: String = "active", stock: Int = 10) async throws -> Product {
+    /// A product of `category` made through the catalog's API, with `stock` units of its one SKU
+    /// (nil: the inventory is not asked), once the recommendations service has it in `status`
+    /// (both hear of it through events).
+    static func product(
+        client: any TestClientProtocol, database: any Database, category: String, status: String = "active", stock: Int? = 10
+    ) async throws -> Product {
         let sku = "REC-\(UUID().uuidString.prefix(8))"
         let body = #"""
             {"name": "Product \#(sku)", "categoryId": "\#(category)", "status": "\#(status)",
@@ -111,13 +114,15 @@ enum RecommendationsTestPlatform {
             #expect(response.status == .created, "\(String(buffer: response.body))")
             return try #require(response.json["id"] as? String)
         }
-        try await eventually("the inventory has \(sku)") {
-            try await client.execute(uri: "/v1/inventory/\(sku)", method: .get) { $0.status } == .ok
+        if let stock {
+            try await eventually("the inventory has \(sku)") {
+                try await client.execute(uri: "/v1/inventory/\(sku)", method: .get) { $0.status } == .ok
+            }
+            let set = try await client.execute(
+                uri: "/v1/inventory/\(sku)", method: .put, headers: TestPlatform.writerHeaders(), body: ByteBuffer(string: #"{"available": \#(stock)}"#)
+            ) { $0.status }
+            #expect(set == .ok)
         }
-        let set = try await client.execute(
-            uri: "/v1/inventory/\(sku)", method: .put, headers: TestPlatform.writerHeaders(), body: ByteBuffer(string: #"{"available": \#(stock)}"#)
-        ) { $0.status }
-        #expect(set == .ok)
         try await eventually("the recommendations service knows \(id) as \(status)") {
             try await state(of: id, database) == status
         }
