@@ -47,6 +47,8 @@ enum RecommendationsAPIContract {
             #expect(unknown.headers[.contentType] == "application/problem+json")
             #expect(try await context.list(g).status == .notFound, "a draft has no list")
             expectBadParameter(try await context.send(.get, "/v1/recommendations/products/not-a-uuid"), "id")
+            let both = try await context.send(.get, "/v1/recommendations/products/not-a-uuid?limit=0")
+            #expect((both.json["errors"] as? [[String: Any]])?.compactMap { $0["parameter"] as? String } == ["id", "limit"], "both named at once")
             for limit in ["0", "51", "ten", "-3", ""] {
                 expectBadParameter(try await context.send(.get, "/v1/recommendations/products/\(a.id)?limit=\(limit)"), "limit")
             }

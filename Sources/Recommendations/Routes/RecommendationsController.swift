@@ -14,10 +14,12 @@ struct RecommendationsController: Sendable {
     }
 
     /// `?limit=` (1–50, default 10) products to show with product `{id}`; 404 when it is not an
-    /// active product.
+    /// active product. A bad `id` and a bad `limit` are named in one 400.
     @Sendable func forProduct(_ request: Request, context: EmporiumRequestContext) async throws -> RecommendationList {
-        let id = try context.uuidParameter("id")
-        let limit = try RecommendationRules.limit(request.queryParameters["limit"])
+        var invalid: [ProblemDetails.FieldError] = []
+        let id = try Self.read(into: &invalid) { try context.uuidParameter("id") }
+        let limit = try Self.read(into: &invalid) { try RecommendationRules.limit(request.queryParameters["limit"]) }
+        guard let id, let limit else { throw ProblemDetails.validation(invalid) }
         return RecommendationList(try await lists.forProduct(id.uuidString, limit: limit))
     }
 
@@ -26,6 +28,19 @@ struct RecommendationsController: Sendable {
         let principal = try context.requirePermission(.ownAccount)
         let limit = try RecommendationRules.limit(request.queryParameters["limit"])
         return RecommendationList(try await lists.forUser(principal.subject, limit: limit))
+    }
+}
+
+extension RecommendationsController {
+    /// The value `read` returns, or nil with the parameters its 400 names added to `invalid`.
+    /// - Throws: what `read` throws other than a ``ProblemDetails``.
+    static func read<Value>(into invalid: inout [ProblemDetails.FieldError], _ read: () throws -> Value) throws -> Value? {
+        do {
+            return try read()
+        } catch let problem as ProblemDetails {
+            invalid += problem.errors ?? []
+            return nil
+        }
     }
 }
 
