@@ -8,8 +8,8 @@ import Messaging
 import SQLKit
 import Storage
 
-/// `emporium bench recommendations`: confirmed orders per second applied by the recommendations
-/// consumer, next to the raw insert rate of its purchases table in the same run. Prints one JSON
+/// `emporium bench recommendations`: `orders.order.confirmed` events per second applied by the
+/// recommendations consumer, next to the raw insert rate of its purchases table in the same run. Prints one JSON
 /// line (progress on standard error).
 ///
 /// The service runs in process as `emporium serve --services recommendations` would (its own
@@ -28,7 +28,7 @@ import Storage
 struct RecommendationsBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "recommendations",
-        abstract: "Measure confirmed orders/s applied by the recommendations consumer next to raw inserts of its purchases table (see docs/benchmarks.md)."
+        abstract: "Measure confirmed-order events/s applied by the recommendations consumer next to raw inserts into its purchases table (see docs/benchmarks.md)."
     )
 
     @Option(name: .customLong("database-url"), help: "An admin URL of a PostgreSQL server (a database is created and dropped there); default: a fresh SQLite file.")
@@ -61,10 +61,11 @@ struct RecommendationsBenchmark: AsyncParsableCommand {
         /// Products per order on average, and co-purchase rows (both ways) each order adds to.
         var productsPerOrder: Double
         var pairRowsPerOrder: Double
-        /// One multi-row INSERT of `batch` rows into recs_purchases per transaction.
-        var rawInsertOrdersPerSecond: Double
-        /// Events applied by the consumer (inbox, purchase, products, counters).
-        var consumerOrdersPerSecond: Double
+        /// Rows per second into recs_purchases, one multi-row INSERT of `batch` rows per transaction.
+        var rawInsertsPerSecond: Double
+        /// `orders.order.confirmed` events per second applied by the consumer (inbox, purchase,
+        /// products, counters).
+        var consumerEventsPerSecond: Double
         var consumerToRaw: Double
     }
 
@@ -160,7 +161,7 @@ struct RecommendationsBenchmark: AsyncParsableCommand {
         } / .seconds(1)
         try await database.transaction { sql in try await sql.raw("DELETE FROM recs_purchases WHERE order_id LIKE 'raw-%'").run() }
         let raw = Double(orders) / rawSeconds
-        FileHandle.standardError.write(Data("raw inserts into recs_purchases: \(String(format: "%.1f", raw)) orders/s\n".utf8))
+        FileHandle.standardError.write(Data("raw inserts into recs_purchases: \(String(format: "%.1f", raw)) rows/s\n".utf8))
 
         // The consumer, through the process's transport.
         func apply(_ events: [CloudEvent]) async throws {
@@ -173,7 +174,7 @@ struct RecommendationsBenchmark: AsyncParsableCommand {
         try await apply(warmUp)
         let consumerSeconds = try await clock.measure { try await apply(measured) } / .seconds(1)
         let consumer = Double(orders) / consumerSeconds
-        FileHandle.standardError.write(Data("recommendations consumer: \(String(format: "%.1f", consumer)) orders/s\n".utf8))
+        FileHandle.standardError.write(Data("recommendations consumer: \(String(format: "%.1f", consumer)) events/s\n".utf8))
         let recorded = try await database.withConnection { sql in
             try await sql.raw("SELECT COUNT(*) AS n FROM recs_purchases").first()?.decode(column: "n", as: Int.self) ?? 0
         }
@@ -182,6 +183,6 @@ struct RecommendationsBenchmark: AsyncParsableCommand {
         }
         return Result(
             database: description, orders: orders, products: products, batch: batch, productsPerOrder: productsPerOrder,
-            pairRowsPerOrder: pairRows, rawInsertOrdersPerSecond: raw, consumerOrdersPerSecond: consumer, consumerToRaw: consumer / raw)
+            pairRowsPerOrder: pairRows, rawInsertsPerSecond: raw, consumerEventsPerSecond: consumer, consumerToRaw: consumer / raw)
     }
 }
