@@ -58,6 +58,7 @@ let package = Package(
                 "Notifications",
                 "Ordering",
                 "Payments",
+                "Recommendations",
                 "Security",
                 "Messaging",
                 "Storage",
@@ -94,6 +95,7 @@ let package = Package(
                 "Notifications",
                 "Ordering",
                 "Payments",
+                "Recommendations",
                 "Security",
                 "Caching",
                 "RESP",
@@ -231,6 +233,26 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "Recommendations",
+            dependencies: [
+                "EmporiumContracts",
+                "EmporiumCore",
+                "EmporiumKit",
+                "Messaging",
+                "Storage",
+                "Security",
+                "Caching",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -542,11 +564,23 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "RecommendationsTests",
+            dependencies: [
+                "EmporiumContracts",
+                "EmporiumCore",
+                "Recommendations", "EmporiumKit", "Storage", "Messaging", "Caching", "EmporiumTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "SQLKit", package: "sql-kit"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "EmporiumRuntimeTests",
             dependencies: [
                 "EmporiumContracts",
                 "EmporiumCore",
-                "EmporiumRuntime", "EmporiumKit", "Cart", "Catalog", "Inventory", "Notifications", "Ordering", "Payments", "Storage", "EmporiumTestSupport", "Emporium", "Caching", "RESP",
+                "EmporiumRuntime", "EmporiumKit", "Cart", "Catalog", "Inventory", "Notifications", "Ordering", "Payments", "Recommendations", "Storage", "EmporiumTestSupport", "Emporium", "Caching", "RESP",
                 "Messaging", "AMQP", "Kafka", "Identity", "Security",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),

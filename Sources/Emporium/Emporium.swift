@@ -10,7 +10,7 @@ struct EmporiumCommand: AsyncParsableCommand {
             `emporium serve` runs every service in one process on embedded defaults (SQLite files in \
             ./.emporium). `--services NAME,...` runs a subset, e.g. against PostgreSQL.
             """,
-        subcommands: [ServeCommand.self, MigrateCommand.self, SeedCommand.self, CatalogCommand.self, OrdersCommand.self, AdminCommand.self, BenchCommand.self]
+        subcommands: [ServeCommand.self, MigrateCommand.self, SeedCommand.self, CatalogCommand.self, OrdersCommand.self, RecommendationsCommand.self, AdminCommand.self, BenchCommand.self]
     )
 
     @Flag(name: .customLong("list-services"), help: "Print the services this build can run, and exit.")

@@ -7,6 +7,7 @@ import Inventory
 import Notifications
 import Ordering
 import Payments
+import Recommendations
 public import EmporiumKit
 
 /// The services this build knows, with their dependencies: the one place that lists them.
@@ -65,6 +66,13 @@ public struct ServiceTable: Sendable {
         ) { env in
             try await NotificationsService.configured(
                 environment: env, users: env.peers.api("users", as: (any UsersAPI).self, remote: HTTPUsersAPI.init))
+        },
+        ServiceModule(
+            name: "recommendations", calls: ["inventory"],
+            summary: "products bought together and popular, from confirmed orders (/v1/recommendations)"
+        ) { env in
+            try RecommendationsService(
+                environment: env, inventory: env.peers.api("inventory", as: (any InventoryAPI).self, remote: HTTPInventoryAPI.init))
         },
     ])
 
