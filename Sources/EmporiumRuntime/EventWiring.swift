@@ -15,8 +15,12 @@ extension EmporiumPlatform {
                 if url.hasPrefix("kafka://") {
                     return try KafkaTransport(url: url, partitions: settings.brokerPartitions, maxDeliveries: settings.maxDeliveries, logger: logger)
                 }
+                let consumers = Dictionary(uniqueKeysWithValues: services.filter { !$0.eventSubscriptions.isEmpty }.map { service in
+                    (service.name, service.eventSubscriptions.reduce(into: Set<String>()) { $0.formUnion($1.types) })
+                })
                 return try RabbitMQTransport(
-                    url: url, maxDeliveries: settings.maxDeliveries, eventsPerMessage: settings.brokerEventsPerMessage, logger: logger)
+                    url: url, maxDeliveries: settings.maxDeliveries, eventsPerMessage: settings.brokerEventsPerMessage, consumers: consumers,
+                    logger: logger)
             } catch {
                 throw ConfigurationError(key: "broker.url", reason: "\(error)")
             }

@@ -47,6 +47,10 @@ public final class RabbitMQTransport: EventTransport {
     /// The most messages a consumer's batch takes: half the prefetch (64 without one).
     private var messagesPerBatch: Int { prefetch > 0 ? Swift.max(1, Int(prefetch) / 2) : 64 }
     private let logger: Logger
+    /// The consumers of this process and their event types: their queues are declared and bound
+    /// at every connection, before anything is published, so that no event published by this
+    /// process (a catalog's seeded products) is routed before the queue that must keep it exists.
+    private let consumers: [String: Set<String>]
 
     private struct State {
         var connection: AMQPConnection?
@@ -67,10 +71,13 @@ public final class RabbitMQTransport: EventTransport {
     ///     unlimited), so while one batch is applied the broker can already send the next.
     ///   - eventsPerMessage: The most events of one type published in one message; 1 publishes
     ///     each event in a message of its own (for consumers that read single events only).
+    ///   - consumers: The durable consumers of this process and their types, declared at connection.
     /// - Throws: `AMQPError.invalidURL` for a malformed URL.
     public init(
-        url: String, maxDeliveries: Int = 5, prefetch: UInt16 = 256, maxBatch: Int? = nil, eventsPerMessage: Int = 256, logger: Logger
+        url: String, maxDeliveries: Int = 5, prefetch: UInt16 = 256, maxBatch: Int? = nil, eventsPerMessage: Int = 256,
+        consumers: [String: Set<String>] = [:], logger: Logger
     ) throws {
+        self.consumers = consumers
         var configuration = try AMQPConfiguration(url: url)
         configuration.connectionName = "emporium"
         self.configuration = configuration
@@ -114,6 +121,13 @@ public final class RabbitMQTransport: EventTransport {
         let connection = try await AMQPConnection.connect(configuration: configuration, logger: logger)
         do {
             try await Self.declareExchange(on: connection)
+            if !consumers.isEmpty {
+                let channel = try await connection.openChannel()
+                for (consumer, types) in consumers.sorted(by: { $0.key < $1.key }) {
+                    try await topology(consumer: consumer, types: types).declare(on: channel)
+                }
+                try? await channel.close()
+            }
         } catch {
             await connection.close()
             throw error
@@ -334,15 +348,20 @@ public final class RabbitMQTransport: EventTransport {
 
     /// Declares `consumer`'s work and dead-letter queues and starts consuming the work queue.
     private func declareQueues(on channel: AMQPChannel, consumer: String, types: Set<String>) async throws -> AMQPConsumer {
-        let topology = AMQPDeadLetterTopology(
+        let topology = self.topology(consumer: consumer, types: types)
+        try await topology.declare(on: channel)
+        try await channel.setPrefetch(count: prefetch)
+        return try await channel.consume(queue: topology.queue)
+    }
+
+    /// `consumer`'s work queue bound to `types`, with its dead-letter queue.
+    private func topology(consumer: String, types: Set<String>) -> AMQPDeadLetterTopology {
+        AMQPDeadLetterTopology(
             queue: Self.queue(of: consumer),
             maxDeliveries: maxDeliveries,
             deadLetterQueue: Self.deadLetterQueue(of: consumer),
             bindings: types.sorted().map { .init(exchange: Self.exchange, routingKey: $0) }
         )
-        try await topology.declare(on: channel)
-        try await channel.setPrefetch(count: prefetch)
-        return try await channel.consume(queue: topology.queue)
     }
 
     /// Applies a batch of deliveries: undecodable ones are dead-lettered at once; the others go
