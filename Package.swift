@@ -64,6 +64,7 @@ let package = Package(
                 "Storage",
                 "AMQP",
                 "Kafka",
+                "SMTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -12,7 +12,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmark helpers (see scripts/bench-http, scripts/bench-redis, scripts/bench-amqp and docs/benchmarks.md).",
-        subcommands: [BaselineServer.self, RedisBenchmark.self, AMQPBenchmark.self, EventsBenchmark.self, IdentityBenchmark.self, SearchBenchmark.self, KafkaBenchmark.self, JSONBenchmark.self, CartBenchmark.self, InventoryBenchmark.self, CheckoutBenchmark.self, RecommendationsBenchmark.self]
+        subcommands: [BaselineServer.self, RedisBenchmark.self, AMQPBenchmark.self, EventsBenchmark.self, IdentityBenchmark.self, SearchBenchmark.self, KafkaBenchmark.self, JSONBenchmark.self, CartBenchmark.self, InventoryBenchmark.self, CheckoutBenchmark.self, RecommendationsBenchmark.self, NotificationsBenchmark.self]
     )
 }
 

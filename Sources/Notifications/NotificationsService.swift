@@ -126,6 +126,11 @@ public struct NotificationsService: EmporiumService, PersonalDataKeeping {
         try await dispatcher.round()
     }
 
+    /// How many deliveries are in each status (the benchmark).
+    public func deliveryCounts() async throws -> [DeliveryStatus: Int] {
+        try await deliveries.counts()
+    }
+
     /// Re-seals the kept emails and webhook secrets under the active data key.
     public func reencryptPersonalData() async throws -> Int {
         try await recipients.reencrypt() + webhooks.reencrypt()
