@@ -80,7 +80,10 @@ struct NotificationRulesTests {
     func webhookURLs() throws {
         #expect(WebhookTarget.host(of: try WebhookTarget.validate("https://hooks.example.com/in")) == "hooks.example.com")
         #expect(WebhookTarget.host(of: try WebhookTarget.validate("http://[2606:4700::1]:8080/x")) == "2606:4700::1")
-        for url in ["ftp://example.com/x", "https://user:pw@example.com/", "https://example.com/#frag", "https:///path", "example.com/x"] {
+        for url in [
+            "ftp://example.com/x", "https://user:pw@example.com/", "https://example.com/#frag", "https:///path", "example.com/x",
+            "https://exämple.com/", "https://example.com/a b",
+        ] {
             #expect(throws: ProblemDetails.self, "\(url)") { try WebhookTarget.validate(url) }
         }
     }

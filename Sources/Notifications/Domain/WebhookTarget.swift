@@ -15,10 +15,14 @@ public enum WebhookTarget {
     public static let maximumURLLength = 2_048
 
     /// The URL's parts, or why it is refused.
-    /// - Throws: a 400 problem naming `url` when it is too long, else a 422 naming it (what the
+    /// - Throws: a 400 problem naming `url` when it is too long or not visible ASCII (what the
+    ///   OpenAPI document states), else a 422 naming it (what the
     ///   OpenAPI document cannot state: a host, no credentials, no fragment).
     public static func validate(_ text: String) throws(ProblemDetails) -> URLComponents {
         guard text.count <= maximumURLLength else { throw ProblemDetails.invalidField("url", "must be at most \(maximumURLLength) characters") }
+        guard text.unicodeScalars.allSatisfy({ (0x21...0x7E).contains($0.value) }) else {
+            throw ProblemDetails.invalidField("url", "must be visible ASCII: percent-encode spaces and other characters")
+        }
         func refuse(_ detail: String) -> ProblemDetails { ProblemDetails.unprocessable([.init(field: "url", detail: detail)]) }
         guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(), ["http", "https"].contains(scheme)
         else { throw refuse("must be an absolute http or https URL") }

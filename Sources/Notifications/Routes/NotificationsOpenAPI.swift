@@ -11,8 +11,8 @@ enum NotificationsOpenAPI {
     static let choices = #"{"type": "object", "additionalProperties": false, "properties": {\#(kinds.map { #""\#($0)": {"type": "boolean"}"# }.joined(separator: ", "))}}"#
     static let preferences = ##"{"application/json": {"schema": {"$ref": "#/components/schemas/NotificationPreferences"}}}"##
     static let webhookURL = OpenAPISchema.string(
-        pattern: "^[Hh][Tt][Tt][Pp][Ss]?://[^\\u0000-\\u0020\\u007F]+$", minLength: 8, maxLength: WebhookTarget.maximumURLLength,
-        description: "An http(s) URL with a host, without credentials or fragment, on a public address (unless the shop allows private ones).")
+        pattern: "^[Hh][Tt][Tt][Pp][Ss]?://[!-~]+$", minLength: 8, maxLength: WebhookTarget.maximumURLLength,
+        description: "An http(s) URL in visible ASCII (percent-encode the rest) with a host, without credentials or fragment, on a public address (unless the shop allows private ones).")
 
     static let fragment = OpenAPIFragment(
         json: #"""
