@@ -36,23 +36,6 @@ struct FixedInventory: InventoryAPI {
     struct Unused: Error {}
 }
 
-/// A seeded random number generator (SplitMix64): the synthetic logs are the same on every run.
-struct SeededRandom: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// The recommendations store and the lists computed from it, on either engine: the planted
 /// pairs of a synthetic purchase log found despite best-sellers, the popularity window, the
 /// record counted once, and a rebuild that changes nothing.

@@ -129,13 +129,14 @@ struct AccessTokenTests {
         for role in Role.allCases { #expect(RolePermissions.table[role]?.isEmpty == false) }
         #expect(RolePermissions.table == [
             .customer: [.ownAccount],
-            .support: [.ownAccount, .usersRead, .paymentsRead, .paymentsRefund, .ordersRead, .ordersFulfil],
+            .support: [.ownAccount, .usersRead, .paymentsRead, .paymentsRefund, .ordersRead, .ordersFulfil, .notificationsRead],
             .catalogManager: [.ownAccount, .catalogWrite, .catalogReadUnpublished, .inventoryWrite],
             .admin: Set(Permission.allCases),
         ])
         #expect(Role.allCases.filter { RolePermissions.permissions(of: [$0]).contains(.usersManageRoles) } == [.admin])
         #expect(Role.allCases.filter { RolePermissions.permissions(of: [$0]).contains(.catalogWrite) } == [.catalogManager, .admin])
         #expect(Role.allCases.filter { RolePermissions.permissions(of: [$0]).contains(.inventoryWrite) } == [.catalogManager, .admin])
+        #expect(Role.allCases.filter { RolePermissions.permissions(of: [$0]).contains(.webhooksShop) } == [.admin])
     }
 
     static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")

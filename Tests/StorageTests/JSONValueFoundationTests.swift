@@ -1,3 +1,4 @@
+import EmporiumTestSupport
 import EmporiumCore
 import Foundation
 import Storage
@@ -45,7 +46,7 @@ struct JSONValueFoundationTests {
 
     @Test("numbers read as the C library's correctly rounded strtod reads them, to the bit", arguments: seeds)
     func numbersMatchStrtod(seed: UInt64) throws {
-        var random = SeededGenerator(seed: seed)
+        var random = SeededRandom(seed: seed)
         func digits(_ count: Int, leading: ClosedRange<UInt8> = 0...9) -> String {
             var text = ""
             for position in 0..<count {

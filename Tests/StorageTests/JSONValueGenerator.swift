@@ -1,30 +1,13 @@
+import EmporiumTestSupport
 import EmporiumCore
-
-/// SplitMix64: a small, fast generator whose sequence depends only on its seed, so a failing
-/// generated case can be reproduced from the seed printed with it.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE5_E4B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Random JSON values for round-trip tests: nested arrays and objects, strings with the awkward
 /// parts of Unicode and JSON, numbers at the edges of the writer's formats.
 struct JSONValueGenerator {
-    var random: SeededGenerator
+    var random: SeededRandom
 
     init(seed: UInt64) {
-        random = SeededGenerator(seed: seed)
+        random = SeededRandom(seed: seed)
     }
 
     /// Numbers every run includes; their writing switches format or they are easy to get wrong.
