@@ -38,7 +38,7 @@ postgres_start() {
   "${run[@]}" "'$bin/initdb' -D '$dir/data' -A trust -U postgres --no-sync >'$dir/initdb.log' 2>&1" \
     || { cat "$dir/initdb.log" >&2; return 1; }
   # max_connections: every test platform on PostgreSQL opens a pool per service (nine services),
-  # and the tests run many platforms at once: 300 ran out (FATAL: too many clients) at ~950.
+  # and the tests run many platforms at once: 300 ran out (FATAL: too many clients), a run peaked near 970.
   "${run[@]}" "'$bin/pg_ctl' -D '$dir/data' -l '$dir/server.log' -w -t 60 \
       -o \"-p $POSTGRES_TEST_PORT -c listen_addresses=127.0.0.1 -k '$dir' -c fsync=${EMPORIUM_POSTGRES_FSYNC:-off} -c max_connections=2000\" start >/dev/null" \
     || { cat "$dir/server.log" >&2; return 1; }
