@@ -57,7 +57,7 @@ struct NotificationsAPIContract {
         arguments: [DatabaseKind.sqlite] + (TestDatabases.postgresEnabled ? [DatabaseKind.postgres] : []))
     func checkoutMail(kind: DatabaseKind) async throws {
         let folder = try #require(NotificationsTestSupport.messagesFolder, "EMPORIUM_TEST_SMTP_MESSAGES not set")
-        try await OrdersTestPlatform.run(kind, extra: try NotificationsTestSupport.mailSettings()) { context in
+        try await OrdersTestPlatform.run(kind, consumers: ["notifications"], extra: try NotificationsTestSupport.mailSettings()) { context in
             let email = NotificationsTestSupport.address()
             let buyer = try await Self.registeredBuyer(context, email: email)
             let sku = "NTF-\(UUID().uuidString.prefix(6))"
@@ -127,7 +127,7 @@ struct NotificationsAPIContract {
 
     @Test("a recipient the mail server refuses (550) is recorded failed with the server's reason, after one try")
     func refusedRecipient() async throws {
-        try await OrdersTestPlatform.run(.sqlite, extra: try NotificationsTestSupport.mailSettings()) { context in
+        try await OrdersTestPlatform.run(.sqlite, consumers: ["notifications"], extra: try NotificationsTestSupport.mailSettings()) { context in
             let userID = try await IdentityAPIContract.register(context.client, NotificationsTestSupport.address("reject-permanent"))
             var welcome: [String: Any]?
             try await NotificationsTestSupport.eventually("the welcome is settled") {
@@ -147,7 +147,7 @@ struct NotificationsAPIContract {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("smtp-down-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
         let settings = try NotificationsTestSupport.mailSettings(smtpURL: "smtp://127.0.0.1:\(port)?starttls=never&timeout=5", maxAttempts: 50)
-        try await OrdersTestPlatform.run(.sqlite, extra: settings) { context in
+        try await OrdersTestPlatform.run(.sqlite, consumers: ["notifications"], extra: settings) { context in
             let email = NotificationsTestSupport.address()
             let buyer = try await Self.registeredBuyer(context, email: email)
             let sku = "NTD-\(UUID().uuidString.prefix(6))"
@@ -175,7 +175,7 @@ struct NotificationsAPIContract {
 
     @Test("preferences: in-app opt-outs are kept, transactional mail cannot be turned off, bad names are 400s naming them")
     func preferences() async throws {
-        try await OrdersTestPlatform.run(.sqlite) { context in
+        try await OrdersTestPlatform.run(.sqlite, consumers: ["notifications"]) { context in
             let email = NotificationsTestSupport.address()
             let buyer = try await Self.registeredBuyer(context, email: email)
             let initial = try await context.send(.get, "/v1/notifications/preferences", token: buyer.token)
@@ -230,7 +230,7 @@ struct NotificationsAPIContract {
         let requests = WebhookRequests(folder: folder)
         let settings = ["notifications.webhooks.allowPrivateAddresses": "true", "notifications.pollInterval": "1", "notifications.retryBase": "1",
             "notifications.retryMax": "1", "notifications.maxAttempts": "20"]
-        try await OrdersTestPlatform.run(.sqlite, extra: settings) { context in
+        try await OrdersTestPlatform.run(.sqlite, consumers: ["notifications"], extra: settings) { context in
             let buyer = try await Self.registeredBuyer(context, email: NotificationsTestSupport.address())
             var secrets: [String: String] = [:]
             var ids: [String: String] = [:]
@@ -284,7 +284,7 @@ struct NotificationsAPIContract {
 
     @Test("webhook URLs on loopback, private or link-local addresses are refused (422 naming url) unless allowed; bad bodies are 400s")
     func webhookTargets() async throws {
-        try await OrdersTestPlatform.run(.sqlite) { context in
+        try await OrdersTestPlatform.run(.sqlite, consumers: ["notifications"]) { context in
             let token = try await TestPlatform.authorization(context.platform, roles: [.customer])
             for url in ["http://127.0.0.1:8080/in", "http://10.0.0.1/in", "http://169.254.169.254/latest", "http://localhost/in", "http://[::1]/in"] {
                 let refused = try await context.send(.post, "/v1/webhooks", #"{"url": "\#(url)", "events": ["orders.order.shipped"]}"#, token: token)

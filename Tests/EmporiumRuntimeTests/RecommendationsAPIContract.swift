@@ -250,7 +250,7 @@ enum RecommendationsAPIContract {
     /// recommendations service (a checkout never waits for it).
     static func checkoutFeedsTheLists(_ kind: DatabaseKind) async throws {
         #expect(ServiceTable.standard.modules.allSatisfy { !$0.calls.contains("recommendations") && !$0.dependencies.contains("recommendations") })
-        try await OrdersTestPlatform.run(kind) { orders in
+        try await OrdersTestPlatform.run(kind, consumers: ["recommendations"]) { orders in
             let database = try #require(orders.platform.databases["recommendations"])
             let first = try await RecommendationsTestPlatform.product(client: orders.client, database: database, category: orders.category)
             let second = try await RecommendationsTestPlatform.product(client: orders.client, database: database, category: orders.category)

@@ -221,8 +221,8 @@ enum OrdersTestPlatform {
     /// handed the payments through a ``SwitchablePayments``. With `remotePort`, the orders
     /// service calls the cart, the catalog, the inventory and payments with their HTTP clients
     /// at that port (this same process, served live), as it does when they run elsewhere.
-    static func table(_ handles: Handles, calls: Calls) -> ServiceTable {
-        var modules = ServiceTable.fastPayments.modules.filter { $0.name != "orders" }
+    static func table(_ handles: Handles, calls: Calls, consumers: Set<String> = []) -> ServiceTable {
+        var modules = ServiceTable.fastPayments.modules.filter { $0.name != "orders" && (!Self.consumers.contains($0.name) || consumers.contains($0.name)) }
         modules.append(ServiceModule(name: "orders", calls: ["cart", "catalog", "inventory", "payments"], summary: "orders", storesPersonalData: true) { env in
             let local = (
                 cart: env.peers.api("cart", as: (any CartAPI).self, remote: HTTPCartAPI.init),
@@ -256,13 +256,21 @@ enum OrdersTestPlatform {
         var testDescription: String { rawValue }
     }
 
-    static func run(_ kind: DatabaseKind, calls: Calls = .local, extra: [String: String] = [:], _ test: @Sendable (Context) async throws -> Void) async throws {
+    /// The services that only consume the orders' events: left out of the orders' platforms (a
+    /// checkout never waits for them, and on a machine of two cores every service of every test
+    /// platform costs time), unless a test names them in `consumers`.
+    static let consumers: Set<String> = ["notifications", "recommendations"]
+
+    static func run(
+        _ kind: DatabaseKind, calls: Calls = .local, consumers: Set<String> = [], extra: [String: String] = [:],
+        _ test: @Sendable (Context) async throws -> Void
+    ) async throws {
         let handles = Handles()
         // No demo catalog: seeding 240 products (and their events) per test would load the
         // machine for every other test; each test makes the products it needs.
         let settings = ["orders.recoveryAfter": "1", "orders.recoveryInterval": "3600", "orders.checkoutWait": "20", "seed.demo": "false"]
             .merging(extra) { _, new in new }
-        try await TestPlatform.withClient(kind, table: table(handles, calls: calls), extra: settings, live: calls == .http) { client, platform in
+        try await TestPlatform.withClient(kind, table: table(handles, calls: calls, consumers: consumers), extra: settings, live: calls == .http) { client, platform in
             handles.port.withLock { $0 = client.port }
             let orders = try #require(platform.services.lazy.compactMap { $0 as? OrdersService }.first)
             let payments = try #require(handles.payments.withLock { $0 })
