@@ -504,6 +504,7 @@ let package = Package(
             dependencies: [
                 "Caching",
                 "RESP",
+                "EmporiumTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],

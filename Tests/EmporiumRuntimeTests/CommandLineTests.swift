@@ -50,7 +50,7 @@ struct CommandLineTests {
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         process.standardOutput = try FileHandle(forWritingTo: output)
         process.standardError = try FileHandle(forWritingTo: error)
-        try process.run()
+        try TestProcess.launch(process)
         return process
     }
 
@@ -111,7 +111,7 @@ struct CommandLineTests {
         process.arguments = ["-c", command]
         process.standardOutput = try FileHandle(forWritingTo: outputFile)
         process.standardError = try FileHandle(forWritingTo: outputFile)
-        try process.run()
+        try TestProcess.launch(process)
         process.waitUntilExit()
         return (try? String(contentsOf: outputFile, encoding: .utf8)) ?? ""
     }

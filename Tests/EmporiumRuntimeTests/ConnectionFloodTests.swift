@@ -47,7 +47,7 @@ final class ServedBinary {
         process.environment = ProcessInfo.processInfo.environment.merging(environment.merging(["EMPORIUM_LOG_FORMAT": "json"]) { given, _ in given }) { _, new in new }
         process.standardOutput = try FileHandle(forWritingTo: output)
         process.standardError = try FileHandle(forWritingTo: errors)
-        try process.run()
+        try TestProcess.launch(process)
 
         var port: Int?
         var maxConnections: Int?

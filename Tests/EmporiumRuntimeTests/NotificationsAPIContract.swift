@@ -162,7 +162,7 @@ struct NotificationsAPIContract {
             #expect((pending["lastError"] as? String)?.contains("refused") == true, "\(pending)")
             #expect(pending["nextAttemptAt"] is String)
 
-            let server = try TestServerProcess.smtp(port: port, folder: folder)
+            let server = try await TestServerProcess.smtp(port: port, folder: folder)
             defer { server.stop() }
             try await NotificationsTestSupport.eventually("the confirmation is delivered") {
                 try await Self.delivery(context, of: buyer.userID, kind: "order_confirmed")?["status"] as? String == "sent"
@@ -225,7 +225,7 @@ struct NotificationsAPIContract {
     func webhooks() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("webhooks-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let (receiver, port) = try TestServerProcess.webhookReceiver(folder: folder)
+        let (receiver, port) = try await TestServerProcess.webhookReceiver(folder: folder)
         defer { receiver.stop() }
         let requests = WebhookRequests(folder: folder)
         let settings = ["notifications.webhooks.allowPrivateAddresses": "true", "notifications.pollInterval": "1", "notifications.retryBase": "1",
@@ -259,10 +259,10 @@ struct NotificationsAPIContract {
             let body = try JSONSerialization.jsonObject(with: Data((record["body"] as? String ?? "").utf8)) as? [String: Any]
             #expect(body?["type"] as? String == OrdersEvents.orderConfirmed)
             #expect((body?["data"] as? [String: Any])?["orderId"] as? String == orderID)
-            #expect(try requests.verify(file, secret: secrets["hook"]!))
-            #expect(try !requests.verify(file, secret: secrets["hook"]!, tamper: true), "a tampered body fails")
-            #expect(try !requests.verify(file, secret: secrets["hook"]!, now: Date.now.timeIntervalSince1970 + 3_600), "an old timestamp fails")
-            #expect(try !requests.verify(file, secret: secrets["flaky"]!), "another subscription's secret fails")
+            #expect(try await requests.verify(file, secret: secrets["hook"]!))
+            #expect(try await !requests.verify(file, secret: secrets["hook"]!, tamper: true), "a tampered body fails")
+            #expect(try await !requests.verify(file, secret: secrets["hook"]!, now: Date.now.timeIntervalSince1970 + 3_600), "an old timestamp fails")
+            #expect(try await !requests.verify(file, secret: secrets["flaky"]!), "another subscription's secret fails")
 
             // The receiver answering 500: tried again (the same webhook-id), sent once it answers 200.
             try await NotificationsTestSupport.eventually("the flaky receiver is tried twice") { try requests.to("flaky").count >= 2 }

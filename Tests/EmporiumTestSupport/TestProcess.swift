@@ -1,8 +1,19 @@
 import Foundation
+import Synchronization
 
 /// Runs the programs tests drive: broker control scripts (`rabbitmqctl`, `kafka-ctl`) and the
 /// Python clients of the interop tests.
 public enum TestProcess {
+    /// Held while a process is started: Foundation's `Process.run()` on Linux crashed (a bad
+    /// memcpy inside it) when two tests started processes at the same moment.
+    private static let launching = Mutex(())
+
+    /// Starts `process`, one start at a time across the whole test run. Every test that starts
+    /// a program starts it through here.
+    public static func launch(_ process: Process) throws {
+        try launching.withLock { _ in try process.run() }
+    }
+
     /// Runs `program` with `arguments` to its end and returns its standard output.
     ///
     /// Output goes through temporary files rather than pipes, so a program that writes much to
@@ -29,7 +40,7 @@ public enum TestProcess {
         process.arguments = arguments
         process.standardOutput = output
         process.standardError = errors
-        try process.run()
+        try launch(process)
         process.waitUntilExit()
         try output.close()
         if !mergingErrors { try errors.close() }

@@ -1,3 +1,4 @@
+import EmporiumTestSupport
 import Foundation
 import RESP
 
@@ -72,7 +73,7 @@ final class PrivateRedisServer: Sendable {
         ]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        try TestProcess.launch(process)
         process.waitUntilExit()
         guard process.terminationStatus == 0 else { return false }
         for _ in 0..<200 {

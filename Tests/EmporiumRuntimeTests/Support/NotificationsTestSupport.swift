@@ -85,57 +85,63 @@ final class TestServerProcess: Sendable {
     let process: Process
     let folder: URL
 
-    /// Starts `executable arguments…`, waiting for `ready` to appear.
-    init(_ executable: String, _ arguments: [String], folder: URL, ready: URL) throws {
+    private init(process: Process, folder: URL) {
+        self.process = process
+        self.folder = folder
+    }
+
+    /// Starts `executable arguments…` and waits (at most 15 s, without holding a thread of the
+    /// concurrency pool) for `ready` to appear.
+    static func start(_ executable: String, _ arguments: [String], folder: URL, ready: URL) async throws -> TestServerProcess {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
-        try process.run()
-        self.process = process
-        self.folder = folder
+        try TestProcess.launch(process)
+        let server = TestServerProcess(process: process, folder: folder)
         for _ in 0..<300 where !FileManager.default.fileExists(atPath: ready.path) && process.isRunning {
-            Thread.sleep(forTimeInterval: 0.05)
+            try await Task.sleep(for: .milliseconds(50))
         }
         guard FileManager.default.fileExists(atPath: ready.path) else {
-            stop()
+            server.stop()
             throw TestServerError(description: "\(executable) \(arguments.joined(separator: " ")) did not start")
         }
+        return server
     }
 
-    /// Ends the server (SIGKILL: nothing of it needs a clean exit) and waits up to 5 s for it to
-    /// be gone. Foundation's `waitUntilExit` is not used: on Linux it can wait forever.
+    /// Ends the server (SIGKILL: nothing of it needs a clean exit) and waits, in steps of 10 ms
+    /// and at most 5 s, for it to be gone. Foundation's `waitUntilExit` is not used: on Linux it
+    /// can wait forever.
     func stop() {
         guard process.isRunning else { return }
         kill(process.processIdentifier, SIGKILL)
-        for _ in 0..<100 where process.isRunning {
-            Thread.sleep(forTimeInterval: 0.05)
+        for _ in 0..<500 where process.isRunning {
+            usleep(10_000)
         }
     }
 
     deinit { stop() }
 
     /// A plain SMTP server on `port`, writing to `folder/plain`.
-    static func smtp(port: Int, folder: URL) throws -> TestServerProcess {
+    static func smtp(port: Int, folder: URL) async throws -> TestServerProcess {
         let python = try #require(NotificationsTestSupport.python, "EMPORIUM_TEST_SMTP_PYTHON not set (smtp.sh exports it)")
         let script = try #require(NotificationsTestSupport.script, "EMPORIUM_TEST_SMTP_SCRIPT not set (smtp.sh exports it)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let ready = folder.appendingPathComponent("ready")
-        return try TestServerProcess(
-            python, [script, "--plain", "\(port)", "--messages", folder.path, "--ready", ready.path], folder: folder, ready: ready)
+        return try await start(python, [script, "--plain", "\(port)", "--messages", folder.path, "--ready", ready.path], folder: folder, ready: ready)
     }
 
     /// The webhook receiver on a free port (``port``).
-    static func webhookReceiver(folder: URL) throws -> (server: TestServerProcess, port: Int) {
+    static func webhookReceiver(folder: URL) async throws -> (server: TestServerProcess, port: Int) {
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("secrets"), withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("status"), withIntermediateDirectories: true)
         let ready = folder.appendingPathComponent("ready")
         let script = NotificationsTestSupport.scripts.appendingPathComponent("webhook_receiver.py").path
-        let server = try TestServerProcess(
+        let server = try await start(
             NotificationsTestSupport.pythonForScripts, [script, "serve", "--dir", folder.path, "--ready", ready.path], folder: folder, ready: ready)
-        Thread.sleep(forTimeInterval: 0.05)
+        try await Task.sleep(for: .milliseconds(50))
         let port = Int(try String(contentsOf: ready, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
         return (server, port)
     }
@@ -162,16 +168,16 @@ struct WebhookRequests {
     }
 
     /// Runs the receiver's independent check on a recorded request; true when it accepts it.
-    func verify(_ file: URL, secret: String, tamper: Bool = false, now: Double? = nil) throws -> Bool {
+    func verify(_ file: URL, secret: String, tamper: Bool = false, now: Double? = nil) async throws -> Bool {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: NotificationsTestSupport.pythonForScripts)
         var arguments = [NotificationsTestSupport.scripts.appendingPathComponent("webhook_receiver.py").path, "verify", "--secret", secret, "--request", file.path]
         if tamper { arguments.append("--tamper") }
         if let now { arguments += ["--now", "\(now)"] }
         process.arguments = arguments
-        try process.run()
+        try TestProcess.launch(process)
         for _ in 0..<400 where process.isRunning {
-            Thread.sleep(forTimeInterval: 0.025)
+            try await Task.sleep(for: .milliseconds(25))
         }
         return !process.isRunning && process.terminationStatus == 0
     }

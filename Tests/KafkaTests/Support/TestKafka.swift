@@ -48,7 +48,7 @@ enum TestKafka {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try #require(ctl))
         process.arguments = arguments
-        try process.run()
+        try TestProcess.launch(process)
         process.waitUntilExit()
         #expect(process.terminationStatus == 0, "kafka-ctl \(arguments) failed")
     }
