@@ -56,7 +56,7 @@ struct PlatformTests {
     /// `emporium admin rotate-data-key` reaches a service through the table's `storesPersonalData`
     /// and the service's ``PersonalDataKeeping`` conformance: the two must agree for every service.
     @Test func personalDataServicesAreFoundThroughTheTable() async throws {
-        try await TestPlatform.withClient(.sqlite) { _, platform throws in
+        try await TestPlatform.withClient(.sqlite, table: .standard) { _, platform throws in
             for module in ServiceTable.standard.modules {
                 let service = try #require(platform.services.first { $0.name == module.name })
                 #expect((service is any PersonalDataKeeping) == module.storesPersonalData, "\(module.name)")
@@ -111,7 +111,7 @@ struct PlatformTests {
     /// Every public route registered in the process is described in /openapi.json, and nothing
     /// else is (no `/internal/` route).
     @Test func openAPIDescribesEveryRegisteredRoute() async throws {
-        try await TestPlatform.withClient(.sqlite) { client, platform throws in
+        try await TestPlatform.withClient(.sqlite, table: .standard) { client, platform throws in
             let registered = platform.routes.publicRoutes.map(\.description).sorted()
             #expect(registered.contains("GET /v1/products/{id}"))
             try await client.execute(uri: "/openapi.json", method: .get) { response in

@@ -18,6 +18,14 @@ import Storage
 
 /// Builds a whole Emporium process for a test, on a fresh database of the given kind, exactly as
 /// `emporium serve` does (same configuration path, same build function).
+extension ServiceTable {
+    /// The standard services without those that only consume others' events (notifications,
+    /// recommendations): the default of a test platform, since on a machine of two cores every
+    /// service of every platform costs time (the recommendations alone apply the 240 seeded
+    /// products' events). Their own tests, and the tests of the whole table, name `.standard`.
+    static let withoutConsumers = ServiceTable(modules: ServiceTable.standard.modules.filter { !["notifications", "recommendations"].contains($0.name) })
+}
+
 enum TestPlatform {
     static func settings(database: DatabaseURL, table: ServiceTable = .standard, extra: [String: String] = [:]) async throws -> RuntimeSettings {
         // SQLite: one file per service in the test's folder, as `emporium serve` lays them out
@@ -78,7 +86,7 @@ enum TestPlatform {
     static func withClient<Result: Sendable>(
         _ kind: DatabaseKind,
         logger: Logger = TestDatabases.logger,
-        table: ServiceTable = .standard,
+        table: ServiceTable = .withoutConsumers,
         extra: [String: String] = [:],
         live: Bool = false,
         _ test: @Sendable (any TestClientProtocol, EmporiumPlatform) async throws -> Result
