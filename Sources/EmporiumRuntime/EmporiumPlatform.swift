@@ -60,7 +60,7 @@ public struct EmporiumPlatform: Sendable {
         let tracer = TraceContextTracer()
         var parts = ProcessParts()
         let callClient = ServiceCallClient(connectTimeout: min(settings.serviceCallTimeout, .seconds(2)))
-        parts.lifecycle.append(callClient)
+        parts.add("service-calls.client", callClient, logger: logger)
         let redis = try await connectRedis(settings, logger: logger, into: &parts)
         let caching = makeCaching(settings, redis: redis)
         let opened: OpenedServices
@@ -79,7 +79,9 @@ public struct EmporiumPlatform: Sendable {
         let migrated = StartSignal()
         wireEvents(opened, transport: transport, startingAfter: migrated, metrics: metrics, logger: logger, into: &parts)
         for service in opened.services {
-            parts.lifecycle += service.backgroundServices.map { AfterSignal(signal: migrated, service: $0) }
+            for (index, background) in service.backgroundServices.enumerated() {
+                parts.add("\(service.name).\(type(of: background)).\(index)", AfterSignal(signal: migrated, service: background), logger: logger)
+            }
         }
         let authenticator = makeAuthenticator(services: opened.services, settings: settings, logger: logger, into: &parts)
         let http = makeRouter(
@@ -99,10 +101,16 @@ public struct EmporiumPlatform: Sendable {
     /// What the process runs besides the HTTP server, in start order (stopped in reverse), and
     /// what `/health/ready` checks.
     struct ProcessParts {
+        /// Each named so that one that does not stop is named in the log (``WatchedService``).
         var lifecycle: [any Service] = []
         var checks: [ReadinessCheck] = []
         /// The databases opened so far (each once, even when services share it).
         var databases: [any Database] = []
+
+        /// Adds a part to run beside the HTTP server, after those added before it.
+        mutating func add(_ name: String, _ service: any Service, logger: Logger) {
+            lifecycle.append(WatchedService(name: name, service: service, logger: logger))
+        }
     }
 
     /// The selected services, made, with their databases and outbox relay nudges by service name.
@@ -130,7 +138,7 @@ public struct EmporiumPlatform: Sendable {
     private static func connectRedis(_ settings: RuntimeSettings, logger: Logger, into parts: inout ProcessParts) async throws -> RedisClient? {
         guard let configuration = settings.redis else { return nil }
         let redis = try await connectRedis(configuration, logger: logger)
-        parts.lifecycle.append(redis)
+        parts.add("redis.client", redis, logger: logger)
         parts.checks.append(ReadinessCheck(name: "redis") { _ = try await redis.send(command: "PING", timeout: .seconds(2)) })
         return redis
     }
@@ -164,7 +172,7 @@ public struct EmporiumPlatform: Sendable {
             } else {
                 database = try await DatabaseFactory.open(url, maximumConnections: settings.maxDatabaseConnections, logger: serviceLogger)
                 parts.databases.append(database)
-                parts.lifecycle.append(DatabaseService(database: database))
+                parts.add("\(module.name).database", DatabaseService(database: database), logger: logger)
                 if case .sqlite(let path?) = url, !path.isEmpty { sqliteFiles.append((url, database)) }
             }
             opened.databases[module.name] = database

@@ -36,29 +36,29 @@ extension EmporiumPlatform {
         _ opened: OpenedServices, transport: any EventTransport, startingAfter migrated: StartSignal,
         metrics: MetricsRegistry, logger: Logger, into parts: inout ProcessParts
     ) {
-        parts.lifecycle.append(TransportService(transport: transport))
+        parts.add("events.transport", TransportService(transport: transport), logger: logger)
         parts.checks.append(ReadinessCheck(name: "broker") { try await transport.checkReady() })
         for service in opened.services {
             guard let database = opened.databases[service.name], let nudge = opened.nudges[service.name] else { continue }
             var serviceLogger = logger
             serviceLogger[metadataKey: "service"] = .string(service.name)
-            parts.lifecycle.append(AfterSignal(signal: migrated, service: OutboxRelay(
+            parts.add("\(service.name).outbox-relay", AfterSignal(signal: migrated, service: OutboxRelay(
                 service: service.name, database: database, transport: transport, nudge: nudge,
                 metrics: metrics.factory, logger: serviceLogger
-            )))
-            parts.lifecycle.append(AfterSignal(signal: migrated, service: MessagingJanitor(
+            )), logger: logger)
+            parts.add("\(service.name).messaging-janitor", AfterSignal(signal: migrated, service: MessagingJanitor(
                 service: service.name, database: database, logger: serviceLogger
-            )))
+            )), logger: logger)
             if !service.broadcastSubscriptions.isEmpty {
-                parts.lifecycle.append(AfterSignal(signal: migrated, service: BroadcastConsumer(
+                parts.add("\(service.name).broadcast-consumer", AfterSignal(signal: migrated, service: BroadcastConsumer(
                     consumer: service.name, transport: transport, subscriptions: service.broadcastSubscriptions
-                )))
+                )), logger: logger)
             }
             if !service.eventSubscriptions.isEmpty {
-                parts.lifecycle.append(AfterSignal(signal: migrated, service: EventConsumer(
+                parts.add("\(service.name).event-consumer", AfterSignal(signal: migrated, service: EventConsumer(
                     consumer: service.name, database: database, transport: transport,
                     subscriptions: service.eventSubscriptions, metrics: metrics.factory, logger: serviceLogger
-                )))
+                )), logger: logger)
             }
         }
     }

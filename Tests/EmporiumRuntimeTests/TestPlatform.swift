@@ -82,7 +82,10 @@ enum TestPlatform {
 
     /// Runs `test` against the platform through Hummingbird's in-process router client.
     /// `live` serves real HTTP on the configured `http.port` (for tests whose services call
-    /// each other over HTTP within the process) instead of the in-process router client.
+    /// each other over HTTP within the process) instead of the in-process router client; its
+    /// client is AsyncHTTPClient's, with a pool of connections, so concurrent requests of a test
+    /// run concurrently (Hummingbird's `.live` client has one connection, on which 20 concurrent
+    /// checkouts queued up past its read timeout on a loaded machine).
     static func withClient<Result: Sendable>(
         _ kind: DatabaseKind,
         logger: Logger = TestDatabases.logger,
@@ -95,7 +98,7 @@ enum TestPlatform {
         do {
             let settings = try await settings(database: url, table: table, extra: extra)
             let platform = try await EmporiumPlatform.build(settings: settings, table: table, logger: logger)
-            let result = try await platform.application.test(live ? .live : .router) { client in
+            let result = try await platform.application.test(live ? .ahc(.http) : .router) { client in
                 let writer = platform.services.contains { $0 is AuthService } ? try await authorization(platform, roles: [.catalogManager]) : nil
                 return try await $writerAuthorization.withValue(writer) {
                     try await test(client, platform)

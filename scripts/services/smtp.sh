@@ -15,7 +15,7 @@
 #   EMPORIUM_TEST_SMTP_LOGIN_URL     the same for a server that offers AUTH LOGIN only
 #   EMPORIUM_TEST_SMTPS_URL          smtps://USER:PASSWORD@localhost:PORT  implicit TLS and AUTH
 #   EMPORIUM_TEST_SMTP_IDLE_URL      smtp://127.0.0.1:PORT?starttls=never  plain server that closes
-#                                    a connection idle for more than 1 second
+#                                    a connection idle for more than 3 seconds
 #   EMPORIUM_TEST_SMTP_CA_FILE       the CA certificate (PEM) that signed the servers' certificate,
 #                                    which names localhost (all servers listen on 127.0.0.1)
 #   EMPORIUM_TEST_SMTP_MESSAGES      the folder with one subfolder per server (plain, starttls,
@@ -109,7 +109,7 @@ smtp_start() {
         idle="$(free_port "$plain" "$starttls" "$auth" "$login" "$smtps")" || return 1
         rm -f "$dir/ready"
         "$python" "$_emporium_smtp_script" --plain "$plain" --starttls "$starttls" --auth "$auth" --login "$login" \
-            --smtps "$smtps" --idle "$idle" --idle-timeout 1 \
+            --smtps "$smtps" --idle "$idle" --idle-timeout 3 \
             --cert "$dir/tls/server.pem" --key "$dir/tls/server.key" \
             --user "$user" --password "$password" \
             --messages "$dir/messages" --ready "$dir/ready" \

@@ -1,3 +1,4 @@
+import EmporiumTestSupport
 import Caching
 import Logging
 import Foundation
@@ -70,26 +71,13 @@ final class CallCounter: Sendable {
     var count: Int { value.load(ordering: .relaxed) }
 }
 
-struct TestTimedOut: Error, CustomStringConvertible {
-    var seconds: Int
-    var description: String { "did not finish within \(seconds) s (hang?)" }
-}
-
-/// Runs `operation`, failing with ``TestTimedOut`` when it has not finished after `seconds`.
+/// Runs `operation`, failing the test when it has not finished after `seconds`, even if it
+/// ignores cancellation (the shared `EmporiumTestSupport.withTimeout`).
 func withTimeout<Result: Sendable>(
     seconds: Int,
     _ operation: @escaping @Sendable () async throws -> Result
 ) async throws -> Result {
-    try await withThrowingTaskGroup(of: Result?.self) { group in
-        group.addTask { try await operation() }
-        group.addTask {
-            try await Task.sleep(for: .seconds(seconds))
-            return nil
-        }
-        defer { group.cancelAll() }
-        guard let first = try await group.next(), let result = first else { throw TestTimedOut(seconds: seconds) }
-        return result
-    }
+    try await EmporiumTestSupport.withTimeout("test", .seconds(seconds), operation)
 }
 
 /// Retries `attempt` until it returns a value, at most `times` times with `pause` in between.

@@ -77,34 +77,20 @@ func withClient<Result: Sendable>(
     }
 }
 
-struct TestTimedOut: Error, CustomStringConvertible {
-    var seconds: Int
-    var description: String { "the test did not finish within \(seconds) s (hang?)" }
-}
-
-/// Runs `operation`, failing with ``TestTimedOut`` if it has not finished within `seconds`, so a
-/// hang fails the test instead of stalling the run.
-@discardableResult
+/// Runs `operation`, failing the test if it has not finished within `seconds` (even when it
+/// ignores cancellation), so a hang fails the test instead of stalling the run.
 ///
 /// The test broker is shared with every other test of the process (the Messaging tests'
 /// transport among them): the clock starts once ``BrokerGate/kafka`` lets the test in, shared,
 /// or alone with `exclusive` for a test that stops the broker.
+@discardableResult
 func withTimeout<Result: Sendable>(
     seconds: Int = 60,
     exclusive: Bool = false,
     _ operation: @escaping @Sendable () async throws -> Result
 ) async throws -> Result {
-    let timed = { @Sendable () async throws -> Result in
-        try await withThrowingTaskGroup(of: Result.self) { group in
-            group.addTask { try await operation() }
-            group.addTask {
-                try await Task.sleep(for: .seconds(seconds))
-                throw TestTimedOut(seconds: seconds)
-            }
-            defer { group.cancelAll() }
-            return try await group.next()!
-        }
-    }
-    let limit = Duration.seconds(seconds + 10)
-    return exclusive ? try await BrokerGate.kafka.exclusive(limit: limit, timed) : try await BrokerGate.kafka.shared(limit: limit, timed)
+    let limit = Duration.seconds(seconds)
+    return exclusive
+        ? try await BrokerGate.kafka.exclusive(limit: limit, operation)
+        : try await BrokerGate.kafka.shared(limit: limit, operation)
 }
