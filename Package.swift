@@ -259,6 +259,21 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "Gateway",
+            dependencies: [
+                "EmporiumCore",
+                "EmporiumKit",
+                "Caching",
+                "Security",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // MARK: contracts
         .target(
             name: "EmporiumContracts",
@@ -562,6 +577,14 @@ let package = Package(
             name: "PaymentsTests",
             dependencies: [
                 "Payments", "EmporiumContracts", "EmporiumCore", "EmporiumKit",
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "GatewayTests",
+            dependencies: [
+                "Gateway",
+                .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: strictSettings
         ),

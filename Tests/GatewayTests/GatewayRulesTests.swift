@@ -1,0 +1,187 @@
+@testable import Gateway
+import HTTPTypes
+import Testing
+
+@Suite("Gateway routing table")
+struct GatewayRoutesTests {
+    @Test("the longest prefix wins, on segment boundaries only")
+    func longestPrefix() throws {
+        let routes = try GatewayRoutes([
+            .init(prefix: "/v1/orders", service: "orders"),
+            .init(prefix: "/v1/orders/export", service: "reports"),
+            .init(prefix: "/v1/payments", service: "payments"),
+        ])
+        #expect(routes.service(for: "/v1/orders") == "orders")
+        #expect(routes.service(for: "/v1/orders/42/events") == "orders")
+        #expect(routes.service(for: "/v1/orders/export/2026") == "reports")
+        #expect(routes.service(for: "/v1/ordersx") == nil)
+        #expect(routes.service(for: "/v1/payment-methods") == nil)
+        #expect(routes.service(for: "/") == nil)
+    }
+
+    @Test("every public path of the API map has a service", arguments: [
+        ("/v1/auth/login", "auth"), ("/.well-known/jwks.json", "auth"), ("/v1/users/me", "users"), ("/v1/audit", "users"),
+        ("/v1/products/0190b2f0-0000-7000-8000-000000000000", "catalog"), ("/v1/categories", "catalog"), ("/v1/cart/items/SKU-1", "cart"),
+        ("/v1/inventory/SKU-1", "inventory"), ("/v1/checkout", "orders"), ("/v1/orders/1/ship", "orders"),
+        ("/v1/payment-methods", "payments"), ("/v1/payments/1/refunds", "payments"), ("/v1/notifications/preferences", "notifications"),
+        ("/v1/webhooks", "notifications"), ("/v1/recommendations/me", "recommendations"),
+    ])
+    func standardTable(path: String, service: String) {
+        #expect(GatewayRoutes.standard.service(for: path) == service)
+    }
+
+    @Test("internal paths are never routed, however they are spelled", arguments: [
+        "/internal/v1/cart/users/1", "/internal", "//internal/v1/x", "/INTERNAL/v1/x", "/%69nternal/v1/x",
+        "/v1/../internal/v1/x", "/./internal/x", "/v1/%2E%2E/internal/x", "/%2Finternal/x",
+    ])
+    func internalPaths(path: String) throws {
+        let routes = try GatewayRoutes([.init(prefix: "/", service: "everything")])
+        #expect(routes.service(for: path) == nil, "\(path)")
+        #expect(GatewayRoutes.isInternal(path))
+    }
+
+    @Test("a table with an internal, malformed or repeated prefix is refused")
+    func refusedTables() {
+        #expect(throws: GatewayRouteError.invalidPrefix("/internal/v1", reason: "paths under /internal/ are never routed")) {
+            try GatewayRoutes([.init(prefix: "/internal/v1", service: "x")])
+        }
+        #expect(throws: GatewayRouteError.self) { try GatewayRoutes([.init(prefix: "v1/x", service: "x")]) }
+        #expect(throws: GatewayRouteError.self) { try GatewayRoutes([.init(prefix: "/v1/x/", service: "x")]) }
+        #expect(throws: GatewayRouteError.duplicatePrefix("/v1/x")) {
+            try GatewayRoutes([.init(prefix: "/v1/x", service: "x"), .init(prefix: "/v1/x", service: "y")])
+        }
+    }
+}
+
+@Suite("Circuit breaker")
+struct CircuitBreakerTests {
+    let start = ContinuousClock.now
+    let policy = CircuitBreaker.Policy(failureThreshold: 3, openDuration: .seconds(10), halfOpenProbes: 1)
+
+    @Test("failures in a row open it; a success in between resets the count")
+    func opens() {
+        var breaker = CircuitBreaker(policy: policy)
+        for outcome in [false, false, true, false, false] {
+            let allowed = breaker.allowRequest(at: start)
+            #expect(allowed)
+            breaker.record(success: outcome, at: start)
+        }
+        #expect(breaker.state(at: start) == .closed, "two failures since the last success")
+        let third = breaker.allowRequest(at: start)
+        #expect(third)
+        breaker.record(success: false, at: start)
+        #expect(breaker.state(at: start) == .open)
+        let whileOpen = breaker.allowRequest(at: start + .seconds(9))
+        #expect(!whileOpen)
+    }
+
+    @Test("after the open time one probe goes through: its success closes, its failure reopens")
+    func halfOpen() {
+        var breaker = CircuitBreaker(policy: policy)
+        for _ in 0..<3 {
+            _ = breaker.allowRequest(at: start)
+            breaker.record(success: false, at: start)
+        }
+        let later = start + .seconds(10)
+        #expect(breaker.state(at: later) == .halfOpen)
+        let probe = breaker.allowRequest(at: later)
+        let secondProbe = breaker.allowRequest(at: later)
+        #expect(probe)
+        #expect(!secondProbe, "one probe at a time")
+        breaker.record(success: false, at: later)
+        #expect(breaker.state(at: later + .seconds(5)) == .open, "open again for a full open time")
+        let evenLater = later + .seconds(10)
+        let nextProbe = breaker.allowRequest(at: evenLater)
+        #expect(nextProbe)
+        breaker.record(success: true, at: evenLater)
+        #expect(breaker.state(at: evenLater) == .closed)
+        let afterClosing = [breaker.allowRequest(at: evenLater), breaker.allowRequest(at: evenLater)]
+        #expect(afterClosing == [true, true])
+    }
+
+    @Test("a late success of a request sent before it opened does not close it")
+    func lateSuccess() {
+        var breaker = CircuitBreaker(policy: policy)
+        for _ in 0..<3 {
+            _ = breaker.allowRequest(at: start)
+            breaker.record(success: false, at: start)
+        }
+        breaker.record(success: true, at: start + .seconds(1))
+        #expect(breaker.state(at: start + .seconds(1)) == .open)
+    }
+}
+
+@Suite("Retries")
+struct RetryTests {
+    @Test("only requests without a second effect are retried")
+    func retryRules() {
+        let key: HTTPFields = [HTTPField.Name("Idempotency-Key")!: "k-1"]
+        for method in [HTTPRequest.Method.get, .head, .options, .put, .delete] {
+            #expect(RetryRules.mayRetry(method: method, headers: [:]), "\(method)")
+        }
+        #expect(!RetryRules.mayRetry(method: .post, headers: [:]))
+        #expect(RetryRules.mayRetry(method: .post, headers: key))
+        #expect(!RetryRules.mayRetry(method: .post, headers: [HTTPField.Name("Idempotency-Key")!: ""]))
+        #expect(!RetryRules.mayRetry(method: .patch, headers: [:]))
+    }
+
+    @Test("the budget allows the starting allowance, then one retry per five requests")
+    func budget() {
+        var budget = RetryBudget(ratio: 0.2, minimumTokens: 2, maximumTokens: 100)
+        let allowance = [budget.withdrawRetry(), budget.withdrawRetry(), budget.withdrawRetry()]
+        #expect(allowance == [true, true, false])
+        for _ in 0..<4 { budget.recordRequest() }
+        let afterFour = budget.withdrawRetry()
+        #expect(!afterFour, "four requests earn 0.8 of a retry")
+        budget.recordRequest()
+        let afterFive = budget.withdrawRetry()
+        #expect(afterFive)
+        for _ in 0..<10_000 { budget.recordRequest() }
+        #expect(budget.available == 100, "capped")
+    }
+}
+
+@Suite("Upstream instances")
+struct UpstreamInstancesTests {
+    let now = ContinuousClock.now
+
+    @Test("round robin over the instances in rotation")
+    func roundRobin() {
+        var upstream = UpstreamInstances(service: "catalog", urls: ["http://a", "http://b", "http://c"])
+        let first = (0..<6).map { _ in upstream.pick(at: now) }
+        #expect(first == [0, 1, 2, 0, 1, 2])
+        upstream.recordHealthCheck(1, healthy: false)
+        let withoutB = (0..<4).map { _ in upstream.pick(at: now) }
+        #expect(withoutB == [0, 2, 0, 2])
+        upstream.recordHealthCheck(1, healthy: true)
+        let again = Set((0..<3).compactMap { _ in upstream.pick(at: now) })
+        #expect(again == [0, 1, 2], "back in rotation")
+    }
+
+    @Test("failed requests in a row eject an instance; a retry skips the instances already tried")
+    func passiveEjection() {
+        var upstream = UpstreamInstances(service: "catalog", urls: ["http://a", "http://b"], policy: .init(ejectAfterFailures: 2))
+        upstream.record(0, success: false, at: now)
+        #expect(!upstream.instances[0].ejected)
+        upstream.record(0, success: false, at: now)
+        #expect(upstream.instances[0].ejected)
+        let picks = (0..<3).map { _ in upstream.pick(at: now) }
+        #expect(picks == [1, 1, 1])
+        let retry = upstream.pick(excluding: [1], at: now)
+        #expect(retry == 0, "when the others are tried, an ejected instance is still tried")
+    }
+
+    @Test("an instance whose breaker is open gets nothing until its open time is over")
+    func breakerGates() {
+        var upstream = UpstreamInstances(
+            service: "cart", urls: ["http://a"],
+            policy: .init(ejectAfterFailures: 100, breaker: .init(failureThreshold: 1, openDuration: .seconds(5))))
+        let first = upstream.pick(at: now)
+        #expect(first == 0)
+        upstream.record(0, success: false, at: now)
+        let whileOpen = upstream.pick(at: now + .seconds(1))
+        #expect(whileOpen == nil)
+        let probe = upstream.pick(at: now + .seconds(5))
+        #expect(probe == 0, "a half-open probe")
+    }
+}
