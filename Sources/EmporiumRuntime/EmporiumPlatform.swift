@@ -184,7 +184,7 @@ public struct EmporiumPlatform: Sendable {
             let local = Dictionary(uniqueKeysWithValues: opened.services.map { ($0.name, $0) })
             let peers = ServicePeers(local: local) { [logger = serviceLogger] callee in
                 RemoteService(
-                    name: callee, baseURL: settings.serviceURLs[callee], caller: module.name, credential: credential,
+                    name: callee, baseURLs: settings.serviceURLs[callee] ?? [], caller: module.name, credential: credential,
                     timeout: settings.serviceCallTimeout, client: callClient, tracer: tracer, logger: logger)
             }
             let service = try await module.makeService(
@@ -192,7 +192,8 @@ public struct EmporiumPlatform: Sendable {
                     database: database, seedsDemoData: seeds, logger: serviceLogger,
                     caching: caching.scoped(to: module.name), outbox: outbox, metrics: metrics.factory,
                     security: security, peers: peers, settings: settings.serviceSettings(for: module.name),
-                    dataDirectory: settings.dataDirectory
+                    dataDirectory: settings.dataDirectory, serviceURLs: settings.serviceURLs,
+                    currentTraceparent: { tracer.currentTraceparent() }
                 )
             )
             opened.services.append(service)
@@ -230,8 +231,10 @@ public struct EmporiumPlatform: Sendable {
         router.add(middleware: HTTPMetricsMiddleware(factory: metrics.factory))
         router.add(middleware: ProblemMiddleware(routes: routes))
         router.add(middleware: InputTextMiddleware())
+        for middleware in services.flatMap(\.edgeMiddlewares) { router.add(middleware: middleware) }
         router.add(middleware: InternalCallMiddleware(credential: credential))
         router.add(middleware: AuthenticationMiddleware(authenticator: authenticator))
+        for middleware in services.flatMap(\.frontMiddlewares) { router.add(middleware: middleware) }
         let serviceRouter = ServiceRouter(router: router, table: routes)
         let openAPI = OpenAPIDocument(
             title: "Emporium",

@@ -65,8 +65,9 @@ public struct RuntimeSettings: Sendable {
     /// Explicit database URLs: by service name, and `""` for the shared `database.url`.
     var databaseURLs: [String: String]
     /// Where each service listens when it does not run in this process (`services.<name>.url`,
-    /// `http://catalog:8080`), by service name: the base URL of calls to its `/internal/` routes.
-    public var serviceURLs: [String: String]
+    /// `http://catalog:8080`, or several instances separated by commas), by service name: the
+    /// base URLs of calls to its `/internal/` routes, and of the gateway's upstreams.
+    public var serviceURLs: [String: [String]]
     /// The secret every service of a deployment shares to sign and verify calls between them
     /// (`services.secret`, base64 of at least 32 bytes); nil: `<data dir>/service-secret`.
     public var serviceSecret: Data?
@@ -151,16 +152,21 @@ public struct RuntimeSettings: Sendable {
             if let url = settings.optionalString("\(name).database.url") { urls[name] = url }
         }
         databaseURLs = urls
-        var serviceURLs: [String: String] = [:]
+        var serviceURLs: [String: [String]] = [:]
         for name in serviceNames {
             let key = "services.\(name).url"
-            guard let url = settings.optionalString(key) else { continue }
-            guard let parsed = URL(string: url), parsed.scheme == "http" || parsed.scheme == "https", parsed.host != nil,
-                parsed.path.isEmpty || parsed.path == "/", parsed.query == nil
-            else {
-                throw ConfigurationError(key: key, reason: "must be the service's http:// or https:// base URL, without a path, such as http://\(name):8080")
+            guard let raw = settings.optionalString(key) else { continue }
+            let urls = raw.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            for url in urls {
+                guard let parsed = URL(string: url), parsed.scheme == "http" || parsed.scheme == "https", parsed.host != nil,
+                    parsed.path.isEmpty || parsed.path == "/", parsed.query == nil
+                else {
+                    throw ConfigurationError(
+                        key: key,
+                        reason: "must be the service's http:// or https:// base URL, without a path, such as http://\(name):8080 (several instances: separated by commas)")
+                }
             }
-            serviceURLs[name] = url
+            serviceURLs[name] = urls
         }
         self.serviceURLs = serviceURLs
         if let secret = settings.optionalString("services.secret") {

@@ -10,6 +10,10 @@ public struct ServiceModule: Sendable {
     /// in the same process (then made first), else reached over HTTP at `services.<name>.url`.
     /// They are never pulled into the process.
     public let calls: [String]
+    /// Services whose public routes this one serves (the gateway): when they share the process
+    /// it is made after them; those elsewhere are reached at `services.<name>.url` if set (an
+    /// unset one is not a start-up error: its routes answer 503 naming the key).
+    public let fronts: [String]
     /// One line for `--list-services`.
     public let summary: String
     /// Whether the service keeps personal data encrypted with the data keys (so a deployment on
@@ -22,6 +26,7 @@ public struct ServiceModule: Sendable {
         name: String,
         dependencies: [String] = [],
         calls: [String] = [],
+        fronts: [String] = [],
         summary: String,
         storesPersonalData: Bool = false,
         make: @escaping @Sendable (ServiceEnvironment) async throws -> any EmporiumService
@@ -29,6 +34,7 @@ public struct ServiceModule: Sendable {
         self.name = name
         self.dependencies = dependencies
         self.calls = calls
+        self.fronts = fronts
         self.summary = summary
         self.storesPersonalData = storesPersonalData
         self.make = make

@@ -1,6 +1,7 @@
 import Cart
 import Catalog
 import EmporiumContracts
+import Gateway
 import Foundation
 import Identity
 import Inventory
@@ -74,6 +75,12 @@ public struct ServiceTable: Sendable {
             try RecommendationsService(
                 environment: env, inventory: env.peers.api("inventory", as: (any InventoryAPI).self, remote: HTTPInventoryAPI.init))
         },
+        ServiceModule(
+            name: "gateway", fronts: GatewayRoutes.standard.services,
+            summary: "the API gateway: routes to the services of other processes (services.<name>.url), with health checks, breakers and retries"
+        ) { env in
+            try GatewayService(environment: env)
+        },
     ])
 
     /// The services that keep personal data (`storesPersonalData`).
@@ -109,7 +116,7 @@ public struct ServiceTable: Sendable {
         }
         for name in wanted { try select(name) }
         // The order: each after what it depends on and after the selected services it calls
-        // (so they can be handed over as themselves).
+        // or fronts (so they can be handed over as themselves).
         var ordered: [ServiceModule] = []
         var visiting: [String] = []
         func visit(_ name: String) throws(ServiceSelectionError) {
@@ -122,7 +129,7 @@ public struct ServiceTable: Sendable {
             }
             visiting.append(name)
             for dependency in module.dependencies { try visit(dependency) }
-            for callee in module.calls where selected.contains(callee) { try visit(callee) }
+            for callee in module.calls + module.fronts where selected.contains(callee) { try visit(callee) }
             visiting.removeLast()
             ordered.append(module)
         }

@@ -1,5 +1,5 @@
 import EmporiumCore
-import AMQP
+public import AMQP
 import Foundation
 import Logging
 import NIOCore
@@ -241,7 +241,7 @@ public final class RabbitMQTransport: EventTransport {
     }
 
     /// The events of a delivery: a batch (JSON array) or one event.
-    static func events(of delivery: AMQPDelivery) throws -> [CloudEvent] {
+    public static func events(of delivery: AMQPDelivery) throws -> [CloudEvent] {
         delivery.properties.contentType == CloudEvent.batchContentType
             ? try CloudEvent.decodeBatch(delivery.body) : [try CloudEvent.decode(delivery.body)]
     }

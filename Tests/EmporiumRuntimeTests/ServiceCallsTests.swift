@@ -186,8 +186,9 @@ struct ServiceCallsTests {
     }
 
     /// Every `/internal/` route of the platform refuses a call without a valid service
-    /// credential before its handler runs: none, malformed, from another secret, too old, or
-    /// signed for another body, path or method.
+    /// credential before its handler runs: none (a 404: the gateway of the process does not let
+    /// a request without one near an internal route), malformed, from another secret, too old,
+    /// or signed for another body, path or method (401).
     @Test func everyInternalRouteRefusesCallsWithoutTheCredential() async throws {
         try await TestPlatform.withClient(.sqlite, table: .withEcho, extra: ["services.secret": Self.secret, "seed.demo": "false"]) { client, platform in
             let routes = platform.routes.internalRoutes
@@ -215,8 +216,13 @@ struct ServiceCallsTests {
                     var headers: HTTPFields = [.contentType: "application/json"]
                     if let header { headers[.serviceCredential] = header }
                     let response = try await client.execute(uri: path, method: method, headers: headers, body: ByteBuffer(string: body))
-                    #expect(response.status == .unauthorized, "\(route) with \(what)")
-                    #expect(response.json["type"] as? String == "https://emporium.dev/problems/service-credential", "\(route) with \(what)")
+                    if header == nil {
+                        #expect(response.status == .notFound, "\(route) with \(what)")
+                        #expect(response.json["type"] as? String == "https://emporium.dev/problems/not-found", "\(route) with \(what)")
+                    } else {
+                        #expect(response.status == .unauthorized, "\(route) with \(what)")
+                        #expect(response.json["type"] as? String == "https://emporium.dev/problems/service-credential", "\(route) with \(what)")
+                    }
                 }
                 // The same call, properly signed, reaches the handler.
                 let headers: HTTPFields = [.contentType: "application/json", .serviceCredential: sign(credential, route.method, path, body, .now)]

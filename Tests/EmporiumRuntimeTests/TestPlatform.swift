@@ -46,7 +46,12 @@ enum TestPlatform {
         ]) { _, new in new }
         flags.merge(extra) { _, new in new }
         let config = try await ConfigurationLoader.reader(flags: flags, environment: [:], file: nil)
-        return try RuntimeSettings(config: config, serviceNames: table.modules.map(\.name))
+        // Every service's keys are read, as `emporium serve` reads them, whichever the table holds
+        // (a gateway-only table still needs `services.<name>.url` of the others).
+        let names = ServiceTable.standard.modules.map(\.name) + table.modules.map(\.name).filter { name in
+            !ServiceTable.standard.modules.contains { $0.name == name }
+        }
+        return try RuntimeSettings(config: config, serviceNames: names)
     }
 
     /// The secret of calls between services of every test platform (unless a test sets its own).

@@ -158,24 +158,27 @@ struct UpstreamInstancesTests {
         #expect(again == [0, 1, 2], "back in rotation")
     }
 
-    @Test("failed requests in a row eject an instance; a retry skips the instances already tried")
+    @Test("failed requests in a row open an instance's breaker; a retry skips the instances already tried")
     func passiveEjection() {
-        var upstream = UpstreamInstances(service: "catalog", urls: ["http://a", "http://b"], policy: .init(ejectAfterFailures: 2))
+        var upstream = UpstreamInstances(service: "catalog", urls: ["http://a", "http://b"], policy: .init(breaker: .init(failureThreshold: 2)))
         upstream.record(0, success: false, at: now)
-        #expect(!upstream.instances[0].ejected)
+        #expect(upstream.instances[0].breaker.state(at: now) == .closed)
         upstream.record(0, success: false, at: now)
-        #expect(upstream.instances[0].ejected)
+        #expect(upstream.instances[0].breaker.state(at: now) == .open)
         let picks = (0..<3).map { _ in upstream.pick(at: now) }
         #expect(picks == [1, 1, 1])
-        let retry = upstream.pick(excluding: [1], at: now)
-        #expect(retry == 0, "when the others are tried, an ejected instance is still tried")
+        upstream.recordHealthCheck(1, healthy: false)
+        let retry = upstream.pick(excluding: [], at: now)
+        #expect(retry == 1, "out of rotation, it is still tried when no other instance may be")
+        let none = upstream.pick(excluding: [1], at: now)
+        #expect(none == nil, "an open breaker lets nothing through")
     }
 
     @Test("an instance whose breaker is open gets nothing until its open time is over")
     func breakerGates() {
         var upstream = UpstreamInstances(
             service: "cart", urls: ["http://a"],
-            policy: .init(ejectAfterFailures: 100, breaker: .init(failureThreshold: 1, openDuration: .seconds(5))))
+            policy: .init(breaker: .init(failureThreshold: 1, openDuration: .seconds(5))))
         let first = upstream.pick(at: now)
         #expect(first == 0)
         upstream.record(0, success: false, at: now)

@@ -2,6 +2,7 @@ public import AsyncHTTPClient
 import Foundation
 public import Logging
 import NIOCore
+import Synchronization
 import NIOFoundationCompat
 public import NIOHTTP1
 public import Security
@@ -18,9 +19,13 @@ public import Tracing
 public struct RemoteService: Sendable {
     /// The callee's name (`catalog`).
     public let name: String
-    /// Where it listens: `http://catalog:8080` (scheme, host and port, no path); nil when not
-    /// configured, and then every call fails as unavailable.
-    public let baseURL: String?
+    /// Where its instances listen: `http://catalog:8080` (scheme, host and port, no path), one
+    /// or several; calls go round-robin, and a call whose connection cannot be made (nothing
+    /// was sent) goes on to the next instance. Empty when not configured: every call fails as
+    /// unavailable.
+    public let baseURLs: [String]
+    /// The first instance's base URL, nil when not configured.
+    public var baseURL: String? { baseURLs.first }
     /// The calling service's name, signed into every call.
     public let caller: String
     /// The longest a call may take, connection included.
@@ -29,15 +34,16 @@ public struct RemoteService: Sendable {
     public static let maximumAnswerSize = 4 << 20
 
     private let credential: ServiceCredential?
+    private let cursor = RoundRobinCursor()
     private let client: @Sendable () throws -> HTTPClient
     private let tracer: any Tracer
     private let logger: Logger
 
     public init(
-        name: String, baseURL: String?, caller: String, credential: ServiceCredential?, timeout: Duration,
+        name: String, baseURLs: [String], caller: String, credential: ServiceCredential?, timeout: Duration,
         client: ServiceCallClient, tracer: any Tracer = NoOpTracer(), logger: Logger
     ) {
-        self.init(name: name, baseURL: baseURL, caller: caller, credential: credential, timeout: timeout, tracer: tracer, logger: logger) {
+        self.init(name: name, baseURLs: baseURLs, caller: caller, credential: credential, timeout: timeout, tracer: tracer, logger: logger) {
             try client.client()
         }
     }
@@ -47,17 +53,20 @@ public struct RemoteService: Sendable {
         name: String, baseURL: String?, caller: String, credential: ServiceCredential?, timeout: Duration,
         client: HTTPClient, tracer: any Tracer = NoOpTracer(), logger: Logger
     ) {
-        self.init(name: name, baseURL: baseURL, caller: caller, credential: credential, timeout: timeout, tracer: tracer, logger: logger) {
+        self.init(
+            name: name, baseURLs: baseURL.map { [$0] } ?? [], caller: caller, credential: credential, timeout: timeout, tracer: tracer,
+            logger: logger
+        ) {
             client
         }
     }
 
     private init(
-        name: String, baseURL: String?, caller: String, credential: ServiceCredential?, timeout: Duration,
+        name: String, baseURLs: [String], caller: String, credential: ServiceCredential?, timeout: Duration,
         tracer: any Tracer, logger: Logger, client: @escaping @Sendable () throws -> HTTPClient
     ) {
         self.name = name
-        self.baseURL = baseURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        self.baseURLs = baseURLs.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         self.caller = caller
         self.credential = credential
         self.timeout = timeout
@@ -69,7 +78,7 @@ public struct RemoteService: Sendable {
     /// A callee nobody configured: every call fails as unavailable.
     public static func unconfigured(_ name: String) -> RemoteService {
         RemoteService(
-            name: name, baseURL: nil, caller: "", credential: nil, timeout: .seconds(1), tracer: NoOpTracer(),
+            name: name, baseURLs: [], caller: "", credential: nil, timeout: .seconds(1), tracer: NoOpTracer(),
             logger: Logger(label: "emporium.calls")
         ) { throw ServiceUnavailableError(service: name, reason: "not configured") }
     }
@@ -103,7 +112,7 @@ public struct RemoteService: Sendable {
         _ method: HTTPMethod, _ target: String, body: Data?, as answer: Answer.Type,
         refusal: (ProblemDetails) -> (any Error)?
     ) async throws -> Answer {
-        guard let baseURL else {
+        guard !baseURLs.isEmpty else {
             throw ServiceUnavailableError(service: name, reason: "services.\(name).url is not set and it does not run in this process")
         }
         guard let credential else {
@@ -113,10 +122,9 @@ public struct RemoteService: Sendable {
         let span = tracer.startSpan("\(method.rawValue) \(name)", context: parent, ofKind: .client)
         defer { span.end() }
         span.attributes["http.request.method"] = method.rawValue
-        span.attributes["server.address"] = baseURL
         span.attributes["emporium.callee"] = name
 
-        var request = HTTPClientRequest(url: baseURL + target)
+        var request = HTTPClientRequest(url: target)
         request.method = method
         request.headers.add(name: "Accept", value: "application/json")
         if let body {
@@ -132,9 +140,7 @@ public struct RemoteService: Sendable {
         let status: HTTPResponseStatus
         let bytes: ByteBuffer
         do {
-            let response = try await client().execute(request, timeout: .init(timeout))
-            status = response.status
-            bytes = try await response.body.collect(upTo: Self.maximumAnswerSize)
+            (status, bytes) = try await exchange(request, target: target, span: span)
         } catch {
             let failure = ServiceUnavailableError(service: name, reason: Self.describe(error, timeout: timeout))
             span.setStatus(.init(code: .error))
@@ -162,6 +168,33 @@ public struct RemoteService: Sendable {
         throw ServiceUnavailableError(service: name, reason: reason)
     }
 
+    /// Sends `request` to `target` on the next instance, and on to the following ones while the
+    /// connection cannot be made (nothing was sent), within ``timeout`` in all.
+    private func exchange(_ request: HTTPClientRequest, target: String, span: any Span) async throws -> (HTTPResponseStatus, ByteBuffer) {
+        var request = request
+        let deadline = NIODeadline.now() + .init(timeout)
+        let first = cursor.next(of: baseURLs.count)
+        var attempt = 0
+        while true {
+            let baseURL = baseURLs[(first + attempt) % baseURLs.count]
+            request.url = baseURL + target
+            span.attributes["server.address"] = baseURL
+            do {
+                let response = try await client().execute(request, deadline: deadline)
+                return (response.status, try await response.body.collect(upTo: Self.maximumAnswerSize))
+            } catch where Self.isConnectionFailure(error) && attempt + 1 < baseURLs.count && NIODeadline.now() < deadline {
+                attempt += 1
+            }
+        }
+    }
+
+    /// Whether `error` says the connection could not be made, so nothing was sent.
+    static func isConnectionFailure(_ error: any Error) -> Bool {
+        if let error = error as? HTTPClientError, error == .connectTimeout { return true }
+        let text = "\(error)"
+        return text.contains("connectionRefused") || text.contains("Connection refused")
+    }
+
     /// Why a call got no answer, in words for a problem's detail.
     static func describe(_ error: any Error, timeout: Duration) -> String {
         if let error = error as? ServiceUnavailableError { return error.reason }
@@ -187,5 +220,16 @@ public struct RemoteService: Sendable {
 struct HTTPHeadersInjector: Injector {
     func inject(_ value: String, forKey key: String, into carrier: inout HTTPHeaders) {
         carrier.replaceOrAdd(name: key, value: value)
+    }
+}
+
+/// Hands out instance indexes round-robin, shared by every copy of a ``RemoteService``.
+final class RoundRobinCursor: Sendable {
+    private let position = Atomic<Int>(0)
+
+    /// The next index below `count` (at least 1).
+    func next(of count: Int) -> Int {
+        let value = position.add(1, ordering: .relaxed).oldValue
+        return ((value % count) + count) % count
     }
 }

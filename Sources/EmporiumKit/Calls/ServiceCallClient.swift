@@ -3,7 +3,8 @@ import NIOCore
 public import ServiceLifecycle
 import Synchronization
 
-/// The HTTP client of one process's calls to other services, run as a `Service` of the process.
+/// The HTTP client of one process's calls to other services (and of the gateway's requests to
+/// them), run as a `Service` of the process.
 ///
 /// A refused connection fails the call at once (no retries until the deadline), so a stopped
 /// callee is a prompt 503. The client is made at the first call and shut down when the process
@@ -17,10 +18,18 @@ public final class ServiceCallClient: Service, Sendable {
 
     private let state = Mutex(State.idle)
     private let connectTimeout: Duration
+    private let readTimeout: Duration?
+    private let connectionsPerHost: Int?
 
-    /// - Parameter connectTimeout: The longest a new connection may take.
-    public init(connectTimeout: Duration) {
+    /// - Parameters:
+    ///   - connectTimeout: The longest a new connection may take.
+    ///   - readTimeout: The longest an answer may pause (AsyncHTTPClient's default when nil).
+    ///   - connectionsPerHost: How many connections to one host are kept (AsyncHTTPClient's
+    ///     default, 8, when nil; the gateway keeps more).
+    public init(connectTimeout: Duration, readTimeout: Duration? = nil, connectionsPerHost: Int? = nil) {
         self.connectTimeout = connectTimeout
+        self.readTimeout = readTimeout
+        self.connectionsPerHost = connectionsPerHost
     }
 
     /// The client, made on first use.
@@ -35,6 +44,9 @@ public final class ServiceCallClient: Service, Sendable {
                 configuration.connectionPool.retryConnectionEstablishment = false
                 configuration.timeout.connect = .init(connectTimeout)
                 configuration.redirectConfiguration = .disallow
+                configuration.decompression = .disabled
+                if let readTimeout { configuration.timeout.read = .init(readTimeout) }
+                if let connectionsPerHost { configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = connectionsPerHost }
                 let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
                 state = .running(client)
                 return client

@@ -1,3 +1,4 @@
+public import Hummingbird
 public import Caching
 public import Logging
 public import Messaging
@@ -52,6 +53,12 @@ public protocol EmporiumService: Sendable {
     /// (`/v1/users`): their responses, errors included, carry `Cache-Control: no-store`
     /// (``ResponseHeadersMiddleware``).
     var privatePathPrefixes: [String] { get }
+    /// Middleware this service puts in front of every route of the process, before calls
+    /// between services are verified and access tokens read (the gateway's edge rules).
+    var edgeMiddlewares: [any MiddlewareProtocol<Request, Response, EmporiumRequestContext>] { get }
+    /// Middleware this service puts in front of every route of the process, once the access
+    /// token is read (the gateway's proxy to services in other processes).
+    var frontMiddlewares: [any MiddlewareProtocol<Request, Response, EmporiumRequestContext>] { get }
 }
 
 extension EmporiumService {
@@ -62,6 +69,8 @@ extension EmporiumService {
     public var accessTokenAuthenticator: (any AccessTokenAuthenticating)? { nil }
     public func prepare() async throws {}
     public var privatePathPrefixes: [String] { [] }
+    public var edgeMiddlewares: [any MiddlewareProtocol<Request, Response, EmporiumRequestContext>] { [] }
+    public var frontMiddlewares: [any MiddlewareProtocol<Request, Response, EmporiumRequestContext>] { [] }
 }
 
 /// What the runtime hands a service when it creates it.
@@ -88,13 +97,22 @@ public struct ServiceEnvironment: Sendable {
     /// The folder of the process's local files (`data.dir`: SQLite databases, keys), for a
     /// service that keeps files of its own there.
     public var dataDirectory: String
+    /// The instances of the services that run in other processes (`services.<name>.url`), by
+    /// service name: where the gateway sends their requests.
+    public var serviceURLs: [String: [String]]
+    /// The W3C `traceparent` of the span the current task runs in, nil outside one: for a
+    /// service that passes requests on (the gateway).
+    public var currentTraceparent: @Sendable () -> String?
 
     public init(
         database: any Database, seedsDemoData: Bool, logger: Logger,
         caching: CacheBackend = .inMemory, outbox: Outbox, metrics: any MetricsFactory,
-        security: SecuritySettings, peers: ServicePeers = .none, settings: ServiceSettings? = nil, dataDirectory: String = "./.emporium"
+        security: SecuritySettings, peers: ServicePeers = .none, settings: ServiceSettings? = nil, dataDirectory: String = "./.emporium",
+        serviceURLs: [String: [String]] = [:], currentTraceparent: @escaping @Sendable () -> String? = { nil }
     ) {
         self.dataDirectory = dataDirectory
+        self.serviceURLs = serviceURLs
+        self.currentTraceparent = currentTraceparent
         self.security = security
         self.peers = peers
         self.settings = settings ?? ServiceSettings(service: outbox.service)

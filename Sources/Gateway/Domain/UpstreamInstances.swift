@@ -1,22 +1,21 @@
 /// The instances of one service behind the gateway and which of them take traffic.
 ///
-/// An instance is taken out of the rotation (ejected) when its active health check fails
-/// (`GET /health/ready` not 200), or passively after ``Policy/ejectAfterFailures`` failed
-/// requests in a row; it returns when a health check passes again. Requests go round-robin over
-/// the instances in rotation whose breaker lets them through; when every instance is ejected,
-/// the gateway still tries them (a health check may be wrong; the breaker limits the damage)
-/// rather than refusing everything.
+/// Two mechanisms take an instance out of the traffic:
+/// - actively, its health check (`GET /health/ready` not 200) takes it out of rotation until a
+///   check passes again;
+/// - passively, failed requests in a row open its ``CircuitBreaker``, which lets a probe through
+///   after its open time and closes when one succeeds.
+///
+/// Requests go round-robin over the instances in rotation whose breaker lets them through; when
+/// none is left, the gateway still tries those out of rotation (a health check may be wrong; the
+/// breaker limits the damage) rather than refusing everything.
 public struct UpstreamInstances: Sendable {
-    /// When instances leave and rejoin the rotation.
+    /// How instances leave and rejoin the traffic.
     public struct Policy: Sendable, Equatable {
-        /// Failed requests in a row that eject an instance until its next good health check.
-        public var ejectAfterFailures: Int
         /// The circuit breaker of each instance.
         public var breaker: CircuitBreaker.Policy
 
-        public init(ejectAfterFailures: Int = 3, breaker: CircuitBreaker.Policy = .init()) {
-            precondition(ejectAfterFailures >= 1)
-            self.ejectAfterFailures = ejectAfterFailures
+        public init(breaker: CircuitBreaker.Policy = .init()) {
             self.breaker = breaker
         }
     }
@@ -25,8 +24,8 @@ public struct UpstreamInstances: Sendable {
     public struct Instance: Sendable {
         public let url: String
         public fileprivate(set) var breaker: CircuitBreaker
+        /// Out of rotation: its last health check failed.
         public fileprivate(set) var ejected = false
-        fileprivate var consecutiveFailures = 0
     }
 
     public let service: String
@@ -60,21 +59,14 @@ public struct UpstreamInstances: Sendable {
         return nil
     }
 
-    /// Records the outcome of a request sent to instance `index`.
+    /// Records the outcome of a request sent to instance `index` (with its breaker).
     public mutating func record(_ index: Int, success: Bool, at now: ContinuousClock.Instant) {
         instances[index].breaker.record(success: success, at: now)
-        if success {
-            instances[index].consecutiveFailures = 0
-        } else {
-            instances[index].consecutiveFailures += 1
-            if instances[index].consecutiveFailures >= policy.ejectAfterFailures { instances[index].ejected = true }
-        }
     }
 
     /// Records an active health check of instance `index`: a pass puts it back in rotation, a
     /// failure takes it out.
     public mutating func recordHealthCheck(_ index: Int, healthy: Bool) {
         instances[index].ejected = !healthy
-        if healthy { instances[index].consecutiveFailures = 0 }
     }
 }

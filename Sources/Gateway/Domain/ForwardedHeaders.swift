@@ -1,0 +1,57 @@
+import Foundation
+import HTTPTypes
+
+/// The headers of a request the gateway passes on, and of the answer it passes back.
+///
+/// Hop-by-hop headers (RFC 9110 §7.6.1: `Connection` and the headers it names, `Keep-Alive`,
+/// `Proxy-*`, `TE`, `Trailer`, `Transfer-Encoding`, `Upgrade`) concern one connection and are
+/// not passed on; nor is `Content-Length` of a request (set from the body passed on). (`Host` is
+/// not a header field here but the request's authority; the client sets the instance's.) The gateway adds `X-Forwarded-For` (the client's
+/// address after any the request carried), `X-Forwarded-Proto` and `X-Forwarded-Host`.
+public enum ForwardedHeaders {
+    static let hopByHop: Set<String> = [
+        "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te", "trailer",
+        "transfer-encoding", "upgrade",
+    ]
+
+    /// The headers to send upstream for a request with `headers` and `authority` (its `Host`)
+    /// from `clientAddress`.
+    public static func upstreamRequest(_ headers: HTTPFields, authority: String?, clientAddress: String, scheme: String = "http") -> HTTPFields {
+        let named = Self.namedByConnection(headers)
+        var forwarded = HTTPFields()
+        for field in headers {
+            let name = field.name.canonicalName
+            if hopByHop.contains(name) || named.contains(name) || name == "content-length" { continue }
+            if name == "x-forwarded-for" || name == "x-forwarded-proto" || name == "x-forwarded-host" { continue }
+            forwarded.append(field)
+        }
+        let previous = headers[values: .xForwardedFor].joined(separator: ", ")
+        forwarded[.xForwardedFor] = previous.isEmpty ? clientAddress : "\(previous), \(clientAddress)"
+        forwarded[.xForwardedProto] = headers[.xForwardedProto] ?? scheme
+        if let host = headers[.xForwardedHost] ?? authority { forwarded[.xForwardedHost] = host }
+        return forwarded
+    }
+
+    /// The headers of an upstream answer to pass back to the client.
+    public static func downstreamResponse(_ headers: HTTPFields) -> HTTPFields {
+        let named = Self.namedByConnection(headers)
+        var passed = HTTPFields()
+        for field in headers {
+            let name = field.name.canonicalName
+            if hopByHop.contains(name) || named.contains(name) { continue }
+            passed.append(field)
+        }
+        return passed
+    }
+
+    /// The header names listed in `Connection` (lowercased).
+    static func namedByConnection(_ headers: HTTPFields) -> Set<String> {
+        Set(headers[values: .connection].flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces).lowercased() })
+    }
+}
+
+extension HTTPField.Name {
+    static let xForwardedFor = HTTPField.Name("X-Forwarded-For")!
+    static let xForwardedProto = HTTPField.Name("X-Forwarded-Proto")!
+    static let xForwardedHost = HTTPField.Name("X-Forwarded-Host")!
+}

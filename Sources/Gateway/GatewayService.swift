@@ -1,0 +1,81 @@
+public import EmporiumKit
+import Foundation
+public import Hummingbird
+import Logging
+import NIOCore
+public import ServiceLifecycle
+public import Storage
+
+/// The API gateway (`--services gateway`): the one address clients use. Requests for services
+/// that run in other processes go to their instances (`services.<name>.url`, several separated
+/// by commas) round-robin, with health checks, circuit breakers, time-outs and retries of what
+/// may be sent twice; services in the same process are served by their own routes behind the
+/// same edge rules. See docs/gateway.md.
+public struct GatewayService: EmporiumService {
+    public let name = "gateway"
+    public let migrations: [Migration] = []
+    public let openAPI = OpenAPIFragment()
+    public let settings: GatewaySettings
+    /// Sends requests to the services of other processes.
+    public let proxy: UpstreamProxy
+    private let routes: GatewayRoutes
+    /// The routed services that run in this process.
+    private let local: Set<String>
+    private let client: ServiceCallClient
+    private let traceparent: @Sendable () -> String?
+    private let logger: Logger
+
+    /// - Parameters:
+    ///   - environment: The gateway's environment; `peers` tells which services run here and
+    ///     `serviceURLs` where the others' instances are.
+    ///   - routes: Which service answers which path.
+    public init(environment: ServiceEnvironment, routes: GatewayRoutes = .standard) throws {
+        let settings = try GatewaySettings(environment.settings)
+        var instances: [String: [String]] = [:]
+        var local: Set<String> = []
+        for service in routes.services {
+            if environment.peers.isLocal(service) {
+                local.insert(service)
+            } else if let urls = environment.serviceURLs[service], !urls.isEmpty {
+                instances[service] = urls
+            }
+        }
+        let client = ServiceCallClient(
+            connectTimeout: settings.connectTimeout, readTimeout: settings.responseTimeout, connectionsPerHost: 64)
+        self.settings = settings
+        self.routes = routes
+        self.local = local
+        self.client = client
+        self.traceparent = environment.currentTraceparent
+        self.logger = environment.logger
+        self.proxy = UpstreamProxy(instances: instances, settings: settings, client: client, metrics: environment.metrics, logger: environment.logger)
+        if !instances.isEmpty {
+            environment.logger.info("gateway upstreams", metadata: [
+                "upstreams": .string(instances.keys.sorted().map { "\($0)=\(instances[$0]!.joined(separator: ","))" }.joined(separator: " ")),
+            ])
+        }
+    }
+
+    public var edgeMiddlewares: [any MiddlewareProtocol<Request, Response, EmporiumRequestContext>] {
+        [GatewayEdgeMiddleware(maxBodyBytes: settings.maxBodyBytes)]
+    }
+
+    public var frontMiddlewares: [any MiddlewareProtocol<Request, Response, EmporiumRequestContext>] {
+        [GatewayProxyMiddleware(routes: routes, proxy: proxy, local: local, traceparent: traceparent)]
+    }
+
+    /// The instances' health checks, and the HTTP client (made at the first request, shut down
+    /// when the process stops).
+    public var backgroundServices: [any Service] {
+        let proxy = self.proxy
+        let interval = settings.healthInterval
+        return [
+            PeriodicJob(interval: interval, logger: logger, failure: "gateway health checks failed") {
+                await proxy.checkHealth(timeout: min(interval, .seconds(2)))
+            },
+            client,
+        ]
+    }
+
+    public func addRoutes(to router: ServiceRouter) {}
+}

@@ -1,0 +1,57 @@
+import EmporiumKit
+import HTTPTypes
+import Hummingbird
+
+/// The gateway at the edge of the process, before calls between services are verified and
+/// tokens read: paths under `/internal/` are a 404 for anyone but another service (a request
+/// with a service credential, verified next, that only ever reaches this process's own routes),
+/// and a body announced larger than the limit is a 413 before a byte of it is read.
+struct GatewayEdgeMiddleware: RouterMiddleware {
+    typealias Context = EmporiumRequestContext
+    let maxBodyBytes: Int
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if GatewayRoutes.isInternal(request.uri.path), request.headers[.serviceCredential] == nil {
+            throw ProblemDetails(
+                type: ProblemDetails.typeBase + "not-found", title: "Not found.", status: .notFound,
+                detail: "There is no such resource.")
+        }
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maxBodyBytes {
+            throw UpstreamProxy.tooLarge(maxBodyBytes)
+        }
+        return try await next(request, context)
+    }
+}
+
+/// The gateway in front of the routes, once the access token is read: a request for a service
+/// that runs in another process goes to one of its instances (``UpstreamProxy``); the others go
+/// on to this process's own routes.
+///
+/// A token the gateway refused (expired, forged) is not passed on: the request goes upstream
+/// without it, so no upstream ever sees it.
+///
+/// A service that neither runs here nor has instances configured answers 503 naming the key.
+struct GatewayProxyMiddleware: RouterMiddleware {
+    typealias Context = EmporiumRequestContext
+    let routes: GatewayRoutes
+    let proxy: UpstreamProxy
+    /// The routed services that run in this process.
+    let local: Set<String>
+    let traceparent: @Sendable () -> String?
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let service = routes.service(for: request.uri.path), !local.contains(service) else {
+            return try await next(request, context)
+        }
+        guard proxy.proxies(service) else {
+            throw UpstreamProxy.unavailable(service, reason: "this gateway has no instance of it (services.\(service).url is not set)")
+        }
+        var request = request
+        if context.authenticationFailure != nil {
+            var head = request.head
+            head.headerFields[.authorization] = nil
+            request = Request(head: head, body: request.body)
+        }
+        return try await proxy.forward(request, context: context, to: service, traceparent: traceparent())
+    }
+}
