@@ -12,7 +12,10 @@ import Storage
 public struct CartService: EmporiumService, CartAPI {
     public let name = "cart"
     public let migrations: [Migration] = []
-    public let openAPI = CartOpenAPI.fragment
+    public let openAPI = Self.publicAPI
+    /// The service's public routes (OpenAPI), without an instance: for the gateway, which fronts
+    /// them from another process.
+    public static let publicAPI = CartOpenAPI.fragment
     /// Carts (and their errors) are never stored by caches.
     public let privatePathPrefixes = ["/v1/cart"]
 

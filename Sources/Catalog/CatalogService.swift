@@ -10,7 +10,10 @@ import Storage
 public struct CatalogService: EmporiumService, CatalogPricing {
     public let name = "catalog"
     public let migrations = CatalogMigrations.all
-    public let openAPI = CatalogOpenAPI.fragment
+    public let openAPI = Self.publicAPI
+    /// The service's public routes (OpenAPI), without an instance: for the gateway, which fronts
+    /// them from another process.
+    public static let publicAPI = CatalogOpenAPI.fragment
 
     private let store: CatalogStore
     private let productCache: ProductReadCache

@@ -205,12 +205,14 @@ public struct EmporiumPlatform: Sendable {
     }
 
     /// What verifies access tokens: the auth service's keys when it runs in this process, else
-    /// the key set it publishes (`auth.jwksURL`, with its readiness check); nil refuses every token.
+    /// the key set it publishes (`auth.jwksURL`, or `/.well-known/jwks.json` at
+    /// `services.auth.url`, with its readiness check); nil refuses every token.
     private static func makeAuthenticator(
         services: [any EmporiumService], settings: RuntimeSettings, logger: Logger, into parts: inout ProcessParts
     ) -> (any AccessTokenAuthenticating)? {
         if let local = services.lazy.compactMap(\.accessTokenAuthenticator).first { return local }
-        guard let url = settings.authJWKSURL else { return nil }
+        // Without `auth.jwksURL`, the key set of the auth service's first instance, when known.
+        guard let url = settings.authJWKSURL ?? settings.serviceURLs["auth"]?.first.map({ $0 + "/.well-known/jwks.json" }) else { return nil }
         let remote = RemoteAccessTokenKeys(url: url, issuer: settings.authIssuer, audience: settings.authAudience, logger: logger)
         parts.checks.append(ReadinessCheck(name: "auth.keys") { try await remote.checkReady() })
         return remote

@@ -79,7 +79,12 @@ public struct ServiceTable: Sendable {
             name: "gateway", fronts: GatewayRoutes.standard.services,
             summary: "the API gateway: routes to the services of other processes (services.<name>.url), with health checks, breakers and retries"
         ) { env in
-            try GatewayService(environment: env)
+            try GatewayService(environment: env, fronted: [
+                "auth": AuthService.publicAPI, "users": UsersService.publicAPI, "catalog": CatalogService.publicAPI,
+                "cart": CartService.publicAPI, "inventory": InventoryService.publicAPI, "orders": OrdersService.publicAPI,
+                "payments": PaymentsService.publicAPI, "notifications": NotificationsService.publicAPI,
+                "recommendations": RecommendationsService.publicAPI,
+            ])
         },
     ])
 

@@ -14,11 +14,14 @@ public import Storage
 public struct GatewayService: EmporiumService {
     public let name = "gateway"
     public let migrations: [Migration] = []
-    public let openAPI = OpenAPIFragment()
+    /// The public routes of the services it sends to other processes (those of its own process
+    /// are in their services' documents; a service without instances is not served).
+    public let openAPI: OpenAPIFragment
     public let settings: GatewaySettings
     /// Sends requests to the services of other processes.
     public let proxy: UpstreamProxy
     private let routes: GatewayRoutes
+    private let requirements: AccessRequirements
     /// The routed services that run in this process.
     private let local: Set<String>
     private let client: ServiceCallClient
@@ -28,8 +31,9 @@ public struct GatewayService: EmporiumService {
     /// - Parameters:
     ///   - environment: The gateway's environment; `peers` tells which services run here and
     ///     `serviceURLs` where the others' instances are.
+    ///   - fronted: The public routes (OpenAPI) of every service it fronts, by name.
     ///   - routes: Which service answers which path.
-    public init(environment: ServiceEnvironment, routes: GatewayRoutes = .standard) throws {
+    public init(environment: ServiceEnvironment, fronted: [String: OpenAPIFragment], routes: GatewayRoutes = .standard) throws {
         let settings = try GatewaySettings(environment.settings)
         var instances: [String: [String]] = [:]
         var local: Set<String> = []
@@ -43,6 +47,8 @@ public struct GatewayService: EmporiumService {
         let client = ServiceCallClient(
             connectTimeout: settings.connectTimeout, readTimeout: settings.responseTimeout, connectionsPerHost: 64)
         self.settings = settings
+        self.requirements = AccessRequirements(Array(fronted.values))
+        self.openAPI = Self.merged(fronted.filter { instances[$0.key] != nil }.sorted { $0.key < $1.key }.map(\.value))
         self.routes = routes
         self.local = local
         self.client = client
@@ -61,7 +67,7 @@ public struct GatewayService: EmporiumService {
     }
 
     public var frontMiddlewares: [any MiddlewareProtocol<Request, Response, EmporiumRequestContext>] {
-        [GatewayProxyMiddleware(routes: routes, proxy: proxy, local: local, traceparent: traceparent)]
+        [GatewayProxyMiddleware(routes: routes, requirements: requirements, proxy: proxy, local: local, traceparent: traceparent)]
     }
 
     /// The instances' health checks, and the HTTP client (made at the first request, shut down
@@ -78,4 +84,15 @@ public struct GatewayService: EmporiumService {
     }
 
     public func addRoutes(to router: ServiceRouter) {}
+
+    /// One fragment of several (the first definition of a path or component wins).
+    static func merged(_ fragments: [OpenAPIFragment]) -> OpenAPIFragment {
+        var merged = OpenAPIFragment()
+        for fragment in fragments {
+            merged.paths.merge(fragment.paths) { first, _ in first }
+            for (kind, definitions) in fragment.components { merged.components[kind, default: [:]].merge(definitions) { first, _ in first } }
+            merged.tags += fragment.tags
+        }
+        return merged
+    }
 }

@@ -16,7 +16,10 @@ public import Storage
 public struct InventoryService: EmporiumService, InventoryAPI {
     public let name = "inventory"
     public let migrations = InventoryMigrations.all
-    public let openAPI = InventoryOpenAPI.fragment
+    public let openAPI = Self.publicAPI
+    /// The service's public routes (OpenAPI), without an instance: for the gateway, which fronts
+    /// them from another process.
+    public static let publicAPI = InventoryOpenAPI.fragment
 
     let store: InventoryStore
     private let environment: ServiceEnvironment

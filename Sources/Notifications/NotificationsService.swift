@@ -20,7 +20,10 @@ import Storage
 public struct NotificationsService: EmporiumService, PersonalDataKeeping {
     public let name = "notifications"
     public let migrations = NotificationsMigrations.all
-    public let openAPI = NotificationsOpenAPI.fragment
+    public let openAPI = Self.publicAPI
+    /// The service's public routes (OpenAPI), without an instance: for the gateway, which fronts
+    /// them from another process.
+    public static let publicAPI = NotificationsOpenAPI.fragment
     /// Notifications, preferences, deliveries and webhooks (with their secrets) are never cached.
     public var privatePathPrefixes: [String] { ["/v1/notifications", "/v1/webhooks"] }
 

@@ -16,7 +16,10 @@ import Storage
 public struct OrdersService: EmporiumService, PersonalDataKeeping {
     public let name = "orders"
     public let migrations = OrdersMigrations.all
-    public let openAPI = OrdersOpenAPI.fragment
+    public let openAPI = Self.publicAPI
+    /// The service's public routes (OpenAPI), without an instance: for the gateway, which fronts
+    /// them from another process.
+    public static let publicAPI = OrdersOpenAPI.fragment
     /// Orders and checkouts (and their errors) are never stored by caches.
     public var privatePathPrefixes: [String] { ["/v1/orders", "/v1/checkout"] }
 

@@ -14,7 +14,10 @@ import Storage
 public struct PaymentsService: EmporiumService, PaymentsAPI, PersonalDataKeeping {
     public let name = "payments"
     public let migrations = PaymentsMigrations.all
-    public let openAPI = PaymentsOpenAPI.fragment
+    public let openAPI = Self.publicAPI
+    /// The service's public routes (OpenAPI), without an instance: for the gateway, which fronts
+    /// them from another process.
+    public static let publicAPI = PaymentsOpenAPI.fragment
     /// Cards and payments (and their errors) are never stored by caches.
     public var privatePathPrefixes: [String] { ["/v1/payment-methods", "/v1/payments"] }
 

@@ -19,7 +19,10 @@ import Storage
 public struct RecommendationsService: EmporiumService {
     public let name = "recommendations"
     public let migrations = RecommendationsMigrations.all
-    public let openAPI = RecommendationsOpenAPI.fragment
+    public let openAPI = Self.publicAPI
+    /// The service's public routes (OpenAPI), without an instance: for the gateway, which fronts
+    /// them from another process.
+    public static let publicAPI = RecommendationsOpenAPI.fragment
     /// A user's list says what they bought: never stored by shared caches.
     public var privatePathPrefixes: [String] { ["/v1/recommendations/me"] }
 

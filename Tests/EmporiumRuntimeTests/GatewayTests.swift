@@ -25,14 +25,14 @@ struct GatewayTests {
         private let task: Task<Void, any Error>
         private let stopSignal: AsyncStream<Void>.Continuation
 
-        init(database: DatabaseURL, port: Int, seed: Bool) async throws {
+        init(database: DatabaseURL, port: Int, seed: Bool, table: ServiceTable = GatewayTests.catalogOnly, extra: [String: String] = [:]) async throws {
             self.port = port
             let (stopped, stopSignal) = AsyncStream.makeStream(of: Void.self)
             let (started, startedSignal) = AsyncStream.makeStream(of: Int.self)
             self.stopSignal = stopSignal
             self.task = Task {
                 try await TestPlatform.serving(
-                    database: database, table: GatewayTests.catalogOnly, extra: ["http.port": "\(port)", "seed.demo": seed ? "true" : "false"]
+                    database: database, table: table, extra: extra.merging(["http.port": "\(port)", "seed.demo": seed ? "true" : "false"]) { _, new in new }
                 ) { port in
                     startedSignal.yield(port)
                     for await _ in stopped { break }
@@ -51,7 +51,7 @@ struct GatewayTests {
     /// Runs `body` with a client of a gateway process whose catalog instances are `catalogPorts`
     /// (every other service at a port where nothing listens).
     static func withGateway(
-        catalogPorts: [Int], extra: [String: String] = [:], _ body: @Sendable (any TestClientProtocol, GatewayService) async throws -> Void
+        catalogPorts: [Int], authPort: Int? = nil, extra: [String: String] = [:], _ body: @Sendable (any TestClientProtocol, GatewayService) async throws -> Void
     ) async throws {
         let nowhere = try await TestPlatform.unusedPort()
         var settings: [String: String] = [
@@ -59,7 +59,7 @@ struct GatewayTests {
             "services.catalog.url": catalogPorts.map { "http://127.0.0.1:\($0)" }.joined(separator: ","),
         ]
         for service in GatewayRoutes.standard.services where service != "catalog" {
-            settings["services.\(service).url"] = "http://127.0.0.1:\(nowhere)"
+            settings["services.\(service).url"] = "http://127.0.0.1:\(service == "auth" ? authPort ?? nowhere : nowhere)"
         }
         try await TestPlatform.withClient(.sqlite, table: gatewayOnly, extra: settings.merging(extra) { _, new in new }) { client, platform in
             let gateway = try #require(platform.services.lazy.compactMap { $0 as? GatewayService }.first)
@@ -67,11 +67,14 @@ struct GatewayTests {
         }
     }
 
-    /// How many requests an instance has answered (its own `/metrics`).
-    static func answered(by port: Int) async throws -> Int {
+    /// How many requests an instance has answered (its own `/metrics`), of `method` when given.
+    static func answered(by port: Int, method: String? = nil) async throws -> Int {
         let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/metrics"), timeout: .seconds(10))
         let text = String(buffer: try await response.body.collect(upTo: 1 << 22))
-        return text.split(separator: "\n").filter { $0.hasPrefix("http_requests_total{") && $0.contains("/v1/products") }
+        return text.split(separator: "\n")
+            .filter { line in
+                line.hasPrefix("http_requests_total{") && line.contains("/v1/products") && (method.map { line.contains("method=\"\($0)\"") } ?? true)
+            }
             .compactMap { Double($0.split(separator: " ").last ?? "") }.reduce(0) { $0 + Int($1) }
     }
 
@@ -155,15 +158,56 @@ struct GatewayTests {
         await first.stop()
     }
 
-    @Test("a POST without an Idempotency-Key is not retried: an instance that is down is a 502 naming the service")
+    @Test("a token the gateway refuses never reaches an upstream: 401 where one is needed, dropped where not; a valid one passes")
+    func tokensAtTheGateway() async throws {
+        let authOnly = ServiceTable(modules: ServiceTable.standard.modules.filter { $0.name == "auth" })
+        let (authDatabase, cleanupAuth) = try await TestDatabases.makeURL(.sqlite)
+        let (catalogDatabase, cleanupCatalog) = try await TestDatabases.makeURL(.sqlite)
+        defer { Task { await cleanupAuth(); await cleanupCatalog() } }
+        let auth = try await Instance(database: authDatabase, port: try await TestPlatform.unusedPort(), seed: false, table: authOnly)
+        let catalog = try await Instance(
+            database: catalogDatabase, port: try await TestPlatform.unusedPort(), seed: true,
+            extra: ["services.auth.url": "http://127.0.0.1:\(auth.port)"])
+        try await Self.withGateway(catalogPorts: [catalog.port], authPort: auth.port) { client, _ in
+            try await IdentityAPIContract.register(client, "gateway-shopper@example.com")
+            let valid = try await IdentityAPIContract.login(client, "gateway-shopper@example.com").authorization
+            let parts = valid.dropFirst("Bearer ".count).split(separator: ".").map(String.init)
+            let tampered = "Bearer \(parts[0]).\(parts[1]).\(String(parts[2].reversed()))"
+            let unsigned = "Bearer eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.\(parts[1])."
+            let product = CatalogAPIContract.validProduct(sku: "GW-1", categoryId: "0190b2f0-0000-7000-8000-000000000000")
+
+            let postsBefore = try await Self.answered(by: catalog.port, method: "POST")
+            for token in [tampered, unsigned, "Bearer not-a-token", nil] {
+                let response = try await IdentityAPIContract.post(client, "/v1/products", product, authorization: token)
+                #expect(response.status == .unauthorized, "\(token ?? "no token")")
+                #expect(response.headers[.wwwAuthenticate]?.hasPrefix("Bearer") == true)
+            }
+            #expect(try await Self.answered(by: catalog.port, method: "POST") == postsBefore, "the catalog saw none of them")
+
+            let read = try await IdentityAPIContract.get(client, "/v1/products?limit=1", authorization: tampered)
+            #expect(read.status == .ok, "an open route works with a stale token, which is not passed on")
+
+            let customer = try await IdentityAPIContract.post(client, "/v1/products", product, authorization: valid)
+            #expect(customer.status == .forbidden, "the catalog checked the valid token: \(String(buffer: customer.body))")
+            #expect(try await Self.answered(by: catalog.port, method: "POST") == postsBefore + 1)
+        }
+        await catalog.stop()
+        await auth.stop()
+    }
+
+    @Test("a POST without an Idempotency-Key is not retried: an instance that is down is a 502 naming the service, with one attempt")
     func postNotRetried() async throws {
         let down = try await TestPlatform.unusedPort()
         try await Self.withGateway(catalogPorts: [down]) { client, _ in
+            // A guest may add to a cart without a token; every other service is at a port where nothing listens.
             let response = try await client.execute(
-                uri: "/v1/categories", method: .post, headers: [.contentType: "application/json"],
-                body: ByteBuffer(string: #"{"slug": "x", "name": "X"}"#))
+                uri: "/v1/cart/items", method: .post, headers: [.contentType: "application/json"],
+                body: ByteBuffer(string: #"{"sku": "SKU-1", "quantity": 1}"#))
             #expect(response.status == .badGateway)
-            #expect((response.json["detail"] as? String)?.contains("catalog") == true)
+            #expect((response.json["detail"] as? String)?.contains("cart") == true)
+            let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+            #expect(metrics.contains(#"emporium_gateway_upstream_requests_total{service="cart",outcome="failed"} 1"#), "one attempt")
+            #expect(!metrics.contains(#"outcome="retried",service="cart""#))
         }
     }
 }

@@ -1,4 +1,5 @@
 @testable import Gateway
+import EmporiumKit
 import HTTPTypes
 import Testing
 
@@ -186,5 +187,31 @@ struct UpstreamInstancesTests {
         #expect(whileOpen == nil)
         let probe = upstream.pick(at: now + .seconds(5))
         #expect(probe == 0, "a half-open probe")
+    }
+}
+
+@Suite("Access requirements from the services' OpenAPI documents")
+struct AccessRequirementsTests {
+    let requirements = AccessRequirements([
+        OpenAPIFragment(json: #"""
+        {"paths": {
+          "/v1/users/me": {"get": {"security": [{"bearer": []}]}},
+          "/v1/users/{id}": {"get": {"security": [{"bearer": []}]}, "delete": {}},
+          "/v1/cart/items": {"post": {"security": [{}, {"bearer": []}]}},
+          "/v1/products": {"get": {}, "post": {"security": [{"bearer": []}]}}
+        }}
+        """#)
+    ])
+
+    @Test("bearer security needs a token; optional or no security does not; an unknown operation does not")
+    func tokenRequirements() {
+        #expect(requirements.requiresToken(method: "GET", path: "/v1/users/me"))
+        #expect(requirements.requiresToken(method: "GET", path: "/v1/users/0190b2f0-0000-7000-8000-000000000000"))
+        #expect(!requirements.requiresToken(method: "DELETE", path: "/v1/users/42"))
+        #expect(!requirements.requiresToken(method: "POST", path: "/v1/cart/items"), "a guest may")
+        #expect(!requirements.requiresToken(method: "GET", path: "/v1/products"))
+        #expect(requirements.requiresToken(method: "POST", path: "/v1/products"))
+        #expect(!requirements.requiresToken(method: "GET", path: "/v1/unknown"))
+        #expect(!requirements.requiresToken(method: "GET", path: "/v1/users/me/extra"))
     }
 }

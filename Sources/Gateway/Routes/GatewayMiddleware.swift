@@ -23,26 +23,30 @@ struct GatewayEdgeMiddleware: RouterMiddleware {
     }
 }
 
-/// The gateway in front of the routes, once the access token is read: a request for a service
-/// that runs in another process goes to one of its instances (``UpstreamProxy``); the others go
-/// on to this process's own routes.
+/// The gateway in front of the routes, once the access token is read.
 ///
-/// A token the gateway refused (expired, forged) is not passed on: the request goes upstream
-/// without it, so no upstream ever sees it.
-///
-/// A service that neither runs here nor has instances configured answers 503 naming the key.
+/// - An operation that needs an access token (``AccessRequirements``) without a valid one is a
+///   401 here, whichever process serves it: no upstream sees an expired or forged token.
+/// - A token the process refused, on an operation that needs none, is not passed on.
+/// - A request for a service that runs in another process goes to one of its instances
+///   (``UpstreamProxy``); one that runs here goes on to its own routes; one that neither runs
+///   here nor has instances configured is a 503 naming the key.
 struct GatewayProxyMiddleware: RouterMiddleware {
     typealias Context = EmporiumRequestContext
     let routes: GatewayRoutes
+    let requirements: AccessRequirements
     let proxy: UpstreamProxy
     /// The routed services that run in this process.
     let local: Set<String>
     let traceparent: @Sendable () -> String?
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let service = routes.service(for: request.uri.path), !local.contains(service) else {
-            return try await next(request, context)
+        let path = request.uri.path
+        guard let service = routes.service(for: path) else { return try await next(request, context) }
+        if context.principal == nil, requirements.requiresToken(method: request.method.rawValue, path: path) {
+            throw context.authenticationFailure ?? AuthenticationFailure(reason: "this route needs an access token")
         }
+        if local.contains(service) { return try await next(request, context) }
         guard proxy.proxies(service) else {
             throw UpstreamProxy.unavailable(service, reason: "this gateway has no instance of it (services.\(service).url is not set)")
         }

@@ -19,7 +19,10 @@ import Storage
 public struct AuthService: PersonalDataKeeping {
     public let name = "auth"
     public let migrations: [Migration]
-    public let openAPI = IdentityOpenAPI.auth
+    public let openAPI = Self.publicAPI
+    /// The service's public routes (OpenAPI), without an instance: for the gateway, which fronts
+    /// them from another process.
+    public static let publicAPI = IdentityOpenAPI.auth
 
     let store: AuthStore
     let keyStore: SigningKeyStore

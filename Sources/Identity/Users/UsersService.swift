@@ -14,7 +14,10 @@ import Storage
 public struct UsersService: PersonalDataKeeping, UsersAPI {
     public let name = "users"
     public let migrations: [Migration]
-    public let openAPI = IdentityOpenAPI.users
+    public let openAPI = Self.publicAPI
+    /// The service's public routes (OpenAPI), without an instance: for the gateway, which fronts
+    /// them from another process.
+    public static let publicAPI = IdentityOpenAPI.users
 
     let store: UsersStore
     let audit: AuditLog
