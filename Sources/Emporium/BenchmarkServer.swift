@@ -43,7 +43,11 @@ enum BenchmarkServer {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("emporium-bench-\(name)-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
         let config = try await ConfigurationLoader.reader(
-            flags: ["data.dir": folder.path, "http.port": "0", "log.level": "warning"].merging(flags) { _, given in given },
+            // The gateway's rate limit off: a benchmark sends everything from one address.
+            flags: [
+                "data.dir": folder.path, "http.port": "0", "log.level": "warning",
+                "gateway.rateLimit.perAddress": "0", "gateway.rateLimit.perUser": "0",
+            ].merging(flags) { _, given in given },
             environment: [:], file: nil
         )
         let settings = try RuntimeSettings(config: config, serviceNames: ServiceTable.standard.modules.map(\.name))

@@ -1,4 +1,5 @@
 public import EmporiumKit
+import Caching
 import Foundation
 public import Hummingbird
 import Logging
@@ -22,6 +23,8 @@ public struct GatewayService: EmporiumService {
     public let proxy: UpstreamProxy
     private let routes: GatewayRoutes
     private let requirements: AccessRequirements
+    private let perUser: (any RateLimiter)?
+    private let perAddress: (any RateLimiter)?
     /// The routed services that run in this process.
     private let local: Set<String>
     private let client: ServiceCallClient
@@ -48,6 +51,12 @@ public struct GatewayService: EmporiumService {
             connectTimeout: settings.connectTimeout, readTimeout: settings.responseTimeout, connectionsPerHost: 64)
         self.settings = settings
         self.requirements = AccessRequirements(Array(fronted.values))
+        self.perUser = settings.requestsPerMinutePerUser > 0
+            ? environment.caching.makeRateLimiter(name: "users", policy: RateLimitPolicy(requests: settings.requestsPerMinutePerUser, per: .seconds(60)))
+            : nil
+        self.perAddress = settings.requestsPerMinutePerAddress > 0
+            ? environment.caching.makeRateLimiter(name: "addresses", policy: RateLimitPolicy(requests: settings.requestsPerMinutePerAddress, per: .seconds(60)))
+            : nil
         self.openAPI = Self.merged(fronted.filter { instances[$0.key] != nil }.sorted { $0.key < $1.key }.map(\.value))
         self.routes = routes
         self.local = local
@@ -67,7 +76,10 @@ public struct GatewayService: EmporiumService {
     }
 
     public var frontMiddlewares: [any MiddlewareProtocol<Request, Response, EmporiumRequestContext>] {
-        [GatewayProxyMiddleware(routes: routes, requirements: requirements, proxy: proxy, local: local, traceparent: traceparent)]
+        [
+            GatewayRateLimitMiddleware(routes: routes, perUser: perUser, perAddress: perAddress, logger: logger),
+            GatewayProxyMiddleware(routes: routes, requirements: requirements, proxy: proxy, local: local, traceparent: traceparent),
+        ]
     }
 
     /// The instances' health checks, and the HTTP client (made at the first request, shut down

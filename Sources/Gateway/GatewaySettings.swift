@@ -16,13 +16,17 @@ public struct GatewaySettings: Sendable, Equatable {
     public var instances: UpstreamInstances.Policy
     /// Retries as a share of requests, in percent (`gateway.retryBudgetPercent`).
     public var retryBudgetPercent: Int
+    /// Requests per minute (bursts of as many) per signed-in user and per client address of
+    /// anonymous requests (`gateway.rateLimit.perUser`, `gateway.rateLimit.perAddress`); 0: no limit.
+    public var requestsPerMinutePerUser: Int
+    public var requestsPerMinutePerAddress: Int
 
     public static let defaults = GatewaySettings()
 
     public init(
         connectTimeout: Duration = .seconds(2), responseTimeout: Duration = .seconds(30),
         maxBodyBytes: Int = 1 << 20, healthInterval: Duration = .seconds(5), instances: UpstreamInstances.Policy = .init(),
-        retryBudgetPercent: Int = 20
+        retryBudgetPercent: Int = 20, requestsPerMinutePerUser: Int = 1200, requestsPerMinutePerAddress: Int = 600
     ) {
         self.connectTimeout = connectTimeout
         self.responseTimeout = responseTimeout
@@ -30,6 +34,8 @@ public struct GatewaySettings: Sendable, Equatable {
         self.healthInterval = healthInterval
         self.instances = instances
         self.retryBudgetPercent = retryBudgetPercent
+        self.requestsPerMinutePerUser = requestsPerMinutePerUser
+        self.requestsPerMinutePerAddress = requestsPerMinutePerAddress
     }
 
     /// Reads the settings, each defaulting to ``defaults``. (The instances of each service are
@@ -46,6 +52,8 @@ public struct GatewaySettings: Sendable, Equatable {
                 breaker: CircuitBreaker.Policy(
                     failureThreshold: try settings.int("breakerFailures", default: defaults.instances.breaker.failureThreshold, in: 1...100),
                     openDuration: try settings.seconds("breakerOpenSeconds", default: defaults.instances.breaker.openDuration, in: 1...600))),
-            retryBudgetPercent: try settings.int("retryBudgetPercent", default: defaults.retryBudgetPercent, in: 0...100))
+            retryBudgetPercent: try settings.int("retryBudgetPercent", default: defaults.retryBudgetPercent, in: 0...100),
+            requestsPerMinutePerUser: try settings.int("rateLimit.perUser", default: defaults.requestsPerMinutePerUser, in: 0...10_000_000),
+            requestsPerMinutePerAddress: try settings.int("rateLimit.perAddress", default: defaults.requestsPerMinutePerAddress, in: 0...10_000_000))
     }
 }

@@ -12,6 +12,15 @@ import Storage
 import Synchronization
 import Testing
 
+extension Sequence {
+    /// The results of `transform` on each element, one after the other.
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var results: [T] = []
+        for element in self { results.append(try await transform(element)) }
+        return results
+    }
+}
+
 /// The gateway in a process of its own in front of two catalog instances (processes, as far as
 /// it can tell: platforms serving HTTP on ports of 127.0.0.1), over real HTTP.
 @Suite("Gateway")
@@ -190,6 +199,45 @@ struct GatewayTests {
             let customer = try await IdentityAPIContract.post(client, "/v1/products", product, authorization: valid)
             #expect(customer.status == .forbidden, "the catalog checked the valid token: \(String(buffer: customer.body))")
             #expect(try await Self.answered(by: catalog.port, method: "POST") == postsBefore + 1)
+        }
+        await catalog.stop()
+        await auth.stop()
+    }
+
+    @Test("over the rate limit of an address: 429 with Retry-After and RateLimit headers, nothing passed on; a signed-in user has a bucket of their own")
+    func rateLimits() async throws {
+        let authOnly = ServiceTable(modules: ServiceTable.standard.modules.filter { $0.name == "auth" })
+        let (authDatabase, cleanupAuth) = try await TestDatabases.makeURL(.sqlite)
+        let (catalogDatabase, cleanupCatalog) = try await TestDatabases.makeURL(.sqlite)
+        defer { Task { await cleanupAuth(); await cleanupCatalog() } }
+        let auth = try await Instance(database: authDatabase, port: try await TestPlatform.unusedPort(), seed: false, table: authOnly)
+        let catalog = try await Instance(
+            database: catalogDatabase, port: try await TestPlatform.unusedPort(), seed: true,
+            extra: ["services.auth.url": "http://127.0.0.1:\(auth.port)"])
+        let limits = ["gateway.rateLimit.perAddress": "4", "gateway.rateLimit.perUser": "3"]
+        try await Self.withGateway(catalogPorts: [catalog.port], authPort: auth.port, extra: limits) { client, _ in
+            // Two of the address's four: register and log in.
+            try await IdentityAPIContract.register(client, "limited@example.com")
+            let token = try await IdentityAPIContract.login(client, "limited@example.com").authorization
+            for remaining in [1, 0] {
+                let response = try await IdentityAPIContract.get(client, "/v1/products?limit=1")
+                #expect(response.status == .ok)
+                #expect(response.headers[.init("RateLimit-Limit")!] == "4")
+                #expect(response.headers[.init("RateLimit-Remaining")!] == "\(remaining)")
+                #expect(response.headers[.init("RateLimit-Reset")!].flatMap { Int($0) }.map { $0 > 0 } == true)
+            }
+            let readsBefore = try await Self.answered(by: catalog.port, method: "GET")
+            let refused = try await IdentityAPIContract.get(client, "/v1/products?limit=1")
+            #expect(refused.status == .tooManyRequests)
+            #expect(refused.headers[.contentType] == "application/problem+json")
+            #expect(refused.headers[.retryAfter].flatMap { Int($0) }.map { $0 >= 1 } == true)
+            #expect(refused.headers[.init("RateLimit-Remaining")!] == "0")
+            #expect(try await Self.answered(by: catalog.port, method: "GET") == readsBefore, "nothing passed on")
+            #expect(try await client.execute(uri: "/health/live", method: .get).status == .ok, "the process's own routes are not limited")
+
+            // The user's own bucket of three.
+            let statuses = try await (0..<4).asyncMap { _ in try await IdentityAPIContract.get(client, "/v1/products?limit=1", authorization: token).status }
+            #expect(statuses == [.ok, .ok, .ok, .tooManyRequests])
         }
         await catalog.stop()
         await auth.stop()

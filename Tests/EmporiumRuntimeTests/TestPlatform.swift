@@ -38,6 +38,9 @@ enum TestPlatform {
         }
         flags.merge([
             "http.port": "0", "seed.demo": "true", "auth.bcryptCost": "4",
+            // The gateway's rate limits off: tests send many requests from one address (the
+            // gateway's tests set their own).
+            "gateway.rateLimit.perAddress": "0", "gateway.rateLimit.perUser": "0",
             "security.dataKeys": keys.dataKeys.map { "\($0.key):\($0.value)" }.joined(separator: ","),
             "security.activeDataKey": keys.activeDataKey, "security.indexKey": keys.indexKey,
             "services.secret": serviceSecret.base64EncodedString(),

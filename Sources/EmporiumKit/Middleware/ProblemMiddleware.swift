@@ -55,7 +55,10 @@ public struct ProblemMiddleware: RouterMiddleware {
             case .contentTooLarge:
                 return .bodyTooLarge(limit: context.maxUploadSize)
             default:
-                if let retryAfter = error.headers[.retryAfter] { extraHeaders[.retryAfter] = retryAfter }
+                // Its headers (`Retry-After`, `RateLimit-*`) go with the problem; the body's own do not.
+                for field in error.headers where field.name != .contentType && field.name != .contentLength {
+                    extraHeaders.append(field)
+                }
                 return .status(error.status, detail: error.body)
             }
         default:
