@@ -1,3 +1,4 @@
+import EmporiumTestSupport
 import Caching
 import Foundation
 import Logging
@@ -160,14 +161,5 @@ struct TwoLevelCacheFallbackTests {
             for _ in 0..<5 { #expect(try await read() == ByteBuffer(string: "body")) }
             #expect(loads.count == loadsAfterRecovery)
         }
-    }
-}
-
-extension Sequence where Element: Sendable {
-    /// Maps in order, awaiting each element.
-    func asyncMap<Mapped>(_ transform: (Element) async throws -> Mapped) async rethrows -> [Mapped] {
-        var result: [Mapped] = []
-        for element in self { result.append(try await transform(element)) }
-        return result
     }
 }

@@ -12,15 +12,6 @@ import Storage
 import Synchronization
 import Testing
 
-extension Sequence {
-    /// The results of `transform` on each element, one after the other.
-    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
-        var results: [T] = []
-        for element in self { results.append(try await transform(element)) }
-        return results
-    }
-}
-
 /// The gateway in a process of its own in front of two catalog instances (processes, as far as
 /// it can tell: platforms serving HTTP on ports of 127.0.0.1), over real HTTP.
 @Suite("Gateway")
@@ -74,6 +65,28 @@ struct GatewayTests {
             let gateway = try #require(platform.services.lazy.compactMap { $0 as? GatewayService }.first)
             try await body(client, gateway)
         }
+    }
+
+    /// Runs `body` with an auth instance and a catalog instance that verifies tokens with its keys,
+    /// each on its own SQLite database, then stops them.
+    static func withAuthAndCatalog(_ body: @Sendable (_ auth: Instance, _ catalog: Instance) async throws -> Void) async throws {
+        let authOnly = ServiceTable(modules: ServiceTable.standard.modules.filter { $0.name == "auth" })
+        let (authDatabase, cleanupAuth) = try await TestDatabases.makeURL(.sqlite)
+        let (catalogDatabase, cleanupCatalog) = try await TestDatabases.makeURL(.sqlite)
+        defer { Task { await cleanupAuth(); await cleanupCatalog() } }
+        let auth = try await Instance(database: authDatabase, port: try await TestPlatform.unusedPort(), seed: false, table: authOnly)
+        let catalog = try await Instance(
+            database: catalogDatabase, port: try await TestPlatform.unusedPort(), seed: true,
+            extra: ["services.auth.url": "http://127.0.0.1:\(auth.port)"])
+        do {
+            try await body(auth, catalog)
+        } catch {
+            await catalog.stop()
+            await auth.stop()
+            throw error
+        }
+        await catalog.stop()
+        await auth.stop()
     }
 
     /// How many requests an instance has answered (its own `/metrics`), of `method` when given.
@@ -169,78 +182,62 @@ struct GatewayTests {
 
     @Test("a token the gateway refuses never reaches an upstream: 401 where one is needed, dropped where not; a valid one passes")
     func tokensAtTheGateway() async throws {
-        let authOnly = ServiceTable(modules: ServiceTable.standard.modules.filter { $0.name == "auth" })
-        let (authDatabase, cleanupAuth) = try await TestDatabases.makeURL(.sqlite)
-        let (catalogDatabase, cleanupCatalog) = try await TestDatabases.makeURL(.sqlite)
-        defer { Task { await cleanupAuth(); await cleanupCatalog() } }
-        let auth = try await Instance(database: authDatabase, port: try await TestPlatform.unusedPort(), seed: false, table: authOnly)
-        let catalog = try await Instance(
-            database: catalogDatabase, port: try await TestPlatform.unusedPort(), seed: true,
-            extra: ["services.auth.url": "http://127.0.0.1:\(auth.port)"])
-        try await Self.withGateway(catalogPorts: [catalog.port], authPort: auth.port) { client, _ in
-            try await IdentityAPIContract.register(client, "gateway-shopper@example.com")
-            let valid = try await IdentityAPIContract.login(client, "gateway-shopper@example.com").authorization
-            let parts = valid.dropFirst("Bearer ".count).split(separator: ".").map(String.init)
-            let tampered = "Bearer \(parts[0]).\(parts[1]).\(String(parts[2].reversed()))"
-            let unsigned = "Bearer eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.\(parts[1])."
-            let product = CatalogAPIContract.validProduct(sku: "GW-1", categoryId: "0190b2f0-0000-7000-8000-000000000000")
+        try await Self.withAuthAndCatalog { auth, catalog in
+            try await Self.withGateway(catalogPorts: [catalog.port], authPort: auth.port) { client, _ in
+                try await IdentityAPIContract.register(client, "gateway-shopper@example.com")
+                let valid = try await IdentityAPIContract.login(client, "gateway-shopper@example.com").authorization
+                let parts = valid.dropFirst("Bearer ".count).split(separator: ".").map(String.init)
+                let tampered = "Bearer \(parts[0]).\(parts[1]).\(String(parts[2].reversed()))"
+                let unsigned = "Bearer eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.\(parts[1])."
+                let product = CatalogAPIContract.validProduct(sku: "GW-1", categoryId: "0190b2f0-0000-7000-8000-000000000000")
 
-            let postsBefore = try await Self.answered(by: catalog.port, method: "POST")
-            for token in [tampered, unsigned, "Bearer not-a-token", nil] {
-                let response = try await IdentityAPIContract.post(client, "/v1/products", product, authorization: token)
-                #expect(response.status == .unauthorized, "\(token ?? "no token")")
-                #expect(response.headers[.wwwAuthenticate]?.hasPrefix("Bearer") == true)
+                let postsBefore = try await Self.answered(by: catalog.port, method: "POST")
+                for token in [tampered, unsigned, "Bearer not-a-token", nil] {
+                    let response = try await IdentityAPIContract.post(client, "/v1/products", product, authorization: token)
+                    #expect(response.status == .unauthorized, "\(token ?? "no token")")
+                    #expect(response.headers[.wwwAuthenticate]?.hasPrefix("Bearer") == true)
+                }
+                #expect(try await Self.answered(by: catalog.port, method: "POST") == postsBefore, "the catalog saw none of them")
+
+                let read = try await IdentityAPIContract.get(client, "/v1/products?limit=1", authorization: tampered)
+                #expect(read.status == .ok, "an open route works with a stale token, which is not passed on")
+
+                let customer = try await IdentityAPIContract.post(client, "/v1/products", product, authorization: valid)
+                #expect(customer.status == .forbidden, "the catalog checked the valid token: \(String(buffer: customer.body))")
+                #expect(try await Self.answered(by: catalog.port, method: "POST") == postsBefore + 1)
             }
-            #expect(try await Self.answered(by: catalog.port, method: "POST") == postsBefore, "the catalog saw none of them")
-
-            let read = try await IdentityAPIContract.get(client, "/v1/products?limit=1", authorization: tampered)
-            #expect(read.status == .ok, "an open route works with a stale token, which is not passed on")
-
-            let customer = try await IdentityAPIContract.post(client, "/v1/products", product, authorization: valid)
-            #expect(customer.status == .forbidden, "the catalog checked the valid token: \(String(buffer: customer.body))")
-            #expect(try await Self.answered(by: catalog.port, method: "POST") == postsBefore + 1)
         }
-        await catalog.stop()
-        await auth.stop()
     }
 
     @Test("over the rate limit of an address: 429 with Retry-After and RateLimit headers, nothing passed on; a signed-in user has a bucket of their own")
     func rateLimits() async throws {
-        let authOnly = ServiceTable(modules: ServiceTable.standard.modules.filter { $0.name == "auth" })
-        let (authDatabase, cleanupAuth) = try await TestDatabases.makeURL(.sqlite)
-        let (catalogDatabase, cleanupCatalog) = try await TestDatabases.makeURL(.sqlite)
-        defer { Task { await cleanupAuth(); await cleanupCatalog() } }
-        let auth = try await Instance(database: authDatabase, port: try await TestPlatform.unusedPort(), seed: false, table: authOnly)
-        let catalog = try await Instance(
-            database: catalogDatabase, port: try await TestPlatform.unusedPort(), seed: true,
-            extra: ["services.auth.url": "http://127.0.0.1:\(auth.port)"])
-        let limits = ["gateway.rateLimit.perAddress": "4", "gateway.rateLimit.perUser": "3"]
-        try await Self.withGateway(catalogPorts: [catalog.port], authPort: auth.port, extra: limits) { client, _ in
-            // Two of the address's four: register and log in.
-            try await IdentityAPIContract.register(client, "limited@example.com")
-            let token = try await IdentityAPIContract.login(client, "limited@example.com").authorization
-            for remaining in [1, 0] {
-                let response = try await IdentityAPIContract.get(client, "/v1/products?limit=1")
-                #expect(response.status == .ok)
-                #expect(response.headers[.init("RateLimit-Limit")!] == "4")
-                #expect(response.headers[.init("RateLimit-Remaining")!] == "\(remaining)")
-                #expect(response.headers[.init("RateLimit-Reset")!].flatMap { Int($0) }.map { $0 > 0 } == true)
-            }
-            let readsBefore = try await Self.answered(by: catalog.port, method: "GET")
-            let refused = try await IdentityAPIContract.get(client, "/v1/products?limit=1")
-            #expect(refused.status == .tooManyRequests)
-            #expect(refused.headers[.contentType] == "application/problem+json")
-            #expect(refused.headers[.retryAfter].flatMap { Int($0) }.map { $0 >= 1 } == true)
-            #expect(refused.headers[.init("RateLimit-Remaining")!] == "0")
-            #expect(try await Self.answered(by: catalog.port, method: "GET") == readsBefore, "nothing passed on")
-            #expect(try await client.execute(uri: "/health/live", method: .get).status == .ok, "the process's own routes are not limited")
+        try await Self.withAuthAndCatalog { auth, catalog in
+            let limits = ["gateway.rateLimit.perAddress": "4", "gateway.rateLimit.perUser": "3"]
+            try await Self.withGateway(catalogPorts: [catalog.port], authPort: auth.port, extra: limits) { client, _ in
+                // Two of the address's four: register and log in.
+                try await IdentityAPIContract.register(client, "limited@example.com")
+                let token = try await IdentityAPIContract.login(client, "limited@example.com").authorization
+                for remaining in [1, 0] {
+                    let response = try await IdentityAPIContract.get(client, "/v1/products?limit=1")
+                    #expect(response.status == .ok)
+                    #expect(response.headers[.init("RateLimit-Limit")!] == "4")
+                    #expect(response.headers[.init("RateLimit-Remaining")!] == "\(remaining)")
+                    #expect(response.headers[.init("RateLimit-Reset")!].flatMap { Int($0) }.map { $0 > 0 } == true)
+                }
+                let readsBefore = try await Self.answered(by: catalog.port, method: "GET")
+                let refused = try await IdentityAPIContract.get(client, "/v1/products?limit=1")
+                #expect(refused.status == .tooManyRequests)
+                #expect(refused.headers[.contentType] == "application/problem+json")
+                #expect(refused.headers[.retryAfter].flatMap { Int($0) }.map { $0 >= 1 } == true)
+                #expect(refused.headers[.init("RateLimit-Remaining")!] == "0")
+                #expect(try await Self.answered(by: catalog.port, method: "GET") == readsBefore, "nothing passed on")
+                #expect(try await client.execute(uri: "/health/live", method: .get).status == .ok, "the process's own routes are not limited")
 
-            // The user's own bucket of three.
-            let statuses = try await (0..<4).asyncMap { _ in try await IdentityAPIContract.get(client, "/v1/products?limit=1", authorization: token).status }
-            #expect(statuses == [.ok, .ok, .ok, .tooManyRequests])
+                // The user's own bucket of three.
+                let statuses = try await (0..<4).asyncMap { _ in try await IdentityAPIContract.get(client, "/v1/products?limit=1", authorization: token).status }
+                #expect(statuses == [.ok, .ok, .ok, .tooManyRequests])
+            }
         }
-        await catalog.stop()
-        await auth.stop()
     }
 
     @Test("a POST without an Idempotency-Key is not retried: an instance that is down is a 502 naming the service, with one attempt")
