@@ -86,7 +86,7 @@ public struct EmporiumPlatform: Sendable {
         let authenticator = makeAuthenticator(services: opened.services, settings: settings, logger: logger, into: &parts)
         let http = makeRouter(
             services: opened.services, checks: parts.checks, authenticator: authenticator, credential: credential,
-            tracer: tracer, metrics: metrics)
+            trustedProxies: settings.trustedProxies, tracer: tracer, metrics: metrics)
         let application = makeApplication(
             router: http.router, settings: settings, services: parts.lifecycle, opened: opened, migrated: migrated,
             onServerRunning: onServerRunning, logger: logger)
@@ -222,11 +222,12 @@ public struct EmporiumPlatform: Sendable {
     /// service's routes, the route table, and the merged OpenAPI document.
     private static func makeRouter(
         services: [any EmporiumService], checks: [ReadinessCheck], authenticator: (any AccessTokenAuthenticating)?,
-        credential: ServiceCredential, tracer: TraceContextTracer, metrics: MetricsRegistry
+        credential: ServiceCredential, trustedProxies: TrustedProxies, tracer: TraceContextTracer, metrics: MetricsRegistry
     ) -> (router: EmporiumRouter, routes: RouteTable, openAPI: OpenAPIDocument) {
         let routes = RouteTable()
         let router = EmporiumRouter(context: EmporiumRequestContext.self)
         router.add(middleware: RequestIdMiddleware())
+        if !trustedProxies.isEmpty { router.add(middleware: ClientAddressMiddleware(proxies: trustedProxies)) }
         router.add(middleware: ResponseHeadersMiddleware(privatePathPrefixes: services.flatMap(\.privatePathPrefixes)))
         router.add(middleware: TraceContextMiddleware(tracer: tracer))
         router.add(middleware: RequestLogMiddleware())

@@ -26,6 +26,9 @@ public struct RuntimeSettings: Sendable {
     /// The most HTTP connections open at once (`http.maxConnections`); nil: derived from the
     /// file-descriptor limit (``httpServerLimits(fileDescriptorLimit:)``).
     public var maxConnections: Int?
+    /// The proxies whose `X-Forwarded-For` names the client (`http.trustedProxies`: addresses and
+    /// CIDR ranges); none by default, so a client cannot choose its address.
+    public var trustedProxies: TrustedProxies = .none
     /// Where embedded SQLite files (and later keys) live.
     public var dataDirectory: String
     /// The lowest log level written.
@@ -117,6 +120,15 @@ public struct RuntimeSettings: Sendable {
         requestBodyTimeout = .seconds(try settings.int("http.requestBodyTimeout", in: 1...3600))
         idleTimeout = .seconds(try settings.int("http.idleTimeout", in: 1...86_400))
         maxConnections = try settings.optionalInt("http.maxConnections", in: 1...10_000_000)
+        if let list = settings.optionalString("http.trustedProxies") {
+            switch TrustedProxies.parse(list) {
+            case .success(let proxies): trustedProxies = proxies
+            case .failure(let error):
+                throw ConfigurationError(
+                    key: "http.trustedProxies",
+                    reason: "\"\(error.entry)\" is no IP address or CIDR range (10.0.0.0/8, fd00::/8, 127.0.0.1)")
+            }
+        }
         dataDirectory = try settings.string("data.dir")
         guard let level = Logger.Level(rawValue: try settings.string("log.level")) else {
             throw ConfigurationError(key: "log.level", reason: "must be one of trace, debug, info, notice, warning, error, critical")

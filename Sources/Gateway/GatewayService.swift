@@ -72,7 +72,8 @@ public struct GatewayService: EmporiumService {
     }
 
     public var edgeMiddlewares: [any MiddlewareProtocol<Request, Response, EmporiumRequestContext>] {
-        [GatewayEdgeMiddleware(maxBodyBytes: settings.maxBodyBytes)]
+        let edge: [any MiddlewareProtocol<Request, Response, EmporiumRequestContext>] = [GatewayEdgeMiddleware(maxBodyBytes: settings.maxBodyBytes)]
+        return settings.cors.isOn ? [GatewayCORSMiddleware(policy: settings.cors)] + edge : edge
     }
 
     public var frontMiddlewares: [any MiddlewareProtocol<Request, Response, EmporiumRequestContext>] {

@@ -20,13 +20,17 @@ public struct GatewaySettings: Sendable, Equatable {
     /// anonymous requests (`gateway.rateLimit.perUser`, `gateway.rateLimit.perAddress`); 0: no limit.
     public var requestsPerMinutePerUser: Int
     public var requestsPerMinutePerAddress: Int
+    /// Which pages of other origins may call the API from a browser (`gateway.cors.allowedOrigins`,
+    /// `gateway.cors.maxAge`); off by default.
+    public var cors: CORSPolicy
 
     public static let defaults = GatewaySettings()
 
     public init(
         connectTimeout: Duration = .seconds(2), responseTimeout: Duration = .seconds(30),
         maxBodyBytes: Int = 1 << 20, healthInterval: Duration = .seconds(5), instances: UpstreamInstances.Policy = .init(),
-        retryBudgetPercent: Int = 20, requestsPerMinutePerUser: Int = 1200, requestsPerMinutePerAddress: Int = 600
+        retryBudgetPercent: Int = 20, requestsPerMinutePerUser: Int = 1200, requestsPerMinutePerAddress: Int = 600,
+        cors: CORSPolicy = .off
     ) {
         self.connectTimeout = connectTimeout
         self.responseTimeout = responseTimeout
@@ -36,6 +40,7 @@ public struct GatewaySettings: Sendable, Equatable {
         self.retryBudgetPercent = retryBudgetPercent
         self.requestsPerMinutePerUser = requestsPerMinutePerUser
         self.requestsPerMinutePerAddress = requestsPerMinutePerAddress
+        self.cors = cors
     }
 
     /// Reads the settings, each defaulting to ``defaults``. (The instances of each service are
@@ -54,6 +59,20 @@ public struct GatewaySettings: Sendable, Equatable {
                     openDuration: try settings.seconds("breakerOpenSeconds", default: defaults.instances.breaker.openDuration, in: 1...600))),
             retryBudgetPercent: try settings.int("retryBudgetPercent", default: defaults.retryBudgetPercent, in: 0...100),
             requestsPerMinutePerUser: try settings.int("rateLimit.perUser", default: defaults.requestsPerMinutePerUser, in: 0...10_000_000),
-            requestsPerMinutePerAddress: try settings.int("rateLimit.perAddress", default: defaults.requestsPerMinutePerAddress, in: 0...10_000_000))
+            requestsPerMinutePerAddress: try settings.int("rateLimit.perAddress", default: defaults.requestsPerMinutePerAddress, in: 0...10_000_000),
+            cors: try Self.cors(settings))
+    }
+
+    private static func cors(_ settings: ServiceSettings) throws(ServiceSettingError) -> CORSPolicy {
+        let maxAge = try settings.int("cors.maxAge", default: CORSPolicy.off.maxAgeSeconds, in: 0...86_400)
+        guard let list = settings.string("cors.allowedOrigins") else { return CORSPolicy(allowedOrigins: [], allowsAnyOrigin: false, maxAgeSeconds: maxAge) }
+        switch CORSPolicy.parseOrigins(list) {
+        case .success(let parsed):
+            return CORSPolicy(allowedOrigins: parsed.origins, allowsAnyOrigin: parsed.any, maxAgeSeconds: maxAge)
+        case .failure(let error):
+            throw ServiceSettingError(
+                key: settings.fullKey("cors.allowedOrigins"),
+                reason: "'\(error.entry)' is no origin: write scheme://host[:port] without a path (https://shop.example.com), or *")
+        }
     }
 }

@@ -51,7 +51,8 @@ struct GatewayTests {
     /// Runs `body` with a client of a gateway process whose catalog instances are `catalogPorts`
     /// (every other service at a port where nothing listens).
     static func withGateway(
-        catalogPorts: [Int], authPort: Int? = nil, extra: [String: String] = [:], _ body: @Sendable (any TestClientProtocol, GatewayService) async throws -> Void
+        catalogPorts: [Int], authPort: Int? = nil, extra: [String: String] = [:], live: Bool = false,
+        _ body: @Sendable (any TestClientProtocol, GatewayService) async throws -> Void
     ) async throws {
         let nowhere = try await TestPlatform.unusedPort()
         var settings: [String: String] = [
@@ -61,7 +62,7 @@ struct GatewayTests {
         for service in GatewayRoutes.standard.services where service != "catalog" {
             settings["services.\(service).url"] = "http://127.0.0.1:\(service == "auth" ? authPort ?? nowhere : nowhere)"
         }
-        try await TestPlatform.withClient(.sqlite, table: gatewayOnly, extra: settings.merging(extra) { _, new in new }) { client, platform in
+        try await TestPlatform.withClient(.sqlite, table: gatewayOnly, extra: settings.merging(extra) { _, new in new }, live: live) { client, platform in
             let gateway = try #require(platform.services.lazy.compactMap { $0 as? GatewayService }.first)
             try await body(client, gateway)
         }
@@ -69,12 +70,14 @@ struct GatewayTests {
 
     /// Runs `body` with an auth instance and a catalog instance that verifies tokens with its keys,
     /// each on its own SQLite database, then stops them.
-    static func withAuthAndCatalog(_ body: @Sendable (_ auth: Instance, _ catalog: Instance) async throws -> Void) async throws {
+    static func withAuthAndCatalog(
+        authSettings: [String: String] = [:], _ body: @Sendable (_ auth: Instance, _ catalog: Instance) async throws -> Void
+    ) async throws {
         let authOnly = ServiceTable(modules: ServiceTable.standard.modules.filter { $0.name == "auth" })
         let (authDatabase, cleanupAuth) = try await TestDatabases.makeURL(.sqlite)
         let (catalogDatabase, cleanupCatalog) = try await TestDatabases.makeURL(.sqlite)
         defer { Task { await cleanupAuth(); await cleanupCatalog() } }
-        let auth = try await Instance(database: authDatabase, port: try await TestPlatform.unusedPort(), seed: false, table: authOnly)
+        let auth = try await Instance(database: authDatabase, port: try await TestPlatform.unusedPort(), seed: false, table: authOnly, extra: authSettings)
         let catalog = try await Instance(
             database: catalogDatabase, port: try await TestPlatform.unusedPort(), seed: true,
             extra: ["services.auth.url": "http://127.0.0.1:\(auth.port)"])
@@ -180,7 +183,7 @@ struct GatewayTests {
         await first.stop()
     }
 
-    @Test("a token the gateway refuses never reaches an upstream: 401 where one is needed, dropped where not; a valid one passes")
+    @Test("a token the gateway refuses never reaches an upstream: 401 where one is needed, dropped where not; 403 for roles without the permission; a valid one passes")
     func tokensAtTheGateway() async throws {
         try await Self.withAuthAndCatalog { auth, catalog in
             try await Self.withGateway(catalogPorts: [catalog.port], authPort: auth.port) { client, _ in
@@ -203,8 +206,11 @@ struct GatewayTests {
                 #expect(read.status == .ok, "an open route works with a stale token, which is not passed on")
 
                 let customer = try await IdentityAPIContract.post(client, "/v1/products", product, authorization: valid)
-                #expect(customer.status == .forbidden, "the catalog checked the valid token: \(String(buffer: customer.body))")
-                #expect(try await Self.answered(by: catalog.port, method: "POST") == postsBefore + 1)
+                #expect(customer.status == .forbidden, "a customer may not create products: \(String(buffer: customer.body))")
+                #expect((customer.json["detail"] as? String)?.contains("catalog.write") == true)
+                #expect(try await Self.answered(by: catalog.port, method: "POST") == postsBefore, "the gateway answered the 403 itself")
+                let validRead = try await IdentityAPIContract.get(client, "/v1/products?limit=1", authorization: valid)
+                #expect(validRead.status == .ok, "a valid token is passed on")
             }
         }
     }
@@ -253,6 +259,64 @@ struct GatewayTests {
             let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
             #expect(metrics.contains(#"emporium_gateway_upstream_requests_total{service="cart",outcome="failed"} 1"#), "one attempt")
             #expect(!metrics.contains(#"outcome="retried",service="cart""#))
+        }
+    }
+
+    @Test("behind trusted proxies, login throttling locks the client that failed, not every client of the gateway")
+    func loginThrottlingKeysOnTheRealClient() async throws {
+        let trusted = ["http.trustedProxies": "127.0.0.1"]
+        try await Self.withAuthAndCatalog(authSettings: trusted) { auth, catalog in
+            try await Self.withGateway(catalogPorts: [catalog.port], authPort: auth.port, extra: trusted, live: true) { client, _ in
+                try await IdentityAPIContract.register(client, "throttled@example.com")
+                // As a load balancer in front of the gateway would say: two clients.
+                func login(from address: String, password: String) async throws -> HTTPResponse.Status {
+                    try await client.execute(
+                        uri: "/v1/auth/login", method: .post,
+                        headers: [.contentType: "application/json", .init("X-Forwarded-For")!: address],
+                        body: ByteBuffer(string: #"{"email": "throttled@example.com", "password": "\#(password)"}"#)
+                    ).status
+                }
+                for _ in 0..<5 {
+                    #expect(try await login(from: "198.51.100.1", password: "wrong password, long enough") == .unauthorized)
+                }
+                #expect(try await login(from: "198.51.100.1", password: IdentityAPIContract.password) == .tooManyRequests, "the failing client is locked")
+                #expect(try await login(from: "198.51.100.2", password: IdentityAPIContract.password) == .ok, "another client is not")
+            }
+        }
+    }
+
+    @Test("CORS from the config: a preflight of an allowed origin is answered at the gateway, another origin's is a 403; answers and errors carry the origin")
+    func cors() async throws {
+        let settings = ["gateway.cors.allowedOrigins": "https://shop.example.com"]
+        try await TestPlatform.withClient(.sqlite, extra: settings) { client, _ in
+            let preflight = try await client.execute(
+                uri: "/v1/checkout", method: .options,
+                headers: [.origin: "https://shop.example.com", .accessControlRequestMethod: "POST",
+                          .accessControlRequestHeaders: "authorization, content-type, idempotency-key"])
+            #expect(preflight.status == .noContent)
+            #expect(preflight.headers[.accessControlAllowOrigin] == "https://shop.example.com")
+            #expect(preflight.headers[.accessControlAllowMethods]?.contains("POST") == true)
+            #expect(preflight.headers[.accessControlAllowHeaders]?.contains("Idempotency-Key") == true)
+            #expect(preflight.headers[.accessControlMaxAge] == "600")
+
+            let foreign = try await client.execute(
+                uri: "/v1/checkout", method: .options, headers: [.origin: "https://evil.example", .accessControlRequestMethod: "POST"])
+            #expect(foreign.status == .forbidden)
+            #expect(foreign.headers[.accessControlAllowOrigin] == nil)
+
+            let read = try await client.execute(uri: "/v1/products?limit=1", method: .get, headers: [.origin: "https://shop.example.com"])
+            #expect(read.status == .ok)
+            #expect(read.headers[.accessControlAllowOrigin] == "https://shop.example.com")
+            #expect(read.headers[.accessControlExposeHeaders]?.contains("RateLimit-Remaining") == true)
+            #expect(read.headers[values: .vary].contains { $0.contains("Origin") })
+
+            let refused = try await client.execute(uri: "/v1/orders", method: .get, headers: [.origin: "https://shop.example.com"])
+            #expect(refused.status == .unauthorized)
+            #expect(refused.headers[.accessControlAllowOrigin] == "https://shop.example.com", "a page can read why it was refused")
+
+            let other = try await client.execute(uri: "/v1/products?limit=1", method: .get, headers: [.origin: "https://evil.example"])
+            #expect(other.status == .ok)
+            #expect(other.headers[.accessControlAllowOrigin] == nil, "the browser keeps it from the page")
         }
     }
 }

@@ -1,6 +1,8 @@
 @testable import Gateway
 import EmporiumKit
+import Foundation
 import HTTPTypes
+import Security
 import Testing
 
 @Suite("Gateway routing table")
@@ -196,12 +198,19 @@ struct AccessRequirementsTests {
         OpenAPIFragment(json: #"""
         {"paths": {
           "/v1/users/me": {"get": {"security": [{"bearer": []}]}},
-          "/v1/users/{id}": {"get": {"security": [{"bearer": []}]}, "delete": {}},
+          "/v1/users/{id}": {"get": {"security": [{"bearer": ["users.read"]}]}, "delete": {}},
           "/v1/cart/items": {"post": {"security": [{}, {"bearer": []}]}},
-          "/v1/products": {"get": {}, "post": {"security": [{"bearer": []}]}}
+          "/v1/products": {"get": {}, "post": {"security": [{"bearer": ["catalog.write"]}]}},
+          "/v1/orders": {"get": {"security": [{"bearer": ["account.own"]}, {"bearer": ["orders.read"]}]}},
+          "/v1/audit": {"get": {"security": [{"bearer": ["audit.read", "users.read"]}]}},
+          "/v1/typo": {"get": {"security": [{"bearer": ["catalog.wirte"]}]}}
         }}
         """#)
     ])
+
+    static func principal(_ roles: Set<Role>) -> Principal {
+        Principal(subject: "u", roles: roles, tokenID: "t", expiresAt: .distantFuture)
+    }
 
     @Test("bearer security needs a token; optional or no security does not; an unknown operation does not")
     func tokenRequirements() {
@@ -213,5 +222,65 @@ struct AccessRequirementsTests {
         #expect(requirements.requiresToken(method: "POST", path: "/v1/products"))
         #expect(!requirements.requiresToken(method: "GET", path: "/v1/unknown"))
         #expect(!requirements.requiresToken(method: "GET", path: "/v1/users/me/extra"))
+    }
+
+    @Test("the bearer requirement's list names the permissions; requirements are alternatives; a list needs all it names")
+    func permissionRequirements() {
+        let customer = Self.principal([.customer]), support = Self.principal([.support])
+        let manager = Self.principal([.catalogManager]), admin = Self.principal([.admin])
+        let me = requirements.requirement(method: "GET", path: "/v1/users/me")
+        #expect(me.allows(customer) && me.allows(support), "any valid token")
+        let create = requirements.requirement(method: "POST", path: "/v1/products")
+        #expect(!create.allows(customer) && !create.allows(support))
+        #expect(create.allows(manager) && create.allows(admin))
+        let user = requirements.requirement(method: "GET", path: "/v1/users/42")
+        #expect(user.allows(support) && !user.allows(customer) && !user.allows(manager))
+        let orders = requirements.requirement(method: "GET", path: "/v1/orders")
+        #expect(orders.allows(customer) && orders.allows(support))
+        let audit = requirements.requirement(method: "GET", path: "/v1/audit")
+        #expect(!audit.allows(support), "support reads users but not the audit log")
+        #expect(audit.allows(admin))
+    }
+
+    @Test("a permission no role knows is reported and allows no one")
+    func unknownPermissions() {
+        #expect(requirements.unknownPermissions == ["catalog.wirte"])
+        let typo = requirements.requirement(method: "GET", path: "/v1/typo")
+        #expect(typo.needsToken)
+        #expect(!typo.allows(Self.principal([.admin])))
+    }
+}
+
+@Suite("CORS policy")
+struct CORSPolicyTests {
+    @Test("origins are scheme://host[:port] without a path, or *")
+    func parsing() throws {
+        let parsed = try CORSPolicy.parseOrigins(" https://Shop.example.com, http://localhost:3000 ").get()
+        #expect(parsed.origins == ["https://shop.example.com", "http://localhost:3000"])
+        #expect(!parsed.any)
+        #expect(try CORSPolicy.parseOrigins("*").get().any)
+        for bad in ["shop.example.com", "https://shop.example.com/", "https://shop.example.com/app", "ftp://x", "https://", "https://a:b", "https://user@shop"] {
+            guard case .failure(let error) = CORSPolicy.parseOrigins("https://ok.example, \(bad)") else {
+                Issue.record("\(bad) was accepted")
+                continue
+            }
+            #expect(error.entry == bad)
+        }
+    }
+
+    @Test("an allowed origin is echoed; with * every origin gets *; others are not allowed")
+    func headers() {
+        let policy = CORSPolicy(allowedOrigins: ["https://shop.example.com"], allowsAnyOrigin: false, maxAgeSeconds: 60)
+        #expect(policy.allows(origin: "https://SHOP.example.com"))
+        #expect(!policy.allows(origin: "https://evil.example"))
+        #expect(policy.answerHeaders(origin: "https://shop.example.com")[.accessControlAllowOrigin] == "https://shop.example.com")
+        let preflight = policy.preflightHeaders(origin: "https://shop.example.com")
+        #expect(preflight[.accessControlMaxAge] == "60")
+        #expect(preflight[.accessControlAllowHeaders]?.contains("Idempotency-Key") == true)
+        #expect(preflight[.accessControlAllowCredentials] == nil)
+        let any = CORSPolicy(allowedOrigins: [], allowsAnyOrigin: true, maxAgeSeconds: 60)
+        #expect(any.allows(origin: "https://anyone.example"))
+        #expect(any.answerHeaders(origin: "https://anyone.example")[.accessControlAllowOrigin] == "*")
+        #expect(!CORSPolicy.off.isOn)
     }
 }

@@ -1,5 +1,6 @@
 import EmporiumContracts
 import EmporiumKit
+import Security
 
 /// The OpenAPI description of the cart's routes. Every rule the handlers check on input is stated
 /// here from ``CartRules``' and ``SKU``'s constants, so a request valid per the document is never
@@ -19,7 +20,6 @@ enum CartOpenAPI {
           "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Cart"}}}}
         """##
     /// A guest needs no token; a token given must be valid.
-    static let optionalBearer = #"[{}, {"bearer": []}]"#
 
     static let fragment = OpenAPIFragment(
         json: #"""
@@ -28,13 +28,13 @@ enum CartOpenAPI {
               "paths": {
                 "/v1/cart": {
                   "get": {
-                    "tags": ["cart"], "operationId": "getCart", "security": \#(optionalBearer),
+                    "tags": ["cart"], "operationId": "getCart", "security": \#(OpenAPISecurity.optionalBearer),
                     "summary": "The cart: each line priced at the catalog's current price and checked against current stock.",
                     "parameters": [\#(cartIDParameter)],
                     "responses": {\#(cartAnswer), \#(OpenAPISchema.problemResponses([401, 403, 503]))}
                   },
                   "delete": {
-                    "tags": ["cart"], "operationId": "clearCart", "security": \#(optionalBearer),
+                    "tags": ["cart"], "operationId": "clearCart", "security": \#(OpenAPISecurity.optionalBearer),
                     "summary": "Empty the cart.",
                     "parameters": [\#(cartIDParameter)],
                     "responses": {\#(cartAnswer), \#(OpenAPISchema.problemResponses([401, 403, 503]))}
@@ -42,7 +42,7 @@ enum CartOpenAPI {
                 },
                 "/v1/cart/items": {
                   "post": {
-                    "tags": ["cart"], "operationId": "addCartItem", "security": \#(optionalBearer),
+                    "tags": ["cart"], "operationId": "addCartItem", "security": \#(OpenAPISecurity.optionalBearer),
                     "summary": "Add units of a SKU (to its line when the cart has one). The SKU must exist and its product be active, the line's resulting quantity be available and at most \#(CartRules.maximumQuantity), the cart hold at most \#(CartRules.maximumLines) lines in one currency: else a 422 naming sku or quantity.",
                     "parameters": [\#(cartIDParameter)],
                     "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NewCartItem"}}}},
@@ -51,14 +51,14 @@ enum CartOpenAPI {
                 },
                 "/v1/cart/items/{sku}": {
                   "patch": {
-                    "tags": ["cart"], "operationId": "setCartItemQuantity", "security": \#(optionalBearer),
+                    "tags": ["cart"], "operationId": "setCartItemQuantity", "security": \#(OpenAPISecurity.optionalBearer),
                     "summary": "Set a line's quantity (404 when the cart has no line for the SKU; 422 as for adding).",
                     "parameters": [\#(skuParameter), \#(cartIDParameter)],
                     "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CartItemQuantity"}}}},
                     "responses": {\#(cartAnswer), \#(OpenAPISchema.problemResponses(OpenAPISchema.bodyProblems + [401, 403, 404, 422, 503]))}
                   },
                   "delete": {
-                    "tags": ["cart"], "operationId": "removeCartItem", "security": \#(optionalBearer),
+                    "tags": ["cart"], "operationId": "removeCartItem", "security": \#(OpenAPISecurity.optionalBearer),
                     "summary": "Remove a line (nothing happens when there is none).",
                     "parameters": [\#(skuParameter), \#(cartIDParameter)],
                     "responses": {\#(cartAnswer), \#(OpenAPISchema.problemResponses([400, 401, 403, 503]))}
@@ -66,7 +66,7 @@ enum CartOpenAPI {
                 },
                 "/v1/cart/merge": {
                   "post": {
-                    "tags": ["cart"], "operationId": "mergeGuestCart", "security": [{"bearer": []}],
+                    "tags": ["cart"], "operationId": "mergeGuestCart", "security": \#(OpenAPISecurity.bearer(.ownAccount)),
                     "summary": "After signing in: add the lines of the guest cart in X-Cart-Id to the user's cart (quantities of one SKU add up, at most \#(CartRules.maximumQuantity)) and delete the guest cart, so a retry adds nothing. A malformed or unknown id merges nothing. Carts in two currencies, or more than \#(CartRules.maximumLines) lines together, are a 422 and nothing is merged.",
                     "parameters": [{"name": "X-Cart-Id", "in": "header", "required": true, "schema": {"type": "string"}, "description": "The guest cart's id."}],
                     "responses": {

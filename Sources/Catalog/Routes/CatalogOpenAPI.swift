@@ -1,6 +1,7 @@
 import EmporiumContracts
 import EmporiumCore
 import EmporiumKit
+import Security
 
 /// The OpenAPI description of the catalog's public routes. Every rule that ``ProductRules``,
 /// ``CategoryRules``, ``SearchQuery`` and ``IfMatch`` check is stated here, from their constants
@@ -59,7 +60,7 @@ enum CatalogOpenAPI {
                     }
                   },
                   "post": {
-                    "tags": ["catalog"], "operationId": "createProduct", "security": [{"bearer": []}], "summary": "Create a product with its variants (status draft unless given; catalog.write).",
+                    "tags": ["catalog"], "operationId": "createProduct", "security": \#(OpenAPISecurity.bearer(.catalogWrite)), "summary": "Create a product with its variants (status draft unless given; catalog.write).",
                     "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NewProduct"}}}},
                     "responses": {
                       "201": {"description": "Created.", "headers": {"Location": {"schema": {"type": "string"}}, \#(etagHeader)}, "content": \#(productBody)},
@@ -79,7 +80,7 @@ enum CatalogOpenAPI {
                     }
                   },
                   "patch": {
-                    "tags": ["catalog"], "operationId": "updateProduct", "security": [{"bearer": []}], "summary": "Change a product's fields (absent fields stay; variants replaces every variant; catalog.write).",
+                    "tags": ["catalog"], "operationId": "updateProduct", "security": \#(OpenAPISecurity.bearer(.catalogWrite)), "summary": "Change a product's fields (absent fields stay; variants replaces every variant; catalog.write).",
                     "parameters": [\#(OpenAPISchema.uuidPathParameter()), \#(ifMatch)],
                     "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ProductChanges"}}}},
                     "responses": {
@@ -88,7 +89,7 @@ enum CatalogOpenAPI {
                     }
                   },
                   "delete": {
-                    "tags": ["catalog"], "operationId": "deleteProduct", "security": [{"bearer": []}], "summary": "Delete a product and its variants (publishes catalog.product.deleted; catalog.write).",
+                    "tags": ["catalog"], "operationId": "deleteProduct", "security": \#(OpenAPISecurity.bearer(.catalogWrite)), "summary": "Delete a product and its variants (publishes catalog.product.deleted; catalog.write).",
                     "parameters": [\#(OpenAPISchema.uuidPathParameter()), \#(ifMatch)],
                     "responses": {
                       "204": {"description": "Deleted."},
@@ -105,7 +106,7 @@ enum CatalogOpenAPI {
                     }
                   },
                   "post": {
-                    "tags": ["catalog"], "operationId": "createCategory", "summary": "Create a category (catalog.write).", "security": [{"bearer": []}],
+                    "tags": ["catalog"], "operationId": "createCategory", "summary": "Create a category (catalog.write).", "security": \#(OpenAPISecurity.bearer(.catalogWrite)),
                     "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["slug", "name"], "additionalProperties": false,
                       "properties": {"slug": \#(OpenAPISchema.string(pattern: "^[a-z0-9]+(-[a-z0-9]+)*$", minLength: 1, maxLength: 64)),
                         "name": \#(OpenAPISchema.text(maxLength: 100, nonBlank: true, description: "Trimmed; not blank.")),
@@ -118,7 +119,7 @@ enum CatalogOpenAPI {
                 },
                 "/v1/categories/{id}": {
                   "patch": {
-                    "tags": ["catalog"], "operationId": "renameCategory", "summary": "Rename a category (catalog.write).", "security": [{"bearer": []}],
+                    "tags": ["catalog"], "operationId": "renameCategory", "summary": "Rename a category (catalog.write).", "security": \#(OpenAPISecurity.bearer(.catalogWrite)),
                     "parameters": [\#(OpenAPISchema.uuidPathParameter())],
                     "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["name"], "additionalProperties": false,
                       "properties": {"name": \#(OpenAPISchema.text(maxLength: 100, nonBlank: true, description: "Trimmed; not blank."))}}}}},
@@ -128,7 +129,7 @@ enum CatalogOpenAPI {
                     }
                   },
                   "delete": {
-                    "tags": ["catalog"], "operationId": "deleteCategory", "summary": "Delete an empty category (catalog.write): 409 while products or subcategories use it.", "security": [{"bearer": []}],
+                    "tags": ["catalog"], "operationId": "deleteCategory", "summary": "Delete an empty category (catalog.write): 409 while products or subcategories use it.", "security": \#(OpenAPISecurity.bearer(.catalogWrite)),
                     "parameters": [\#(OpenAPISchema.uuidPathParameter())],
                     "responses": {
                       "204": {"description": "Deleted."},

@@ -14,9 +14,15 @@ public struct EmporiumRequestContext: RequestContext {
     /// valid access token; set by ``AuthenticationMiddleware``. The request goes on anonymous:
     /// routes that need no user ignore it, ``requirePrincipal()`` answers 401 with this reason.
     public var authenticationFailure: AuthenticationFailure?
-    /// The IP address of the peer that sent the request (`unknown` when the transport has none).
-    /// Behind a proxy this is the proxy's address; login throttling keys on it.
+    /// The IP address of the client: the peer that sent the request (`unknown` when the
+    /// transport has none), or behind proxies named in `http.trustedProxies`, the address they
+    /// forwarded for (``ClientAddressMiddleware``). Login throttling and rate limits key on it.
     public var clientAddress: String
+    /// The IP address of the peer that sent the request, a proxy's or the client's.
+    public var peerAddress: String
+    /// Whether the peer is a proxy named in `http.trustedProxies`, whose `X-Forwarded-*` headers
+    /// are believed.
+    public var peerIsTrustedProxy = false
     /// The Emporium service that made this request, on `/internal/` routes whose service
     /// credential verified; set by ``InternalCallMiddleware``, nil everywhere else.
     public var callingService: String?
@@ -29,7 +35,8 @@ public struct EmporiumRequestContext: RequestContext {
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
-        self.clientAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
+        self.peerAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
+        self.clientAddress = peerAddress
     }
 }
 

@@ -10,6 +10,7 @@ import NIOCore
 /// - Hummingbird's 404 becomes 405 (with `Allow`) when the path exists with other methods.
 /// - A body over the limit is 413; undecodable JSON is 400 naming the field.
 /// - Anything else is a 500 whose detail hides internals; the error itself is logged.
+/// - The headers of an ``ErrorWithHeaders`` go with the problem of the error it wraps.
 public struct ProblemMiddleware: RouterMiddleware {
     public typealias Context = EmporiumRequestContext
     private let routes: RouteTable
@@ -32,6 +33,10 @@ public struct ProblemMiddleware: RouterMiddleware {
 
     private func problem(for error: any Error, request: Request, context: Context, extraHeaders: inout HTTPFields) -> ProblemDetails {
         switch error {
+        case let decorated as ErrorWithHeaders:
+            let problem = problem(for: decorated.error, request: request, context: context, extraHeaders: &extraHeaders)
+            for field in decorated.headers { extraHeaders.append(field) }
+            return problem
         case let problem as ProblemDetails:
             return problem
         case let convertible as any ProblemConvertible:

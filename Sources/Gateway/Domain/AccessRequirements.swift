@@ -1,19 +1,40 @@
 import EmporiumCore
 import EmporiumKit
+public import Security
 
-/// Which public operations need an access token, read from the services' OpenAPI documents (an
-/// operation whose `security` names `bearer` and does not also allow none, `{}`): the one table
-/// both the services and the gateway follow.
+/// What each public operation asks of its caller, read from the services' OpenAPI documents
+/// (``OpenAPISecurity``): the one table both the services' handlers and the gateway follow.
 ///
-/// The gateway answers 401 itself for such an operation without a valid token, so that no
-/// upstream sees an expired or forged one; for an operation that needs none, it passes the
-/// request on without the token it refused.
+/// An operation needs an access token when its `security` names `bearer` and does not also allow
+/// none (`{}`); the bearer requirement's list names the permissions it needs, and several
+/// requirements are alternatives. The gateway answers 401 for such an operation without a valid
+/// token and 403 for a token whose roles grant none of the alternatives, so that no upstream sees
+/// the request; on an operation that needs none, it passes the request on without the token it
+/// refused.
 public struct AccessRequirements: Sendable {
+    /// What one operation asks.
+    public struct Requirement: Sendable, Equatable {
+        /// Whether a valid access token is needed.
+        public var needsToken: Bool
+        /// Alternatives, each the permissions that together suffice (an empty one: any valid
+        /// token); none at all: no token suffices.
+        public var permissions: [Set<Permission>]
+        /// Permission names the table does not know: an alternative naming one is never met.
+        public var unknownPermissions: [String]
+
+        public static let none = Requirement(needsToken: false, permissions: [], unknownPermissions: [])
+
+        /// Whether `principal`'s roles meet one of the alternatives.
+        public func allows(_ principal: Principal) -> Bool {
+            permissions.contains { $0.allSatisfy(principal.may) }
+        }
+    }
+
     struct Operation: Sendable {
         var method: String
         /// Each segment: a literal, or nil for a `{parameter}`.
         var segments: [String?]
-        var requiresToken: Bool
+        var requirement: Requirement
     }
 
     private let operations: [Operation]
@@ -28,7 +49,7 @@ public struct AccessRequirements: Sendable {
                 }
                 for (method, operation) in item.objectValue ?? [:] {
                     guard ["get", "put", "post", "delete", "patch", "head", "options"].contains(method) else { continue }
-                    operations.append(Operation(method: method.uppercased(), segments: segments, requiresToken: Self.requiresToken(operation)))
+                    operations.append(Operation(method: method.uppercased(), segments: segments, requirement: Self.requirement(operation)))
                 }
             }
         }
@@ -36,22 +57,50 @@ public struct AccessRequirements: Sendable {
         self.operations = operations.sorted { $0.segments.compactMap { $0 }.count > $1.segments.compactMap { $0 }.count }
     }
 
-    /// Whether `method` on `path` (without its query) needs a valid access token; false for an
-    /// operation no document describes (the service answers it as it sees fit).
-    public func requiresToken(method: String, path: String) -> Bool {
-        let segments = path.split(separator: "/").map(String.init)
+    /// What `method` on `path` (without its query) asks; ``Requirement/none`` for an operation no
+    /// document describes (the service answers it as it sees fit).
+    public func requirement(method: String, path: String) -> Requirement {
+        let segments = path.split(separator: "/")
         for operation in operations where operation.method == method && operation.segments.count == segments.count {
-            if zip(operation.segments, segments).allSatisfy({ $0 == nil ? !$1.isEmpty : $0 == $1 }) {
-                return operation.requiresToken
+            if zip(operation.segments, segments).allSatisfy({ $0 == nil ? !$1.isEmpty : $0! == $1 }) {
+                return operation.requirement
             }
         }
-        return false
+        return .none
+    }
+
+    /// Whether `method` on `path` needs a valid access token.
+    public func requiresToken(method: String, path: String) -> Bool {
+        requirement(method: method, path: path).needsToken
+    }
+
+    /// Every permission name the documents use that ``Permission`` does not know (a typo there
+    /// would lock everyone out of an operation).
+    public var unknownPermissions: Set<String> {
+        Set(operations.flatMap(\.requirement.unknownPermissions))
     }
 
     /// `security` names `bearer` and has no empty requirement (which would make it optional).
-    static func requiresToken(_ operation: JSONValue) -> Bool {
-        guard case .array(let requirements)? = operation["security"], !requirements.isEmpty else { return false }
-        let names = requirements.map { ($0.objectValue ?? [:]).keys }
-        return !names.contains { $0.isEmpty } && names.contains { $0.contains("bearer") }
+    static func requirement(_ operation: JSONValue) -> Requirement {
+        guard case .array(let requirements)? = operation["security"], !requirements.isEmpty else { return .none }
+        let objects = requirements.map { $0.objectValue ?? [:] }
+        guard !objects.contains(where: \.isEmpty) else { return .none }
+        var alternatives: [Set<Permission>] = []
+        var unknown: [String] = []
+        for object in objects {
+            guard case .array(let names)? = object["bearer"] else { continue }
+            let strings = names.compactMap { name -> String? in
+                if case .string(let string) = name { return string }
+                return nil
+            }
+            let permissions = strings.compactMap(Permission.init(rawValue:))
+            if permissions.count < strings.count {
+                unknown += strings.filter { Permission(rawValue: $0) == nil }
+                continue
+            }
+            alternatives.append(Set(permissions))
+        }
+        guard !alternatives.isEmpty || !unknown.isEmpty else { return .none }
+        return Requirement(needsToken: true, permissions: alternatives, unknownPermissions: unknown)
     }
 }

@@ -1,3 +1,4 @@
+import EmporiumKit
 import Foundation
 import HTTPTypes
 
@@ -6,8 +7,11 @@ import HTTPTypes
 /// Hop-by-hop headers (RFC 9110 §7.6.1: `Connection` and the headers it names, `Keep-Alive`,
 /// `Proxy-*`, `TE`, `Trailer`, `Transfer-Encoding`, `Upgrade`) concern one connection and are
 /// not passed on; nor is `Content-Length` of a request (set from the body passed on). (`Host` is
-/// not a header field here but the request's authority; the client sets the instance's.) The gateway adds `X-Forwarded-For` (the client's
-/// address after any the request carried), `X-Forwarded-Proto` and `X-Forwarded-Host`.
+/// not a header field here but the request's authority; the client sets the instance's.)
+///
+/// The gateway adds its peer's address to `X-Forwarded-For` (after any the request carried: the
+/// services believe those only past proxies they trust, see ``TrustedProxies``), and sets
+/// `X-Forwarded-Proto` and `X-Forwarded-Host`, keeping those a trusted proxy in front sent.
 public enum ForwardedHeaders {
     static let hopByHop: Set<String> = [
         "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te", "trailer",
@@ -15,8 +19,10 @@ public enum ForwardedHeaders {
     ]
 
     /// The headers to send upstream for a request with `headers` and `authority` (its `Host`)
-    /// from `clientAddress`.
-    public static func upstreamRequest(_ headers: HTTPFields, authority: String?, clientAddress: String, scheme: String = "http") -> HTTPFields {
+    /// from `peerAddress`, a trusted proxy's or not.
+    public static func upstreamRequest(
+        _ headers: HTTPFields, authority: String?, peerAddress: String, peerIsTrustedProxy: Bool, scheme: String = "http"
+    ) -> HTTPFields {
         let named = Self.namedByConnection(headers)
         var forwarded = HTTPFields()
         for field in headers {
@@ -26,9 +32,10 @@ public enum ForwardedHeaders {
             forwarded.append(field)
         }
         let previous = headers[values: .xForwardedFor].joined(separator: ", ")
-        forwarded[.xForwardedFor] = previous.isEmpty ? clientAddress : "\(previous), \(clientAddress)"
-        forwarded[.xForwardedProto] = headers[.xForwardedProto] ?? scheme
-        if let host = headers[.xForwardedHost] ?? authority { forwarded[.xForwardedHost] = host }
+        forwarded[.xForwardedFor] = previous.isEmpty ? peerAddress : "\(previous), \(peerAddress)"
+        let fromProxy = peerIsTrustedProxy ? headers : [:]
+        forwarded[.xForwardedProto] = fromProxy[.xForwardedProto] ?? scheme
+        if let host = fromProxy[.xForwardedHost] ?? authority { forwarded[.xForwardedHost] = host }
         return forwarded
     }
 
@@ -51,7 +58,6 @@ public enum ForwardedHeaders {
 }
 
 extension HTTPField.Name {
-    static let xForwardedFor = HTTPField.Name("X-Forwarded-For")!
     static let xForwardedProto = HTTPField.Name("X-Forwarded-Proto")!
     static let xForwardedHost = HTTPField.Name("X-Forwarded-Host")!
 }

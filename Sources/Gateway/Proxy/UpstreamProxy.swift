@@ -70,7 +70,9 @@ public final class UpstreamProxy: Sendable {
             body = .stream(limited, length: length.map { .known(Int64($0)) } ?? .unknown)
         }
         var headers = HTTPHeaders()
-        for field in ForwardedHeaders.upstreamRequest(request.headers, authority: request.head.authority, clientAddress: context.clientAddress) {
+        for field in ForwardedHeaders.upstreamRequest(
+            request.headers, authority: request.head.authority, peerAddress: context.peerAddress,
+            peerIsTrustedProxy: context.peerIsTrustedProxy) {
             headers.add(name: field.name.rawName, value: field.value)
         }
         headers.replaceOrAdd(name: "X-Request-Id", value: context.requestID)

@@ -1,6 +1,7 @@
 import EmporiumKit
 import HTTPTypes
 import Hummingbird
+import Security
 
 /// The gateway at the edge of the process, before calls between services are verified and
 /// tokens read: paths under `/internal/` are a 404 for anyone but another service (a request
@@ -26,7 +27,8 @@ struct GatewayEdgeMiddleware: RouterMiddleware {
 /// The gateway in front of the routes, once the access token is read.
 ///
 /// - An operation that needs an access token (``AccessRequirements``) without a valid one is a
-///   401 here, whichever process serves it: no upstream sees an expired or forged token.
+///   401 here, whichever process serves it: no upstream sees an expired or forged token; with a
+///   token whose roles grant none of the permissions it needs, a 403.
 /// - A token the process refused, on an operation that needs none, is not passed on.
 /// - A request for a service that runs in another process goes to one of its instances
 ///   (``UpstreamProxy``); one that runs here goes on to its own routes; one that neither runs
@@ -43,8 +45,12 @@ struct GatewayProxyMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
         guard let service = routes.service(for: path) else { return try await next(request, context) }
-        if context.principal == nil, requirements.requiresToken(method: request.method.rawValue, path: path) {
-            throw context.authenticationFailure ?? AuthenticationFailure(reason: "this route needs an access token")
+        let requirement = requirements.requirement(method: request.method.rawValue, path: path)
+        if requirement.needsToken {
+            guard let principal = context.principal else {
+                throw context.authenticationFailure ?? AuthenticationFailure(reason: "this route needs an access token")
+            }
+            guard requirement.allows(principal) else { throw Self.forbidden(requirement, principal: principal) }
         }
         if local.contains(service) { return try await next(request, context) }
         guard proxy.proxies(service) else {
@@ -57,5 +63,16 @@ struct GatewayProxyMiddleware: RouterMiddleware {
             request = Request(head: head, body: request.body)
         }
         return try await proxy.forward(request, context: context, to: service, traceparent: traceparent())
+    }
+
+    /// The 403 of a token whose roles grant none of the alternatives (the services' wording).
+    static func forbidden(_ requirement: AccessRequirements.Requirement, principal: Principal) -> ProblemDetails {
+        let needed = requirement.permissions.map { $0.map(\.rawValue).sorted().joined(separator: " and ") }
+        let roles = principal.roles.map(\.rawValue).sorted().joined(separator: ", ")
+        return ProblemDetails(
+            type: ProblemDetails.typeBase + "forbidden", title: "The request is not allowed.", status: .forbidden,
+            detail: needed.isEmpty
+                ? "No role grants this operation."
+                : "This needs the permission \(needed.joined(separator: " or ")), which your roles (\(roles)) do not grant.")
     }
 }

@@ -1,5 +1,6 @@
 import EmporiumContracts
 import EmporiumKit
+import Security
 
 /// The OpenAPI description of the inventory's public routes. Every rule ``ReservationRules``
 /// and ``StockRules`` check on them is stated here, from their constants, so a request valid per
@@ -25,7 +26,7 @@ enum InventoryOpenAPI {
                     }
                   },
                   "put": {
-                    "tags": ["inventory"], "operationId": "adjustStock", "security": [{"bearer": []}],
+                    "tags": ["inventory"], "operationId": "adjustStock", "security": \#(OpenAPISecurity.bearer(.inventoryWrite)),
                     "summary": "Set an SKU's units on hand so that `available` are available (on hand = available + reserved); audited, publishes inventory.stock.adjusted (inventory.write).",
                     "parameters": [\#(skuParameter)],
                     "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/StockAdjustment"}}}},

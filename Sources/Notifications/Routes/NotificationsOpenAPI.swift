@@ -5,7 +5,6 @@ import Security
 /// cannot state (a webhook URL without a host or on a private address, turning transactional
 /// mail off, too many webhooks, a cursor this server did not issue) answers 422.
 enum NotificationsOpenAPI {
-    static let bearer = #"[{"bearer": []}]"#
     static let kinds = NotificationKind.allCases.map(\.rawValue)
     static let eventTypes = OpenAPISchema.enumeration(NotificationKind.eventTypes)
     static let choices = #"{"type": "object", "additionalProperties": false, "properties": {\#(kinds.map { #""\#($0)": {"type": "boolean"}"# }.joined(separator: ", "))}}"#
@@ -21,7 +20,7 @@ enum NotificationsOpenAPI {
               "paths": {
                 "/v1/notifications": {
                   "get": {
-                    "tags": ["notifications"], "operationId": "listNotifications", "security": \#(bearer),
+                    "tags": ["notifications"], "operationId": "listNotifications", "security": \#(OpenAPISecurity.bearer(.ownAccount)),
                     "summary": "The signed-in user's in-app notifications, newest first (account.own).",
                     "parameters": [
                       {"name": "unread", "in": "query", "description": "true: only those not read yet.", "schema": {"type": "string", "enum": ["true", "false"]}},
@@ -35,7 +34,7 @@ enum NotificationsOpenAPI {
                 },
                 "/v1/notifications/{id}/read": {
                   "post": {
-                    "tags": ["notifications"], "operationId": "markNotificationRead", "security": \#(bearer),
+                    "tags": ["notifications"], "operationId": "markNotificationRead", "security": \#(OpenAPISecurity.bearer(.ownAccount)),
                     "summary": "Mark one of mine read (again: the first time stays). Another user's is a 404.",
                     "parameters": [\#(OpenAPISchema.uuidPathParameter())],
                     "responses": {
@@ -46,12 +45,12 @@ enum NotificationsOpenAPI {
                 },
                 "/v1/notifications/preferences": {
                   "get": {
-                    "tags": ["notifications"], "operationId": "getNotificationPreferences", "security": \#(bearer),
+                    "tags": ["notifications"], "operationId": "getNotificationPreferences", "security": \#(OpenAPISecurity.bearer(.ownAccount)),
                     "summary": "What the signed-in user is told, per channel and kind (true: sent).",
                     "responses": {"200": {"description": "The preferences.", "content": \#(preferences)}, \#(OpenAPISchema.problemResponses([401, 403]))}
                   },
                   "put": {
-                    "tags": ["notifications"], "operationId": "updateNotificationPreferences", "security": \#(bearer),
+                    "tags": ["notifications"], "operationId": "updateNotificationPreferences", "security": \#(OpenAPISecurity.bearer(.ownAccount)),
                     "summary": "Change the choices the body names; the rest stay. Transactional mail (order confirmations, cancellations, refunds) is always sent: turning it off is a 422.",
                     "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NotificationPreferencesChange"}}}},
                     "responses": {"200": {"description": "Every preference afterwards.", "content": \#(preferences)}, \#(OpenAPISchema.problemResponses(OpenAPISchema.bodyProblems + [401, 403, 422]))}
@@ -59,7 +58,7 @@ enum NotificationsOpenAPI {
                 },
                 "/v1/notifications/deliveries": {
                   "get": {
-                    "tags": ["notifications"], "operationId": "listNotificationDeliveries", "security": \#(bearer),
+                    "tags": ["notifications"], "operationId": "listNotificationDeliveries", "security": \#(OpenAPISecurity.bearer(.notificationsRead)),
                     "summary": "Every delivery, newest first, with its channel, status, tries and last error (notifications.read, customer support).",
                     "parameters": [
                       {"name": "user_id", "in": "query", "schema": \#(OpenAPISchema.uuid)},
@@ -74,7 +73,7 @@ enum NotificationsOpenAPI {
                 },
                 "/v1/webhooks": {
                   "post": {
-                    "tags": ["notifications"], "operationId": "createWebhook", "security": \#(bearer),
+                    "tags": ["notifications"], "operationId": "createWebhook", "security": \#(OpenAPISecurity.bearer(.ownAccount)),
                     "summary": "Subscribe a URL to events: a customer's get the events about them; an administrator's (webhooks.shop) every event. Each delivery is a POST of the CloudEvent signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature: v1,base64 HMAC-SHA256 of id.timestamp.body), retried with backoff. The secret is in this answer only.",
                     "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NewWebhook"}}}},
                     "responses": {
@@ -83,7 +82,7 @@ enum NotificationsOpenAPI {
                     }
                   },
                   "get": {
-                    "tags": ["notifications"], "operationId": "listWebhooks", "security": \#(bearer),
+                    "tags": ["notifications"], "operationId": "listWebhooks", "security": \#(OpenAPISecurity.bearer(.ownAccount)),
                     "summary": "My subscriptions, oldest first (never their secrets).",
                     "responses": {
                       "200": {"description": "The subscriptions.", "content": {"application/json": {"schema": {"type": "object", "required": ["items"], "additionalProperties": false, "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Webhook"}}}}}}},
@@ -93,7 +92,7 @@ enum NotificationsOpenAPI {
                 },
                 "/v1/webhooks/{id}": {
                   "delete": {
-                    "tags": ["notifications"], "operationId": "deleteWebhook", "security": \#(bearer),
+                    "tags": ["notifications"], "operationId": "deleteWebhook", "security": \#(OpenAPISecurity.bearer(.ownAccount)),
                     "summary": "Delete one of my subscriptions; its deliveries not yet made fail.",
                     "parameters": [\#(OpenAPISchema.uuidPathParameter())],
                     "responses": {"204": {"description": "Deleted."}, \#(OpenAPISchema.problemResponses([400, 401, 403, 404]))}

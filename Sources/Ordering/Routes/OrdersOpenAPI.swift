@@ -1,5 +1,6 @@
 import EmporiumContracts
 import EmporiumKit
+import Security
 
 /// The OpenAPI description of the orders service's public routes. Every rule the handlers check
 /// on input is stated here, so a request valid per the document is never a 400; what it cannot
@@ -7,7 +8,6 @@ import EmporiumKit
 /// `Idempotency-Key` used for another checkout, a cursor this server did not issue) answers 422.
 enum OrdersOpenAPI {
     static let status = OpenAPISchema.enumeration(OrderStatus.allCases.map(\.rawValue))
-    static let bearer = #"[{"bearer": []}]"#
     static let idempotencyKey = #"{"name": "Idempotency-Key", "in": "header", "required": true, "description": "1-\#(IdempotencyKey.maximumLength) visible ASCII characters naming this checkout, per user: the same key with the same body answers the same order (200, waiting for a checkout still running, or 409 when it runs on); with another body it is a 422.", "schema": \#(OpenAPISchema.string(pattern: IdempotencyKey.pattern, minLength: 1, maxLength: IdempotencyKey.maximumLength))}"#
     static let details = ##"{"application/json": {"schema": {"$ref": "#/components/schemas/Order"}}}"##
     static let commandResponses = #"""
@@ -23,7 +23,7 @@ enum OrdersOpenAPI {
               "paths": {
                 "/v1/checkout": {
                   "post": {
-                    "tags": ["orders"], "operationId": "checkout", "security": \#(bearer),
+                    "tags": ["orders"], "operationId": "checkout", "security": \#(OpenAPISecurity.bearer(.ownAccount)),
                     "summary": "Turn the signed-in user's cart into an order (account.own): price every line from the catalog now, reserve the stock, authorize the payment, confirm, empty the cart. A business failure (out of stock, a declined card) answers 201 with the order cancelled and its cancellationReason; nothing is charged and nothing stays reserved.",
                     "parameters": [\#(idempotencyKey)],
                     "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Checkout"}}}},
@@ -37,7 +37,7 @@ enum OrdersOpenAPI {
                 },
                 "/v1/orders": {
                   "get": {
-                    "tags": ["orders"], "operationId": "listOrders", "security": \#(bearer),
+                    "tags": ["orders"], "operationId": "listOrders", "security": \#(OpenAPISecurity.bearer(anyOf: .ownAccount, .ordersRead)),
                     "summary": "Orders, newest first: the caller's own (account.own), or every order with orders.read, which may filter by customer.",
                     "parameters": [
                       {"name": "status", "in": "query", "schema": \#(status)},
@@ -52,7 +52,7 @@ enum OrdersOpenAPI {
                 },
                 "/v1/orders/{id}": {
                   "get": {
-                    "tags": ["orders"], "operationId": "getOrder", "security": \#(bearer),
+                    "tags": ["orders"], "operationId": "getOrder", "security": \#(OpenAPISecurity.bearer(anyOf: .ownAccount, .ordersRead)),
                     "summary": "One order with its lines and shipping address (its owner, or orders.read; anyone else gets 404).",
                     "parameters": [\#(OpenAPISchema.uuidPathParameter())],
                     "responses": {"200": {"description": "The order.", "content": \#(details)}, \#(OpenAPISchema.problemResponses([400, 401, 404]))}
@@ -60,7 +60,7 @@ enum OrdersOpenAPI {
                 },
                 "/v1/orders/{id}/events": {
                   "get": {
-                    "tags": ["orders"], "operationId": "getOrderEvents", "security": \#(bearer),
+                    "tags": ["orders"], "operationId": "getOrderEvents", "security": \#(OpenAPISecurity.bearer(anyOf: .ownAccount, .ordersRead)),
                     "summary": "The order's event stream, oldest first (its owner, or orders.read).",
                     "parameters": [\#(OpenAPISchema.uuidPathParameter())],
                     "responses": {
@@ -74,7 +74,7 @@ enum OrdersOpenAPI {
                 },
                 "/v1/orders/{id}/cancel": {
                   "post": {
-                    "tags": ["orders"], "operationId": "cancelOrder", "security": \#(bearer),
+                    "tags": ["orders"], "operationId": "cancelOrder", "security": \#(OpenAPISecurity.bearer(anyOf: .ownAccount, .ordersFulfil)),
                     "summary": "Cancel an order before it ships (its owner, or orders.fulfil): the payment is voided, the stock released. Cancelling a cancelled order answers it unchanged; 409 once it shipped.",
                     "parameters": [\#(OpenAPISchema.uuidPathParameter())],
                     "responses": {\#(commandResponses)}
@@ -82,7 +82,7 @@ enum OrdersOpenAPI {
                 },
                 "/v1/orders/{id}/ship": {
                   "post": {
-                    "tags": ["orders"], "operationId": "shipOrder", "security": \#(bearer),
+                    "tags": ["orders"], "operationId": "shipOrder", "security": \#(OpenAPISecurity.bearer(.ordersFulfil)),
                     "summary": "Ship a confirmed order (orders.fulfil): the payment is captured and the stock committed. A capture that fails cancels the order (its reason says so).",
                     "parameters": [\#(OpenAPISchema.uuidPathParameter())],
                     "responses": {\#(commandResponses)}
@@ -90,7 +90,7 @@ enum OrdersOpenAPI {
                 },
                 "/v1/orders/{id}/deliver": {
                   "post": {
-                    "tags": ["orders"], "operationId": "deliverOrder", "security": \#(bearer),
+                    "tags": ["orders"], "operationId": "deliverOrder", "security": \#(OpenAPISecurity.bearer(.ordersFulfil)),
                     "summary": "Record a shipped order delivered (orders.fulfil).",
                     "parameters": [\#(OpenAPISchema.uuidPathParameter())],
                     "responses": {\#(commandResponses)}

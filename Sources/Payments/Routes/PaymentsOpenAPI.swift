@@ -1,6 +1,7 @@
 import EmporiumContracts
 import EmporiumCore
 import EmporiumKit
+import Security
 
 /// The OpenAPI description of the payments service's public routes. Every rule the handlers
 /// check on input is stated here from ``CardRules``' and ``PaymentRules``' constants, so a
@@ -13,7 +14,6 @@ enum PaymentsOpenAPI {
     static let status = OpenAPISchema.enumeration(PaymentStatus.allCases.map(\.rawValue))
     static let idempotencyKey = #"{"name": "Idempotency-Key", "in": "header", "required": true, "description": "1-\#(PaymentRules.maximumKeyLength) visible ASCII characters naming this refund: the same key with the same body answers the same refund (200) without refunding twice; with another body it is a 422.", "schema": \#(OpenAPISchema.string(pattern: PaymentRules.keyPattern, minLength: 1, maxLength: PaymentRules.maximumKeyLength))}"#
     static let orderID = #"{"name": "order_id", "in": "query", "required": true, "description": "The order whose payments to list.", "schema": \#(OpenAPISchema.uuid)}"#
-    static let bearer = #"[{"bearer": []}]"#
     static let paymentBody = ##"{"application/json": {"schema": {"$ref": "#/components/schemas/Payment"}}}"##
 
     static let fragment = OpenAPIFragment(
@@ -23,7 +23,7 @@ enum PaymentsOpenAPI {
               "paths": {
                 "/v1/payment-methods": {
                   "post": {
-                    "tags": ["payments"], "operationId": "addPaymentMethod", "security": \#(bearer),
+                    "tags": ["payments"], "operationId": "addPaymentMethod", "security": \#(OpenAPISecurity.bearer(.ownAccount)),
                     "summary": "Save a card for the signed-in user (account.own). The number must pass the Luhn check and the card must not have expired nor expire more than \#(CardRules.maximumYearsAhead) years ahead (else a 422 naming the field); an account keeps at most \#(CardRules.defaultMaximumPerUser) cards (a 422 beyond). The answer never holds the number nor the CVC.",
                     "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NewPaymentMethod"}}}},
                     "responses": {
@@ -32,7 +32,7 @@ enum PaymentsOpenAPI {
                     }
                   },
                   "get": {
-                    "tags": ["payments"], "operationId": "listPaymentMethods", "security": \#(bearer),
+                    "tags": ["payments"], "operationId": "listPaymentMethods", "security": \#(OpenAPISecurity.bearer(.ownAccount)),
                     "summary": "The signed-in user's saved cards, oldest first (account.own).",
                     "parameters": [\#(OpenAPISchema.limitParameter), \#(OpenAPISchema.cursorParameter)],
                     "responses": {
@@ -43,7 +43,7 @@ enum PaymentsOpenAPI {
                 },
                 "/v1/payment-methods/{id}": {
                   "delete": {
-                    "tags": ["payments"], "operationId": "removePaymentMethod", "security": \#(bearer),
+                    "tags": ["payments"], "operationId": "removePaymentMethod", "security": \#(OpenAPISecurity.bearer(.ownAccount)),
                     "summary": "Remove one of the signed-in user's cards (account.own): it is no longer listed nor usable and its sealed number is erased. Another user's card is a 404.",
                     "parameters": [\#(OpenAPISchema.uuidPathParameter())],
                     "responses": {
@@ -54,7 +54,7 @@ enum PaymentsOpenAPI {
                 },
                 "/v1/payments": {
                   "get": {
-                    "tags": ["payments"], "operationId": "listPayments", "security": \#(bearer),
+                    "tags": ["payments"], "operationId": "listPayments", "security": \#(OpenAPISecurity.bearer(anyOf: .ownAccount, .paymentsRead)),
                     "summary": "The payments of an order, oldest first: all of them with payments.read (support), else only the signed-in user's own (account.own), so another user's order lists none.",
                     "parameters": [\#(orderID), \#(OpenAPISchema.limitParameter), \#(OpenAPISchema.cursorParameter)],
                     "responses": {
@@ -65,7 +65,7 @@ enum PaymentsOpenAPI {
                 },
                 "/v1/payments/{id}/refunds": {
                   "post": {
-                    "tags": ["payments"], "operationId": "refundPayment", "security": \#(bearer),
+                    "tags": ["payments"], "operationId": "refundPayment", "security": \#(OpenAPISecurity.bearer(.paymentsRefund)),
                     "summary": "Refund a captured payment (payments.refund, audited): amount, in the payment's currency, at most what was captured and not yet refunded; without amount, all of that. 409 unless the payment is captured or partially refunded; 422 for more than is refundable (naming it) or another currency.",
                     "parameters": [\#(OpenAPISchema.uuidPathParameter()), \#(idempotencyKey)],
                     "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NewRefund"}}}},

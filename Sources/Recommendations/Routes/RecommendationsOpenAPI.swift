@@ -1,4 +1,5 @@
 import EmporiumKit
+import Security
 
 /// The OpenAPI description of the recommendations routes. The one rule the handlers check on
 /// input besides the id's form, `limit`, is stated here from ``RecommendationRules``' constants,
@@ -26,7 +27,7 @@ enum RecommendationsOpenAPI {
                 },
                 "/v1/recommendations/me": {
                   "get": {
-                    "tags": ["recommendations"], "operationId": "getMyRecommendations", "security": [{"bearer": []}],
+                    "tags": ["recommendations"], "operationId": "getMyRecommendations", "security": \#(OpenAPISecurity.bearer(.ownAccount)),
                     "summary": "Products for the caller (account.own): those bought together with what they bought, then popular products of their categories and of the shop. Never what they bought, nothing not active or out of stock.",
                     "parameters": [\#(limit)],
                     "responses": {
