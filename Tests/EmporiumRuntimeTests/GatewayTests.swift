@@ -124,6 +124,16 @@ struct GatewayTests {
                 #expect(response.status == .notFound, "\(path)")
                 #expect(response.headers[.contentType] == "application/problem+json")
             }
+            // TRACE (with a body, which the HTTP client would refuse) and unknown methods are not
+            // sent on: a 405 with what the path allows, as the catalog itself answers.
+            let before = try await Self.answered(by: first.port) + Self.answered(by: second.port)
+            for method in [HTTPRequest.Method.trace, HTTPRequest.Method(rawValue: "QUERY")!, .connect] {
+                let response = try await client.execute(uri: "/v1/products", method: method, body: ByteBuffer(string: "{}"))
+                #expect(response.status == .methodNotAllowed, "\(method)")
+                #expect(response.headers[.allow] == "GET, POST", "\(method)")
+            }
+            #expect(try await client.execute(uri: "/v1/products/x/y/z", method: .trace).status == .notFound)
+            #expect(try await Self.answered(by: first.port) + Self.answered(by: second.port) == before, "no instance saw them")
         }
         await second.stop()
         await first.stop()

@@ -35,6 +35,11 @@ public struct AccessRequirements: Sendable {
         /// Each segment: a literal, or nil for a `{parameter}`.
         var segments: [String?]
         var requirement: Requirement
+
+        /// Whether the path's `segments` fit this operation's (a parameter takes any non-empty one).
+        func matches(_ path: [Substring]) -> Bool {
+            segments.count == path.count && zip(segments, path).allSatisfy { $0 == nil ? !$1.isEmpty : $0! == $1 }
+        }
     }
 
     private let operations: [Operation]
@@ -61,12 +66,14 @@ public struct AccessRequirements: Sendable {
     /// document describes (the service answers it as it sees fit).
     public func requirement(method: String, path: String) -> Requirement {
         let segments = path.split(separator: "/")
-        for operation in operations where operation.method == method && operation.segments.count == segments.count {
-            if zip(operation.segments, segments).allSatisfy({ $0 == nil ? !$1.isEmpty : $0! == $1 }) {
-                return operation.requirement
-            }
-        }
-        return .none
+        return operations.first { $0.method == method && $0.matches(segments) }?.requirement ?? .none
+    }
+
+    /// The methods the documents describe for `path` (sorted), as a 405's `Allow` lists them;
+    /// empty for a path no document describes.
+    public func documentedMethods(path: String) -> [String] {
+        let segments = path.split(separator: "/")
+        return Set(operations.filter { $0.matches(segments) }.map(\.method)).sorted()
     }
 
     /// Whether `method` on `path` needs a valid access token.

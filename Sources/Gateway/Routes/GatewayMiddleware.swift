@@ -53,6 +53,14 @@ struct GatewayProxyMiddleware: RouterMiddleware {
             guard requirement.allows(principal) else { throw Self.forbidden(requirement, principal: principal) }
         }
         if local.contains(service) { return try await next(request, context) }
+        guard Self.forwardedMethods.contains(request.method) else {
+            // TRACE, CONNECT and methods no service knows are never sent on (a TRACE with a body is
+            // refused by the HTTP client, and must not count against an instance): a 405 naming
+            // what the path allows, as a service would answer, or a 404 for a path none describes.
+            let allowed = requirements.documentedMethods(path: path)
+            guard !allowed.isEmpty else { throw HTTPError(.notFound) }
+            throw ErrorWithHeaders(ProblemDetails.methodNotAllowed(request.method.rawValue, allowed: allowed), headers: [.allow: allowed.joined(separator: ", ")])
+        }
         guard proxy.proxies(service) else {
             throw UpstreamProxy.unavailable(service, reason: "this gateway has no instance of it (services.\(service).url is not set)")
         }
@@ -64,6 +72,9 @@ struct GatewayProxyMiddleware: RouterMiddleware {
         }
         return try await proxy.forward(request, context: context, to: service, traceparent: traceparent())
     }
+
+    /// The methods passed on to the services.
+    static let forwardedMethods: Set<HTTPRequest.Method> = [.get, .head, .post, .put, .patch, .delete, .options]
 
     /// The 403 of a token whose roles grant none of the alternatives (the services' wording).
     static func forbidden(_ requirement: AccessRequirements.Requirement, principal: Principal) -> ProblemDetails {
