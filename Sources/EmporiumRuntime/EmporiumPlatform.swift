@@ -160,7 +160,7 @@ public struct EmporiumPlatform: Sendable {
         var opened = OpenedServices()
         var sqliteFiles: [(url: DatabaseURL, database: any Database)] = []
         for module in modules {
-            let url = try settings.databaseURL(for: module.name)
+            let url = module.keepsData ? try settings.databaseURL(for: module.name) : .sqlite(path: nil)
             var serviceLogger = logger
             serviceLogger[metadataKey: "service"] = .string(module.name)
             // Services configured onto one SQLite file share its one writer connection: two
@@ -175,7 +175,7 @@ public struct EmporiumPlatform: Sendable {
                 parts.add("\(module.name).database", DatabaseService(database: database), logger: logger)
                 if case .sqlite(let path?) = url, !path.isEmpty { sqliteFiles.append((url, database)) }
             }
-            opened.databases[module.name] = database
+            if module.keepsData { opened.databases[module.name] = database }
             let seeds: Bool
             if case .sqlite = url { seeds = settings.seedDemoData ?? true } else { seeds = settings.seedDemoData ?? false }
             let nudge = OutboxRelay.Nudge()
@@ -197,9 +197,9 @@ public struct EmporiumPlatform: Sendable {
                 )
             )
             opened.services.append(service)
-            parts.checks.append(ReadinessCheck(name: "\(module.name).database") { try await database.ping() })
+            if module.keepsData { parts.checks.append(ReadinessCheck(name: "\(module.name).database") { try await database.ping() }) }
             parts.checks += service.readinessChecks
-            logger.info("service configured", metadata: ["service": "\(module.name)", "database": "\(url)"])
+            logger.info("service configured", metadata: ["service": "\(module.name)", "database": module.keepsData ? "\(url)" : "none"])
         }
         return opened
     }
@@ -266,12 +266,14 @@ public struct EmporiumPlatform: Sendable {
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger
         )
-        let preparing = opened.services.compactMap { service in opened.databases[service.name].map { (service, $0) } }
+        let preparing = opened.services.map { service in (service, opened.databases[service.name]) }
         application.beforeServerStarts {
             for (service, database) in preparing {
-                try await Migrator(database: database, service: MessagingSchema.history(of: service.name), logger: logger)
-                    .migrate(MessagingSchema.migrations)
-                try await Migrator(database: database, service: service.name, logger: logger).migrate(service.migrations)
+                if let database {
+                    try await Migrator(database: database, service: MessagingSchema.history(of: service.name), logger: logger)
+                        .migrate(MessagingSchema.migrations)
+                    try await Migrator(database: database, service: service.name, logger: logger).migrate(service.migrations)
+                }
                 try await service.prepare()
             }
             migrated.raise()

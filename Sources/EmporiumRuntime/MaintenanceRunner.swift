@@ -19,14 +19,14 @@ public struct MaintenanceRunner: Sendable {
     }
 
     /// Opens the databases of the selected services and runs `body` with each service and its
-    /// database, in dependency order.
+    /// database, in dependency order (a service that keeps no data, the gateway, is left out).
     public func withServices<Result: Sendable>(
         _ body: @Sendable ([(service: any EmporiumService, database: any Database)]) async throws -> Result
     ) async throws -> Result {
         var opened: [(service: any EmporiumService, database: any Database)] = []
         let modules = try table.resolve(settings.services)
         let security = try settings.securitySettings(personalDataServices: modules.filter(\.storesPersonalData).map(\.name))
-        for module in modules {
+        for module in modules where module.keepsData {
             let url = try settings.databaseURL(for: module.name)
             let database = try await DatabaseFactory.open(url, maximumConnections: 2, logger: logger)
             let environment = ServiceEnvironment(

@@ -19,6 +19,10 @@ public struct ServiceModule: Sendable {
     /// Whether the service keeps personal data encrypted with the data keys (so a deployment on
     /// PostgreSQL must configure them).
     public let storesPersonalData: Bool
+    /// Whether the service keeps data. One that keeps none (the gateway) gets an in-memory
+    /// database that it never writes to: no database setting, no migrations, no outbox relay
+    /// and no database readiness check.
+    public let keepsData: Bool
     /// Creates the service from its environment.
     public let make: @Sendable (ServiceEnvironment) async throws -> any EmporiumService
 
@@ -29,6 +33,7 @@ public struct ServiceModule: Sendable {
         fronts: [String] = [],
         summary: String,
         storesPersonalData: Bool = false,
+        keepsData: Bool = true,
         make: @escaping @Sendable (ServiceEnvironment) async throws -> any EmporiumService
     ) {
         self.name = name
@@ -37,6 +42,7 @@ public struct ServiceModule: Sendable {
         self.fronts = fronts
         self.summary = summary
         self.storesPersonalData = storesPersonalData
+        self.keepsData = keepsData
         self.make = make
     }
 

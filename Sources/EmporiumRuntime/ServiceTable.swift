@@ -77,7 +77,8 @@ public struct ServiceTable: Sendable {
         },
         ServiceModule(
             name: "gateway", fronts: GatewayRoutes.standard.services,
-            summary: "the API gateway: routes to the services of other processes (services.<name>.url), with health checks, breakers and retries"
+            summary: "the API gateway: routes to the services of other processes (services.<name>.url), with health checks, breakers and retries",
+            keepsData: false
         ) { env in
             try GatewayService(environment: env, fronted: [
                 "auth": AuthService.publicAPI, "users": UsersService.publicAPI, "catalog": CatalogService.publicAPI,

@@ -329,4 +329,14 @@ struct GatewayTests {
             #expect(other.headers[.accessControlAllowOrigin] == nil, "the browser keeps it from the page")
         }
     }
+
+    @Test("a gateway process keeps no data: no database, no migrations, no database readiness check")
+    func keepsNoData() async throws {
+        let settings = ["services.catalog.url": "http://127.0.0.1:\(try await TestPlatform.unusedPort())"]
+        try await TestPlatform.withClient(.sqlite, table: Self.gatewayOnly, extra: settings) { client, platform in
+            #expect(platform.databases.isEmpty)
+            let ready = String(buffer: try await client.execute(uri: "/health/ready", method: .get).body)
+            #expect(!ready.contains("gateway.database"), "\(ready)")
+        }
+    }
 }
