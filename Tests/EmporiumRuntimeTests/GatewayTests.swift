@@ -103,6 +103,13 @@ struct GatewayTests {
             .compactMap { Double($0.split(separator: " ").last ?? "") }.reduce(0) { $0 + Int($1) }
     }
 
+    /// The value of the gateway's metric line that starts with `series` (name and labels).
+    static func metric(_ series: String, _ client: any TestClientProtocol) async throws -> Int? {
+        let text = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+        return text.split(separator: "\n").first { $0.hasPrefix(series + " ") }
+            .flatMap { Double($0.split(separator: " ").last ?? "") }.map { Int($0) }
+    }
+
     @Test("requests go round-robin to both instances, with the request id passed on; /internal/ paths are a 404")
     func routesRoundRobin() async throws {
         let (database, cleanup) = try await TestDatabases.makeURL(.sqlite)
@@ -159,6 +166,9 @@ struct GatewayTests {
             }
             #expect(failures == 0, "GETs are retried on the other instance")
             #expect(gateway.proxy.breakerStates()["catalog"]?[1] != .closed, "the stopped instance's breaker opened")
+            let stoppedGauge = #"emporium_gateway_breaker_state{service="catalog",instance="http://127.0.0.1:\#(secondPort)"}"#
+            let open = try await Self.metric(stoppedGauge, client)
+            #expect(open == 1 || open == 2, "the metric shows it open (or half-open, probing): \(open.map(String.init) ?? "none")")
 
             let restarted = try await Instance(database: database, port: secondPort, seed: false)
             let before = try await Self.answered(by: secondPort)
@@ -170,6 +180,7 @@ struct GatewayTests {
             }
             #expect(back, "traffic returns to the restarted instance")
             #expect(gateway.proxy.breakerStates()["catalog"] == [.closed, .closed])
+            #expect(try await Self.metric(stoppedGauge, client) == 0, "the metric shows it closed again")
             await restarted.stop()
         }
         await first.stop()
