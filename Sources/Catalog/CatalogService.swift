@@ -21,7 +21,7 @@ public struct CatalogService: EmporiumService, CatalogPricing {
 
     public init(environment: ServiceEnvironment) {
         self.environment = environment
-        self.store = CatalogStore(database: environment.database, outbox: environment.outbox)
+        self.store = CatalogStore(database: environment.database, readDatabase: environment.readDatabase, outbox: environment.outbox)
         self.productCache = ProductReadCache(
             cache: environment.caching.makeTwoLevelCache(name: "product", logger: environment.logger),
             store: store

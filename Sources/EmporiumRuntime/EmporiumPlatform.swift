@@ -33,6 +33,10 @@ public struct EmporiumPlatform: Sendable {
     public let metrics: MetricsRegistry
     /// Each service's database, by service name.
     public let databases: [String: any Database]
+    /// Each service's database of reads that may lag (`ServiceEnvironment.readDatabase`), by
+    /// service name: a ``ReplicatedDatabase`` for a service with a read replica, else the same
+    /// as in ``databases``.
+    public let readDatabases: [String: any Database]
     /// Where caches and rate limiters keep shared state (unscoped): Redis when `redis.url` is
     /// set, else this process.
     public let caching: CacheBackend
@@ -84,15 +88,17 @@ public struct EmporiumPlatform: Sendable {
             }
         }
         let authenticator = makeAuthenticator(services: opened.services, settings: settings, logger: logger, into: &parts)
+        // Read-your-writes only where some reads may come from a replica.
+        let readYourWrites = opened.readDatabases.values.contains { $0 is ReplicatedDatabase } ? settings.readYourWritesWindow : nil
         let http = makeRouter(
             services: opened.services, checks: parts.checks, authenticator: authenticator, credential: credential,
-            trustedProxies: settings.trustedProxies, tracer: tracer, metrics: metrics)
+            trustedProxies: settings.trustedProxies, readYourWrites: readYourWrites, tracer: tracer, metrics: metrics)
         let application = makeApplication(
             router: http.router, settings: settings, services: parts.lifecycle, opened: opened, migrated: migrated,
             onServerRunning: onServerRunning, logger: logger)
         return EmporiumPlatform(
             application: application, services: opened.services, routes: http.routes, openAPI: http.openAPI,
-            metrics: metrics, databases: opened.databases, caching: caching, transport: transport
+            metrics: metrics, databases: opened.databases, readDatabases: opened.readDatabases, caching: caching, transport: transport
         )
     }
 
@@ -113,10 +119,12 @@ public struct EmporiumPlatform: Sendable {
         }
     }
 
-    /// The selected services, made, with their databases and outbox relay nudges by service name.
+    /// The selected services, made, with their databases (and those of their reads that may
+    /// lag) and outbox relay nudges by service name.
     struct OpenedServices {
         var services: [any EmporiumService] = []
         var databases: [String: any Database] = [:]
+        var readDatabases: [String: any Database] = [:]
         var nudges: [String: OutboxRelay.Nudge] = [:]
     }
 
@@ -175,7 +183,14 @@ public struct EmporiumPlatform: Sendable {
                 parts.add("\(module.name).database", DatabaseService(database: database), logger: logger)
                 if case .sqlite(let path?) = url, !path.isEmpty { sqliteFiles.append((url, database)) }
             }
-            if module.keepsData { opened.databases[module.name] = database }
+            let readDatabase: any Database
+            if module.keepsData {
+                opened.databases[module.name] = database
+                readDatabase = try openReadDatabase(of: module.name, primary: database, settings: settings, logger: serviceLogger, into: &parts)
+            } else {
+                readDatabase = database
+            }
+            opened.readDatabases[module.name] = readDatabase
             let seeds: Bool
             if case .sqlite = url { seeds = settings.seedDemoData ?? true } else { seeds = settings.seedDemoData ?? false }
             let nudge = OutboxRelay.Nudge()
@@ -189,7 +204,7 @@ public struct EmporiumPlatform: Sendable {
             }
             let service = try await module.makeService(
                 ServiceEnvironment(
-                    database: database, seedsDemoData: seeds, logger: serviceLogger,
+                    database: database, readDatabase: readDatabase, seedsDemoData: seeds, logger: serviceLogger,
                     caching: caching.scoped(to: module.name), outbox: outbox, metrics: metrics.factory,
                     security: security, peers: peers, settings: settings.serviceSettings(for: module.name),
                     dataDirectory: settings.dataDirectory, serviceURLs: settings.serviceURLs,
@@ -199,9 +214,26 @@ public struct EmporiumPlatform: Sendable {
             opened.services.append(service)
             if module.keepsData { parts.checks.append(ReadinessCheck(name: "\(module.name).database") { try await database.ping() }) }
             parts.checks += service.readinessChecks
-            logger.info("service configured", metadata: ["service": "\(module.name)", "database": module.keepsData ? "\(url)" : "none"])
+            var configured: Logger.Metadata = ["service": "\(module.name)", "database": module.keepsData ? "\(url)" : "none"]
+            if readDatabase is ReplicatedDatabase { configured["read_database"] = "\(readDatabase.location)" }
+            logger.info("service configured", metadata: configured)
         }
         return opened
+    }
+
+    /// The database of `service`'s reads that may lag: with a read replica configured
+    /// (``RuntimeSettings/readReplica(for:)``), the primary and the replica as a
+    /// ``ReplicatedDatabase``, the replica's read-only pool a part of the process
+    /// (`<service>.database.replica`, also its readiness check); else the primary itself.
+    private static func openReadDatabase(
+        of service: String, primary: any Database, settings: RuntimeSettings, logger: Logger, into parts: inout ProcessParts
+    ) throws -> any Database {
+        guard let endpoint = try settings.readReplica(for: service) else { return primary }
+        let replica = DatabaseFactory.openReadReplica(endpoint, maximumConnections: settings.maxDatabaseConnections, logger: logger)
+        parts.databases.append(replica)
+        parts.add("\(service).database.replica", DatabaseService(database: replica), logger: logger)
+        parts.checks.append(ReadinessCheck(name: "\(service).database.replica") { try await replica.ping() })
+        return ReplicatedDatabase(primary: primary, replica: replica)
     }
 
     /// What verifies access tokens: the auth service's keys when it runs in this process, else
@@ -220,9 +252,12 @@ public struct EmporiumPlatform: Sendable {
 
     /// The router with the platform's middleware (outermost first), the platform routes and every
     /// service's routes, the route table, and the merged OpenAPI document.
+    /// - Parameter readYourWrites: The window of ``ReadYourWritesMiddleware`` when a service of
+    ///   the process has a read replica; nil adds no such middleware.
     private static func makeRouter(
         services: [any EmporiumService], checks: [ReadinessCheck], authenticator: (any AccessTokenAuthenticating)?,
-        credential: ServiceCredential, trustedProxies: TrustedProxies, tracer: TraceContextTracer, metrics: MetricsRegistry
+        credential: ServiceCredential, trustedProxies: TrustedProxies, readYourWrites: ReadYourWritesWindow?,
+        tracer: TraceContextTracer, metrics: MetricsRegistry
     ) -> (router: EmporiumRouter, routes: RouteTable, openAPI: OpenAPIDocument) {
         let routes = RouteTable()
         let router = EmporiumRouter(context: EmporiumRequestContext.self)
@@ -234,6 +269,7 @@ public struct EmporiumPlatform: Sendable {
         router.add(middleware: HTTPMetricsMiddleware(factory: metrics.factory))
         router.add(middleware: ProblemMiddleware(routes: routes))
         router.add(middleware: InputTextMiddleware())
+        if let readYourWrites { router.add(middleware: ReadYourWritesMiddleware(window: readYourWrites)) }
         for middleware in services.flatMap(\.edgeMiddlewares) { router.add(middleware: middleware) }
         router.add(middleware: InternalCallMiddleware(credential: credential))
         router.add(middleware: AuthenticationMiddleware(authenticator: authenticator))

@@ -67,6 +67,12 @@ public struct RuntimeSettings: Sendable {
     public var configuredKeys: KeyMaterial?
     /// Explicit database URLs: by service name, and `""` for the shared `database.url`.
     var databaseURLs: [String: String]
+    /// Read replica URLs (`<service>.database.readURL`, `database.readURL`), keyed like
+    /// `databaseURLs`.
+    var databaseReadURLs: [String: String]
+    /// How long after a client's write its reads go to the primary rather than a read replica
+    /// (`database.readYourWritesSeconds`).
+    public var readYourWritesWindow: ReadYourWritesWindow
     /// Where each service listens when it does not run in this process (`services.<name>.url`,
     /// `http://catalog:8080`, or several instances separated by commas), by service name: the
     /// base URLs of calls to its `/internal/` routes, and of the gateway's upstreams.
@@ -98,6 +104,7 @@ public struct RuntimeSettings: Sendable {
         "log.level": "info",
         "log.format": "auto",
         "database.maxConnections": "10",
+        "database.readYourWritesSeconds": "5",
         "broker.maxDeliveries": "5",
         "broker.partitions": "6",
         "broker.eventsPerMessage": "256",
@@ -158,12 +165,9 @@ public struct RuntimeSettings: Sendable {
             throw ConfigurationError(key: "auth.jwksURL", reason: "must be an http:// or https:// URL such as http://auth:8080/.well-known/jwks.json")
         }
         configuredKeys = try Self.keyMaterial(settings)
-        var urls: [String: String] = [:]
-        if let shared = settings.optionalString("database.url") { urls[""] = shared }
-        for name in serviceNames {
-            if let url = settings.optionalString("\(name).database.url") { urls[name] = url }
-        }
-        databaseURLs = urls
+        databaseURLs = Self.perService("database.url", settings, serviceNames: serviceNames)
+        databaseReadURLs = Self.perService("database.readURL", settings, serviceNames: serviceNames)
+        readYourWritesWindow = ReadYourWritesWindow(seconds: try settings.int("database.readYourWritesSeconds", in: 1...3600))
         var serviceURLs: [String: [String]] = [:]
         for name in serviceNames {
             let key = "services.\(name).url"
@@ -195,6 +199,17 @@ public struct RuntimeSettings: Sendable {
                 throw ConfigurationError(key: "redis.url", reason: error.description)
             }
         }
+    }
+
+    /// The values of a database key set for every service (`database.url`, under `""`) and for
+    /// one service (`catalog.database.url`, under `catalog`).
+    private static func perService(_ key: String, _ settings: SettingsReader, serviceNames: [String]) -> [String: String] {
+        var values: [String: String] = [:]
+        if let shared = settings.optionalString(key) { values[""] = shared }
+        for name in serviceNames {
+            if let value = settings.optionalString("\(name).\(key)") { values[name] = value }
+        }
+        return values
     }
 
     /// `security.dataKeys` (`id:base64,id:base64`), `security.activeDataKey` (default: the first
@@ -272,6 +287,39 @@ public struct RuntimeSettings: Sendable {
         }
         let path = URL(fileURLWithPath: dataDirectory).appendingPathComponent("\(service).sqlite").path
         return .sqlite(path: path)
+    }
+
+    /// The read replica of `service`'s database, a PostgreSQL hot standby: its own
+    /// `<service>.database.readURL`, else `database.readURL` when the service's database is
+    /// the shared `database.url` (the shared replica is a copy of that database, not of one a
+    /// service names itself); nil without one.
+    /// - Throws: ``ConfigurationError`` naming the key when the URL is malformed, is not a
+    ///   PostgreSQL one, or the service's database (its primary) is not on PostgreSQL.
+    public func readReplica(for service: String) throws(ConfigurationError) -> DatabaseURL.PostgresEndpoint? {
+        let key: String
+        let raw: String
+        if let own = databaseReadURLs[service] {
+            (key, raw) = ("\(service).database.readURL", own)
+        } else if let shared = databaseReadURLs[""], databaseURLs[service] == nil {
+            (key, raw) = ("database.readURL", shared)
+        } else {
+            return nil
+        }
+        let url: DatabaseURL
+        do {
+            url = try DatabaseURL(parsing: raw)
+        } catch {
+            throw ConfigurationError(key: key, reason: error.reason)
+        }
+        guard case .postgres(let endpoint) = url else {
+            throw ConfigurationError(key: key, reason: "a read replica must be a PostgreSQL hot standby (postgres://user@host:5432/database)")
+        }
+        guard case .postgres = try databaseURL(for: service) else {
+            throw ConfigurationError(
+                key: key,
+                reason: "the \(service) service's database is SQLite: a read replica needs a PostgreSQL primary (database.url or \(service).database.url)")
+        }
+        return endpoint
     }
 }
 

@@ -26,4 +26,13 @@ public enum DatabaseFactory {
             try await SQLiteSQLDatabase(path: path, threadPool: sqliteThreadPool, logger: logger)
         }
     }
+
+    /// Opens a pool for a read replica of a PostgreSQL primary (a hot standby), whose sessions
+    /// are read-only; like ``open(_:maximumConnections:logger:)``, it connects once
+    /// ``Database/run()`` runs. Reads reach it through a ``ReplicatedDatabase``.
+    public static func openReadReplica(
+        _ endpoint: DatabaseURL.PostgresEndpoint, maximumConnections: Int = 20, logger: Logger
+    ) -> any Database {
+        PostgresSQLDatabase(endpoint: endpoint, maximumConnections: maximumConnections, readOnly: true, logger: logger)
+    }
 }

@@ -18,8 +18,10 @@ public final class PostgresSQLDatabase: Database {
     /// - Parameters:
     ///   - endpoint: The server and credentials.
     ///   - maximumConnections: The pool's upper bound of open connections.
+    ///   - readOnly: Whether every session is read-only (`default_transaction_read_only`, set as
+    ///     the connection starts), as for a hot standby: a write then fails on any server.
     ///   - logger: Where connection problems are logged.
-    public init(endpoint: DatabaseURL.PostgresEndpoint, maximumConnections: Int = 20, logger: Logger) {
+    public init(endpoint: DatabaseURL.PostgresEndpoint, maximumConnections: Int = 20, readOnly: Bool = false, logger: Logger) {
         var configuration = PostgresClient.Configuration(
             host: endpoint.host,
             port: endpoint.port,
@@ -30,6 +32,7 @@ public final class PostgresSQLDatabase: Database {
         )
         configuration.options.maximumConnections = maximumConnections
         configuration.options.connectTimeout = .seconds(5)
+        if readOnly { configuration.options.additionalStartupParameters = [("default_transaction_read_only", "on")] }
         self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.location = .postgres(endpoint)
         self.logger = logger

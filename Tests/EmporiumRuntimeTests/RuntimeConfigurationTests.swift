@@ -83,6 +83,55 @@ import Testing
         #expect(try settings.databaseURL(for: "orders") == .postgres(.init(host: "shared", username: "u", database: "shop")))
     }
 
+    @Test func readReplicaPerServiceThenSharedWithTheSharedDatabase() async throws {
+        let settings = try await settings(environment: [
+            "EMPORIUM_DATABASE_URL": "postgres://u@shared:5432/shop",
+            "EMPORIUM_DATABASE_READ_URL": "postgres://u@shared-standby:5432/shop",
+            "EMPORIUM_CATALOG_DATABASE_READ_URL": "postgres://u@catalog-standby:5432/shop",
+        ])
+        #expect(try settings.readReplica(for: "catalog") == .init(host: "catalog-standby", username: "u", database: "shop"))
+        #expect(try settings.readReplica(for: "orders") == .init(host: "shared-standby", username: "u", database: "shop"))
+        #expect(settings.readYourWritesWindow == ReadYourWritesWindow(seconds: 5))
+        // The shared replica is a copy of the shared database, not of a service's own.
+        let own = try await self.settings(environment: [
+            "EMPORIUM_DATABASE_URL": "postgres://u@shared:5432/shop",
+            "EMPORIUM_DATABASE_READ_URL": "postgres://u@shared-standby:5432/shop",
+            "EMPORIUM_CATALOG_DATABASE_URL": "postgres://u@catalog-db:5432/catalog",
+        ])
+        #expect(try own.readReplica(for: "catalog") == nil)
+        #expect(try await self.settings().readReplica(for: "catalog") == nil, "no replica by default")
+        #expect(try await self.settings(flags: ["database.readYourWritesSeconds": "30"]).readYourWritesWindow.seconds == 30)
+    }
+
+    @Test func aReadReplicaNeedsAPostgreSQLPrimaryAndNamesItsKey() async throws {
+        for (environment, key) in [
+            // SQLite primaries: the default, or named.
+            (["EMPORIUM_CATALOG_DATABASE_READ_URL": "postgres://u@standby:5432/catalog"], "catalog.database.readURL"),
+            (["EMPORIUM_DATABASE_READ_URL": "postgres://u@standby:5432/shop"], "database.readURL"),
+            ([
+                "EMPORIUM_CATALOG_DATABASE_URL": "sqlite:/data/catalog.sqlite",
+                "EMPORIUM_CATALOG_DATABASE_READ_URL": "postgres://u@standby:5432/catalog",
+            ], "catalog.database.readURL"),
+            // Malformed, or not PostgreSQL.
+            (["EMPORIUM_DATABASE_URL": "postgres://u@db:5432/shop", "EMPORIUM_CATALOG_DATABASE_READ_URL": "postgres://standby"], "catalog.database.readURL"),
+            (["EMPORIUM_DATABASE_URL": "postgres://u@db:5432/shop", "EMPORIUM_DATABASE_READ_URL": "sqlite:/data/copy.sqlite"], "database.readURL"),
+        ] {
+            let settings = try await settings(environment: environment)
+            #expect("\(environment)") {
+                try settings.readReplica(for: "catalog")
+            } throws: { error in
+                (error as? ConfigurationError)?.key == key
+            }
+        }
+        let sqlitePrimary = try await settings(environment: ["EMPORIUM_CATALOG_DATABASE_READ_URL": "postgres://u@standby:5432/catalog"])
+        #expect("the message names the environment variable and the reason") {
+            try sqlitePrimary.readReplica(for: "catalog")
+        } throws: { error in
+            String(describing: error).contains("EMPORIUM_CATALOG_DATABASE_READ_URL") && String(describing: error).contains("SQLite")
+        }
+        await #expect(throws: ConfigurationError.self) { try await settings(flags: ["database.readYourWritesSeconds": "0"]) }
+    }
+
     @Test func invalidValuesNameTheirKey() async throws {
         await #expect {
             try await settings(environment: ["EMPORIUM_HTTP_PORT": "eighty"])
@@ -140,6 +189,9 @@ import Testing
         #expect(ConfigurationError.environmentName(of: "http.port") == "EMPORIUM_HTTP_PORT")
         #expect(ConfigurationError.environmentName(of: "database.maxConnections") == "EMPORIUM_DATABASE_MAX_CONNECTIONS")
         #expect(ConfigurationError.environmentName(of: "catalog.database.url") == "EMPORIUM_CATALOG_DATABASE_URL")
+        #expect(ConfigurationError.environmentName(of: "database.readURL") == "EMPORIUM_DATABASE_READ_URL")
+        #expect(ConfigurationError.environmentName(of: "catalog.database.readURL") == "EMPORIUM_CATALOG_DATABASE_READ_URL")
+        #expect(ConfigurationError.environmentName(of: "database.readYourWritesSeconds") == "EMPORIUM_DATABASE_READ_YOUR_WRITES_SECONDS")
         #expect(ConfigurationError.environmentName(of: "inventory.reservationTTL") == "EMPORIUM_INVENTORY_RESERVATION_TTL")
         #expect(ConfigurationError.environmentName(of: "cache.l1TTL") == "EMPORIUM_CACHE_L1TTL")
     }

@@ -88,7 +88,8 @@ enum TestPlatform {
         return "Bearer " + (try await auth.issueAccessToken(userID: userID, roles: roles))
     }
 
-    /// Runs `test` against the platform through Hummingbird's in-process router client.
+    /// Runs `test` against the platform through Hummingbird's in-process router client, on a
+    /// fresh database of `kind`, or `database` when given (which the caller then removes).
     /// `live` serves real HTTP on the configured `http.port` (for tests whose services call
     /// each other over HTTP within the process) instead of the in-process router client; its
     /// client is AsyncHTTPClient's, with a pool of connections, so concurrent requests of a test
@@ -96,13 +97,15 @@ enum TestPlatform {
     /// checkouts queued up past its read timeout on a loaded machine).
     static func withClient<Result: Sendable>(
         _ kind: DatabaseKind,
+        database: DatabaseURL? = nil,
         logger: Logger = TestDatabases.logger,
         table: ServiceTable = .withoutConsumers,
         extra: [String: String] = [:],
         live: Bool = false,
         _ test: @Sendable (any TestClientProtocol, EmporiumPlatform) async throws -> Result
     ) async throws -> Result {
-        let (url, cleanup) = try await TestDatabases.makeURL(kind)
+        let (url, cleanup): (DatabaseURL, @Sendable () async -> Void)
+        if let database { (url, cleanup) = (database, {}) } else { (url, cleanup) = try await TestDatabases.makeURL(kind) }
         do {
             let settings = try await settings(database: url, table: table, extra: extra)
             let platform = try await EmporiumPlatform.build(settings: settings, table: table, logger: logger)

@@ -122,3 +122,21 @@ public actor BrokerGate {
     }
 }
 
+
+/// Waits until `check` holds, trying every 25 ms for at most `limit`, for what happens moments
+/// after a request (an event applied, a replica catching up); records an issue naming `what`
+/// when it never does.
+/// - Returns: whether `check` held.
+@discardableResult
+public func waitUntil(
+    _ what: Comment, within limit: Duration = .seconds(60), sourceLocation: SourceLocation = #_sourceLocation,
+    _ check: () async throws -> Bool
+) async throws -> Bool {
+    let deadline = ContinuousClock.now.advanced(by: limit)
+    while ContinuousClock.now < deadline {
+        if try await check() { return true }
+        try await Task.sleep(for: .milliseconds(25))
+    }
+    Issue.record("timed out after \(limit) waiting until \(what)", sourceLocation: sourceLocation)
+    return false
+}

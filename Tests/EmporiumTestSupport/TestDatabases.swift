@@ -10,6 +10,8 @@ import Testing
 ///
 /// `scripts/test` starts a throwaway PostgreSQL and sets the URL plus
 /// `EMPORIUM_TEST_REQUIRE_POSTGRES=1`, which turns a missing server into a failure instead of a skip.
+/// It also starts a streaming hot standby of that server, `EMPORIUM_TEST_POSTGRES_REPLICA_URL`,
+/// for the read-replica tests (required alike).
 public enum TestDatabases {
     /// The admin URL of the test PostgreSQL server, if one is configured.
     public static let postgresURL = ProcessInfo.processInfo.environment["EMPORIUM_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
@@ -23,6 +25,27 @@ public enum TestDatabases {
     /// Why PostgreSQL tests are skipped.
     public static let postgresSkipReason: Comment =
         "PostgreSQL tests need EMPORIUM_TEST_POSTGRES_URL (scripts/test starts a server and sets it)"
+
+    /// The admin URL of a hot standby of the test PostgreSQL server, if one is configured: it
+    /// holds every database made on that server, moments after it is made.
+    public static let postgresReplicaURL = ProcessInfo.processInfo.environment["EMPORIUM_TEST_POSTGRES_REPLICA_URL"].flatMap { $0.isEmpty ? nil : $0 }
+
+    /// Whether the read-replica tests are enabled: a standby is configured, or PostgreSQL is
+    /// required (then they fail without one).
+    public static let postgresReplicaEnabled = postgresReplicaURL != nil || postgresRequired
+
+    /// Why the read-replica tests are skipped.
+    public static let postgresReplicaSkipReason: Comment =
+        "read-replica tests need EMPORIUM_TEST_POSTGRES_REPLICA_URL (scripts/test starts a hot standby and sets it)"
+
+    /// The database `primary` (a database of the test PostgreSQL server) as the standby serves it.
+    public static func replica(of primary: DatabaseURL) throws -> DatabaseURL.PostgresEndpoint {
+        guard let raw = postgresReplicaURL, case .postgres(var endpoint) = try DatabaseURL(parsing: raw),
+            case .postgres(let database) = primary
+        else { throw TestDatabaseError.replicaNotConfigured }
+        endpoint.database = database.database
+        return endpoint
+    }
 
     /// A logger that drops everything below warnings.
     public static let logger: Logger = {
@@ -95,8 +118,14 @@ public enum TestDatabases {
 /// Why a test database could not be made.
 public enum TestDatabaseError: Error, CustomStringConvertible {
     case postgresNotConfigured
+    case replicaNotConfigured
 
     public var description: String {
-        "EMPORIUM_TEST_REQUIRE_POSTGRES=1 but EMPORIUM_TEST_POSTGRES_URL is not a postgres:// URL"
+        switch self {
+        case .postgresNotConfigured:
+            "EMPORIUM_TEST_REQUIRE_POSTGRES=1 but EMPORIUM_TEST_POSTGRES_URL is not a postgres:// URL"
+        case .replicaNotConfigured:
+            "EMPORIUM_TEST_REQUIRE_POSTGRES=1 but EMPORIUM_TEST_POSTGRES_REPLICA_URL is not a postgres:// URL"
+        }
     }
 }

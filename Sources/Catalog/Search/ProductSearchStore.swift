@@ -8,7 +8,10 @@ import Storage
 /// The search read model's SQL: documents with PostgreSQL full text (a weighted `tsvector` with
 /// a GIN index, `ts_rank`) or SQLite FTS5 (`bm25`), filters, sorts, facets and keyset pages.
 struct ProductSearchStore: Sendable {
+    /// The catalog's database, whose kind decides the SQL; writers pass their own connection.
     let database: any Database
+    /// Where searches are read (a read replica's ``ReplicatedDatabase``, or `database`).
+    let readDatabase: any Database
     /// PostgreSQL's side tables (term and category lists, facet counts).
     private let postings = SearchPostings()
     /// How PostgreSQL pages are read: by cost, or one way only (tests compare the ways).
@@ -25,8 +28,9 @@ struct ProductSearchStore: Sendable {
         case walkWordLists(bound: Int)
     }
 
-    init(database: any Database) {
+    init(database: any Database, readDatabase: (any Database)? = nil) {
         self.database = database
+        self.readDatabase = readDatabase ?? database
     }
 
     // MARK: Writing documents
@@ -141,9 +145,10 @@ struct ProductSearchStore: Sendable {
     // MARK: Searching
 
     /// One page of documents (as stored JSON) matching `query`, whether more follow, and with
-    /// `query.facets` the facets of every match, on one connection.
+    /// `query.facets` the facets of every match, on one connection of the read database (so
+    /// possibly behind the latest writes).
     func search(_ query: SearchQuery) async throws -> SearchResults {
-        try await database.withConnection { sql in
+        try await readDatabase.withConnection { sql in
             // PostgreSQL: the lexeme of a one-word text whose term list (ranked) and kept facet
             // counts answer it: with no filter, or by relevance within a category.
             let unfiltered = query.category == nil && query.attributes.isEmpty && query.minPrice == nil && query.maxPrice == nil

@@ -12,6 +12,9 @@ import Storage
 /// correctly on both engines. Variant attributes and image URLs are JSON text.
 public struct CatalogStore: Sendable {
     private let database: any Database
+    /// Where the lists that may lag behind the writes are read: the category list here, the
+    /// product search in ``search``.
+    private let readDatabase: any Database
     private let outbox: Outbox
     /// The search read model, written directly only by seeding and reindexing (API writes reach
     /// it through their events).
@@ -19,11 +22,14 @@ public struct CatalogStore: Sendable {
 
     /// - Parameters:
     ///   - database: The catalog's database.
+    ///   - readDatabase: Where the product search and the category list are read (a read
+    ///     replica's ``ReplicatedDatabase``); `database` when nil.
     ///   - outbox: Where product events are recorded, in the same transaction as the change.
-    public init(database: any Database, outbox: Outbox) {
+    public init(database: any Database, readDatabase: (any Database)? = nil, outbox: Outbox) {
         self.database = database
+        self.readDatabase = readDatabase ?? database
         self.outbox = outbox
-        self.search = ProductSearchStore(database: database)
+        self.search = ProductSearchStore(database: database, readDatabase: self.readDatabase)
     }
 
     // MARK: Reads
@@ -84,9 +90,10 @@ public struct CatalogStore: Sendable {
         }
     }
 
-    /// Every category, parents before children, then by name.
+    /// Every category, parents before children, then by name; from the read database, so
+    /// possibly behind the latest writes.
     public func categories() async throws -> [Category] {
-        try await database.withConnection { sql in
+        try await readDatabase.withConnection { sql in
             try await sql.raw("SELECT id, slug, name, parent_id FROM categories ORDER BY name, id").all()
                 .map(Self.category)
         }

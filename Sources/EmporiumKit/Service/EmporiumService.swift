@@ -77,6 +77,11 @@ extension EmporiumService {
 public struct ServiceEnvironment: Sendable {
     /// The service's own database.
     public var database: any Database
+    /// Where the service reads what may lag behind its writes (lists, searches): a
+    /// ``ReplicatedDatabase`` over ``database`` and its read replica when the service has one
+    /// (`<service>.database.readURL`), which reads from the primary within a request's
+    /// read-your-writes window; otherwise ``database`` itself.
+    public var readDatabase: any Database
     /// Whether the service should fill an empty database with demo data (the embedded default).
     public var seedsDemoData: Bool
     /// The service's logger (labelled with its name).
@@ -105,7 +110,7 @@ public struct ServiceEnvironment: Sendable {
     public var currentTraceparent: @Sendable () -> String?
 
     public init(
-        database: any Database, seedsDemoData: Bool, logger: Logger,
+        database: any Database, readDatabase: (any Database)? = nil, seedsDemoData: Bool, logger: Logger,
         caching: CacheBackend = .inMemory, outbox: Outbox, metrics: any MetricsFactory,
         security: SecuritySettings, peers: ServicePeers = .none, settings: ServiceSettings? = nil, dataDirectory: String = "./.emporium",
         serviceURLs: [String: [String]] = [:], currentTraceparent: @escaping @Sendable () -> String? = { nil }
@@ -117,6 +122,7 @@ public struct ServiceEnvironment: Sendable {
         self.peers = peers
         self.settings = settings ?? ServiceSettings(service: outbox.service)
         self.database = database
+        self.readDatabase = readDatabase ?? database
         self.seedsDemoData = seedsDemoData
         self.logger = logger
         self.caching = caching

@@ -18,10 +18,10 @@ public struct CORSPolicy: Sendable, Equatable {
     /// The methods a page may use.
     public static let allowedMethods = "GET, HEAD, POST, PUT, PATCH, DELETE"
     /// The request headers a page may send beyond the CORS-safelisted ones.
-    public static let allowedHeaders = "Authorization, Content-Type, Idempotency-Key, If-Match, If-None-Match, X-Cart-Id, X-Request-Id, traceparent"
+    public static let allowedHeaders = "Authorization, Content-Type, Emporium-Read-Primary, Idempotency-Key, If-Match, If-None-Match, X-Cart-Id, X-Request-Id, traceparent"
     /// The answer headers a page may read beyond the CORS-safelisted ones.
     public static let exposedHeaders =
-        "ETag, Location, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, X-Cart-Id, X-Request-Id, WWW-Authenticate"
+        "Emporium-Read-Primary, ETag, Location, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, X-Cart-Id, X-Request-Id, WWW-Authenticate"
 
     public static let off = CORSPolicy(allowedOrigins: [], allowsAnyOrigin: false, maxAgeSeconds: 600)
 
