@@ -605,6 +605,18 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // A black-box client of one base URL (the gateway of a cluster, or `emporium serve`):
+        // no Emporium module, only HTTP. Skipped unless EMPORIUM_E2E_URL is set
+        // (scripts/services/e2e.sh runs it).
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "EmporiumRuntimeTests",
             dependencies: [

@@ -141,6 +141,11 @@ struct NotificationTemplateTests {
         #expect(email.html.contains("Mug &lt;b&gt;bold&lt;/b&gt; &amp; co"))
         #expect(!email.html.contains("<b>bold</b>"))
         #expect(!email.text.contains("CONTENT_TYPE"))
+        // Most customers never give a name: the greeting is then "Hello,", not "Hello ,".
+        let unnamed = templates.email(.orderConfirmed, TemplateData(shop: Self.shop, customerEmail: "ada@example.com", order: Self.order))
+        #expect(unnamed.text.contains("Hello,\n"), "\(unnamed.text)")
+        #expect(unnamed.html.contains("<p>Hello,</p>"), "\(unnamed.html)")
+        #expect(templates.email(.welcome, TemplateData(shop: Self.shop, customerName: "", customerEmail: "ada@example.com")).text.contains("Hello,\n"))
         for kind in NotificationKind.allCases {
             let order = kind == .welcome ? nil : Self.order
             let mail = templates.email(kind, TemplateData(shop: Self.shop, order: order))

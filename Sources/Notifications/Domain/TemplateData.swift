@@ -4,7 +4,8 @@ import EmporiumCore
 /// What the templates see, built from an event's data without I/O:
 ///
 /// - `shop.name`, `shop.url`;
-/// - `customer.name` (empty when unknown or for in-app texts), `customer.email`;
+/// - `customer.name` (absent when unknown or for in-app texts, so that a section on it is
+///   skipped), `customer.email`;
 /// - for order events `order.id`, `order.number`, `order.status`, `order.itemCount`,
 ///   `order.total`, `order.lines` (`sku`, `name`, `quantity`, `unitPrice`, `lineTotal`),
 ///   `order.cancellationReason`, `order.refundedAmount`; amounts as text (`25.00 USD`).
@@ -34,9 +35,13 @@ public struct TemplateData: Sendable {
 
     /// The values for Mustache (dictionaries and arrays of text and numbers).
     public var context: [String: Any] {
+        // No name is no member at all: Mustache renders a section on an empty string (only
+        // false, nil and empty lists skip one), and the greeting would read "Hello ,".
+        var customer: [String: Any] = ["email": customerEmail ?? ""]
+        if let customerName, !customerName.isEmpty { customer["name"] = customerName }
         var context: [String: Any] = [
             "shop": ["name": shop.name, "url": shop.url],
-            "customer": ["name": customerName ?? "", "email": customerEmail ?? ""],
+            "customer": customer,
         ]
         if let order {
             var values: [String: Any] = [
