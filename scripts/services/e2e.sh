@@ -17,8 +17,16 @@
 #                    with `emporium admin create-user`; stops the server (SIGTERM) whatever
 #                    happened and returns the suite's status. The transcript is
 #                    WORKDIR/one-process.transcript, the server's log WORKDIR/server.log.
+#   e2e_cluster WORKDIR
+#                    runs the suite against a running scripts/cluster (cluster_start in
+#                    scripts/services/cluster.sh; EMPORIUM_CLUSTER_DIR and EMPORIUM_CLUSTER_URL),
+#                    through its gateway, with a support account made with `emporium admin
+#                    create-user` on the cluster's data (its admin.env); the transcript is
+#                    WORKDIR/cluster.transcript. Start the cluster with
+#                    EMPORIUM_NOTIFICATIONS_SMTP_URL=$EMPORIUM_TEST_SMTP_URL so mail reaches the
+#                    SMTP test server.
 #
-# Neither builds: run `swift build --build-tests` first. SCRATCH_PATH, as for the other scripts,
+# None builds: run `swift build --build-tests` first. SCRATCH_PATH, as for the other scripts,
 # names the build's scratch path (relative to the repository) when it is not .build.
 
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -35,12 +43,21 @@ e2e_run() {
     local started status=0
     started=$(date +%s)
     echo "==> end-to-end suite ($name) against $url"
+    local output
+    output=$(mktemp)
     (
         cd "$_emporium_e2e_root" &&
             EMPORIUM_E2E_URL="$url" EMPORIUM_E2E_SUPPORT_EMAIL="$email" EMPORIUM_E2E_SUPPORT_PASSWORD="$password" \
                 EMPORIUM_E2E_MAIL_DIR="$mail" EMPORIUM_E2E_TRANSCRIPT="$transcript" \
                 swift test --skip-build "${scratch[@]}" --filter EndToEndTests
-    ) || status=$?
+    ) >"$output" 2>&1 || status=$?
+    cat "$output"
+    # A build without the suite runs no test and passes: that is a failure here.
+    if [ "$status" -eq 0 ] && ! grep -q 'Test run with [1-9][0-9]* tests\{0,1\} .*passed' "$output"; then
+        echo "e2e.sh: the end-to-end suite did not run (is Tests/EndToEndTests in the build?)" >&2
+        status=1
+    fi
+    rm -f "$output"
     echo "==> end-to-end suite ($name): $([ "$status" -eq 0 ] && echo passed || echo "FAILED ($status)") in $(($(date +%s) - started))s"
     return "$status"
 }
@@ -127,6 +144,33 @@ e2e_one_process() (
     if [ "$status" -ne 0 ]; then
         echo "e2e.sh: the server's last lines ($work/server.log):" >&2
         tail -n 30 "$work/server.log" >&2
+    fi
+    exit "$status"
+)
+
+e2e_cluster() (
+    local work="${1:?usage: e2e_cluster WORKDIR}"
+    if [ -z "${EMPORIUM_CLUSTER_DIR:-}" ] || [ -z "${EMPORIUM_CLUSTER_URL:-}" ]; then
+        echo "e2e.sh: no cluster is running (cluster_start in scripts/services/cluster.sh)" >&2
+        exit 2
+    fi
+    mkdir -p "$work" || exit 1
+    work="$(cd "$work" && pwd)"
+    local scratch=(${SCRATCH_PATH:+--scratch-path "$SCRATCH_PATH"})
+    local binary
+    binary="$(cd "$_emporium_e2e_root" && swift build "${scratch[@]}" --show-bin-path)/emporium" || exit 1
+    local email="e2e-support@example.com" password="e2e support passphrase $RANDOM$RANDOM"
+    (source "$EMPORIUM_CLUSTER_DIR/admin.env" &&
+        "$binary" admin create-user --email "$email" --password "$password" --role support) >"$work/admin.log" 2>&1 || {
+        echo "e2e.sh: emporium admin create-user on the cluster failed:" >&2
+        tail -n 20 "$work/admin.log" >&2
+        exit 1
+    }
+    local status=0
+    e2e_run cluster "$EMPORIUM_CLUSTER_URL" "$email" "$password" "$EMPORIUM_TEST_SMTP_MESSAGES/plain" "$work/cluster.transcript" || status=$?
+    if grep -q '"level":"error"\|"level":"critical"' "$EMPORIUM_CLUSTER_DIR"/logs/*.log; then
+        echo "e2e.sh: the cluster logged errors during the journey:" >&2
+        grep '"level":"error"\|"level":"critical"' "$EMPORIUM_CLUSTER_DIR"/logs/*.log | head -n 20 >&2
     fi
     exit "$status"
 )
