@@ -350,4 +350,40 @@ struct GatewayTests {
             #expect(!ready.contains("gateway.database"), "\(ready)")
         }
     }
+
+    /// The auth instance's request counters of `/v1/auth/register`, one line per status.
+    static func registrations(at port: Int) async throws -> [Substring] {
+        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/metrics"), timeout: .seconds(10))
+        let text = String(buffer: try await response.body.collect(upTo: 1 << 22))
+        return text.split(separator: "\n").filter { $0.hasPrefix("http_requests_total{") && $0.contains("/v1/auth/register") }
+    }
+
+    @Test("a body over the limit is a 413: announced, before it is read and without reaching the upstream; streamed, once past the limit")
+    func bodyLimit() async throws {
+        try await Self.withAuthAndCatalog { auth, catalog in
+            let limit = ["gateway.maxBodyBytes": "1024"]
+            try await Self.withGateway(catalogPorts: [catalog.port], authPort: auth.port, extra: limit, live: true) { client, _ in
+                let port = try #require(client.port)
+                // Ten megabytes announced, a hundred bytes sent: the answer comes without the rest.
+                let announced = try await RawConnection.connect(port: port)
+                let head = "POST /v1/auth/register HTTP/1.1\r\nHost: shop\r\nContent-Type: application/json\r\nContent-Length: 10485760\r\n\r\n"
+                let status = try await announced.exchange(head + String(repeating: " ", count: 100), within: .seconds(20))
+                #expect(status?.hasPrefix("HTTP/1.1 413 ") == true, "\(announced.text.prefix(300))")
+                #expect(announced.text.contains("application/problem+json"))
+                await announced.close()
+                #expect(try await Self.registrations(at: auth.port).isEmpty, "the auth service saw nothing of it")
+
+                // Chunked, with no length: cut off once it passes the limit.
+                let streamed = try await RawConnection.connect(port: port)
+                let chunk = String(repeating: "x", count: 800)
+                let chunked = "POST /v1/auth/register HTTP/1.1\r\nHost: shop\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    + "320\r\n\(chunk)\r\n320\r\n\(chunk)\r\n0\r\n\r\n"
+                let streamedStatus = try await streamed.exchange(chunked, within: .seconds(20))
+                #expect(streamedStatus?.hasPrefix("HTTP/1.1 413 ") == true, "\(streamed.text.prefix(300))")
+                await streamed.close()
+            }
+            let registers = try await Self.registrations(at: auth.port)
+            #expect(registers.allSatisfy { !$0.contains(#"status="201""#) }, "nothing was registered: \(registers)")
+        }
+    }
 }

@@ -33,6 +33,18 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 _emporium_e2e_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 
+# The built emporium binary (of SCRATCH_PATH, when set), or a message and a failure.
+_emporium_e2e_binary() {
+    local scratch=(${SCRATCH_PATH:+--scratch-path "$SCRATCH_PATH"})
+    local binary
+    binary="$(cd "$_emporium_e2e_root" && swift build "${scratch[@]}" --show-bin-path)/emporium" || return 1
+    if [ ! -x "$binary" ]; then
+        echo "e2e.sh: no emporium binary at $binary (swift build --build-tests first)" >&2
+        return 1
+    fi
+    echo "$binary"
+}
+
 e2e_run() {
     if [ $# -ne 6 ]; then
         echo "usage: e2e_run NAME URL SUPPORT_EMAIL SUPPORT_PASSWORD MAIL_DIR TRANSCRIPT" >&2
@@ -76,13 +88,8 @@ e2e_one_process() (
     fi
     mkdir -p "$work/data" || exit 1
     work="$(cd "$work" && pwd)"
-    local scratch=(${SCRATCH_PATH:+--scratch-path "$SCRATCH_PATH"})
     local binary
-    binary="$(cd "$_emporium_e2e_root" && swift build "${scratch[@]}" --show-bin-path)/emporium" || exit 1
-    if [ ! -x "$binary" ]; then
-        echo "e2e.sh: no emporium binary at $binary (swift build --build-tests first)" >&2
-        exit 2
-    fi
+    binary=$(_emporium_e2e_binary) || exit 2
 
     local server_pid=""
     stop_server() {
@@ -156,9 +163,8 @@ e2e_cluster() (
     fi
     mkdir -p "$work" || exit 1
     work="$(cd "$work" && pwd)"
-    local scratch=(${SCRATCH_PATH:+--scratch-path "$SCRATCH_PATH"})
     local binary
-    binary="$(cd "$_emporium_e2e_root" && swift build "${scratch[@]}" --show-bin-path)/emporium" || exit 1
+    binary=$(_emporium_e2e_binary) || exit 2
     local email="e2e-support@example.com" password="e2e support passphrase $RANDOM$RANDOM"
     (source "$EMPORIUM_CLUSTER_DIR/admin.env" &&
         "$binary" admin create-user --email "$email" --password "$password" --role support) >"$work/admin.log" 2>&1 || {
