@@ -43,6 +43,22 @@ struct GatewayRoutesTests {
         #expect(GatewayRoutes.isInternal(path))
     }
 
+    @Test("the quick check of a path that needs no normalizing agrees with the full one on every path")
+    func quickInternalCheckAgrees() {
+        let parts = ["internal", "INTERNAL", "Internal", "internals", "intern", "v1", "", ".", "..", "%69nternal", "x", "internal.", "ïnternal"]
+        var checked = 0
+        for a in parts {
+            for b in parts {
+                for path in ["/\(a)/\(b)", "/\(a)", "\(a)/\(b)", "/\(a)//\(b)"] {
+                    let full = GatewayRoutes.normalizedSegments(path).first?.lowercased() == "internal"
+                    #expect(GatewayRoutes.isInternal(path) == full, "\(path)")
+                    checked += 1
+                }
+            }
+        }
+        #expect(checked == parts.count * parts.count * 4)
+    }
+
     @Test("a table with an internal, malformed or repeated prefix is refused")
     func refusedTables() {
         #expect(throws: GatewayRouteError.invalidPrefix("/internal/v1", reason: "paths under /internal/ are never routed")) {

@@ -43,6 +43,8 @@ public struct AccessRequirements: Sendable {
     }
 
     private let operations: [Operation]
+    /// The operations by method and number of segments, each list most literal first.
+    private let index: [String: [Operation]]
 
     /// - Parameter fragments: The OpenAPI fragments of the services the gateway fronts.
     public init(_ fragments: [OpenAPIFragment]) {
@@ -59,14 +61,18 @@ public struct AccessRequirements: Sendable {
             }
         }
         // The most literal segments first: `/v1/users/me` before `/v1/users/{id}`.
-        self.operations = operations.sorted { $0.segments.compactMap { $0 }.count > $1.segments.compactMap { $0 }.count }
+        let ordered = operations.sorted { $0.segments.compactMap { $0 }.count > $1.segments.compactMap { $0 }.count }
+        self.operations = ordered
+        self.index = Dictionary(grouping: ordered) { Self.key($0.method, $0.segments.count) }
     }
+
+    private static func key(_ method: String, _ segments: Int) -> String { "\(method) \(segments)" }
 
     /// What `method` on `path` (without its query) asks; ``Requirement/none`` for an operation no
     /// document describes (the service answers it as it sees fit).
     public func requirement(method: String, path: String) -> Requirement {
         let segments = path.split(separator: "/")
-        return operations.first { $0.method == method && $0.matches(segments) }?.requirement ?? .none
+        return index[Self.key(method, segments.count)]?.first { $0.matches(segments) }?.requirement ?? .none
     }
 
     /// The methods the documents describe for `path` (sorted), as a 405's `Allow` lists them;

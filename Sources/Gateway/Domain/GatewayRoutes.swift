@@ -59,7 +59,8 @@ public struct GatewayRoutes: Sendable, Equatable {
     /// internal.
     public func service(for path: String) -> String? {
         guard !Self.isInternal(path) else { return nil }
-        for route in routes where Self.path(path, isUnder: route.prefix) {
+        let bytes = path.utf8
+        for route in routes where Self.path(bytes, isUnder: route.prefix.utf8) {
             return route.service
         }
         return nil
@@ -75,15 +76,33 @@ public struct GatewayRoutes: Sendable, Equatable {
     /// path as the services' router will see it (percent-decoded, dot segments and repeated
     /// slashes removed), so `/v1/../internal/x` or `//internal/x` cannot slip through.
     public static func isInternal(_ path: String) -> Bool {
-        let segments = normalizedSegments(path)
-        return segments.first?.lowercased() == "internal"
+        let bytes = path.utf8
+        guard Self.needsNormalizing(bytes) else {
+            // The usual path, `/v1/products/42`: its first segment as it stands.
+            let first = bytes.dropFirst().prefix { $0 != UInt8(ascii: "/") }
+            return first.count == 8 && first.elementsEqual("internal".utf8) { $0 | 0x20 == $1 }
+        }
+        return normalizedSegments(path).first?.lowercased() == "internal"
     }
 
-    static func path(_ path: String, isUnder prefix: String) -> Bool {
-        if prefix == "/" { return true }
-        guard path.hasPrefix(prefix) else { return false }
+    /// Whether a path may read differently once normalized: it does not start with `/`, or holds
+    /// a `%` escape, an empty segment (`//`) or a dot segment (`/.`).
+    static func needsNormalizing(_ path: String.UTF8View) -> Bool {
+        guard path.first == UInt8(ascii: "/") else { return true }
+        var previous: UInt8 = 0
+        for byte in path {
+            if byte == UInt8(ascii: "%") { return true }
+            if previous == UInt8(ascii: "/"), byte == UInt8(ascii: "/") || byte == UInt8(ascii: ".") { return true }
+            previous = byte
+        }
+        return false
+    }
+
+    static func path(_ path: String.UTF8View, isUnder prefix: String.UTF8View) -> Bool {
+        if prefix.count == 1, prefix.first == UInt8(ascii: "/") { return true }
+        guard path.starts(with: prefix) else { return false }
         let rest = path.dropFirst(prefix.count)
-        return rest.isEmpty || rest.hasPrefix("/")
+        return rest.isEmpty || rest.first == UInt8(ascii: "/")
     }
 
     /// The path's segments after percent-decoding and resolving `.`, `..` and empty segments.
