@@ -102,7 +102,7 @@ public final class UpstreamProxy: Sendable {
                     requests.count(service: service, outcome: "retried")
                     continue
                 }
-                return Self.response(from: response)
+                return try await Self.response(from: response, toHead: request.method == .head)
             } catch let error as BodyTooLargeError {
                 throw Self.tooLarge(error.limit)
             } catch {
@@ -152,7 +152,15 @@ public final class UpstreamProxy: Sendable {
 
     // MARK: answers
 
-    private static func response(from upstream: HTTPClientResponse) -> Response {
+    /// The answers whose whole body is read before it is passed on: announced no larger than this.
+    /// One write instead of a chunk-by-chunk relay between the two connections' threads, and an
+    /// instance that breaks off such an answer is a failed attempt (retried when the request may
+    /// be) rather than a cut answer. Larger or unannounced bodies are streamed.
+    static let bufferedAnswerBytes = 64 * 1024
+
+    /// - Parameter toHead: The answer is to a `HEAD` (its `Content-Length` is the body a `GET`
+    ///   would have, which it does not carry: passed on as it is).
+    private static func response(from upstream: HTTPClientResponse, toHead: Bool) async throws -> Response {
         var fields = HTTPFields()
         for header in upstream.headers {
             guard let name = HTTPField.Name(header.name) else { continue }
@@ -160,10 +168,13 @@ public final class UpstreamProxy: Sendable {
         }
         let headers = ForwardedHeaders.downstreamResponse(fields)
         let contentLength = headers[.contentLength].flatMap { Int($0) }
+        let status = HTTPResponse.Status(code: Int(upstream.status.code), reasonPhrase: upstream.status.reasonPhrase)
+        if !toHead, let contentLength, contentLength <= bufferedAnswerBytes {
+            return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: try await upstream.body.collect(upTo: contentLength)))
+        }
         let body = upstream.body
         return Response(
-            status: HTTPResponse.Status(code: Int(upstream.status.code), reasonPhrase: upstream.status.reasonPhrase),
-            headers: headers,
+            status: status, headers: headers,
             body: ResponseBody(contentLength: contentLength) { writer in
                 for try await chunk in body { try await writer.write(chunk) }
                 try await writer.finish(nil)
