@@ -219,7 +219,7 @@ def service_dashboard(name, summary, routes):
             description="Its own processes (none in the one-process mode).")
     d.panel("stat", "Requests/s", [(f"sum(service_route_method:http_requests:rate5m{{{selector}}})", "requests/s")],
             unit="reqps", width=6, height=5)
-    d.panel("stat", "5xx ratio", [(f"sum(service_route_method:http_requests_5xx:rate5m{{{selector}}}) / sum(service_route_method:http_requests:rate5m{{{selector}}})", "5xx")],
+    d.panel("stat", "5xx ratio", [(f"(sum(service_route_method:http_requests_5xx:rate5m{{{selector}}}) or vector(0)) / sum(service_route_method:http_requests:rate5m{{{selector}}})", "5xx")],
             unit="percentunit", width=6, height=5, thresholds=PERCENT)
     d.panel("stat", "p99", [(f"histogram_quantile(0.99, sum by (le) (service_route_le:http_request_duration_seconds_bucket:rate5m{{{selector}}}))", "p99")],
             unit="s", width=6, height=5, thresholds=[(None, "green"), (0.5, "orange"), (1, "red")])
