@@ -14,7 +14,8 @@ Usage: manifests.py RENDERED.yaml [BINARY]
   auth's key set; the gateway reaches every service; each is reached by exactly those callers;
 - Istio's AuthorizationPolicies allow exactly the callers the NetworkPolicies allow;
 - TLS: every Ingress names its TLS Secret, a Certificate (when rendered) makes that Secret, and
-  the backend is a Service of the release.
+  the backend is a Service of the release;
+- the ServiceMonitor scrapes /metrics at a named port of the release's Services.
 
 Each problem is printed as `SOURCE-TEMPLATE (RENDERED-FILE:LINE, KIND/NAME): what`.
 """
@@ -230,6 +231,15 @@ def main():
                 backend = p["backend"]["service"]["name"]
                 if backend not in service_names:
                     report.add(d, f"the backend {backend} is not a Service of the release")
+
+    # The ServiceMonitor scrapes /metrics at a named port of the release's Services.
+    service_ports = {p.get("name") for d in by_kind.get("Service", []) for p in d[2]["spec"].get("ports", [])}
+    for d in by_kind.get("ServiceMonitor", []):
+        for endpoint in d[2]["spec"].get("endpoints", []):
+            if endpoint.get("port") not in service_ports:
+                report.add(d, f"scrapes port {endpoint.get('port')!r}, which no Service of the release names")
+            if endpoint.get("path") != "/metrics":
+                report.add(d, f"scrapes {endpoint.get('path')!r}; the processes serve /metrics")
 
     if report.problems:
         print("\n".join(report.problems))
