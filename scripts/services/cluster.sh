@@ -49,16 +49,7 @@ cluster_start() {
 
 cluster_stop() {
     [ -n "$_emporium_cluster_pid" ] || return 0
-    kill -TERM "$_emporium_cluster_pid" 2>/dev/null || true
-    for _ in $(seq 1 900); do
-        kill -0 "$_emporium_cluster_pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    if kill -0 "$_emporium_cluster_pid" 2>/dev/null; then
-        echo "cluster.sh: scripts/cluster did not stop within 90 s; killing it" >&2
-        kill -KILL "$_emporium_cluster_pid" 2>/dev/null || true
-    fi
-    wait "$_emporium_cluster_pid" 2>/dev/null || true
+    stop_process "$_emporium_cluster_pid" 90 "cluster.sh: scripts/cluster"
     _emporium_cluster_pid=""
     unset EMPORIUM_CLUSTER_URL
 }

@@ -43,3 +43,20 @@ apt_install_if_missing() {
   $sudo apt-get update -qq >/dev/null
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
 }
+
+# Stops a process of this shell: stop_process PID SECONDS WHAT. SIGTERM, then up to SECONDS for it
+# to end (it finishes what it was doing), then SIGKILL with a line on standard error naming WHAT;
+# reaps it.
+stop_process() {
+  local pid=$1 seconds=$2 what=$3
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 $((seconds * 10))); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    echo "$what did not stop within $seconds s of SIGTERM; killing it" >&2
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || true
+}

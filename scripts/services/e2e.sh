@@ -45,6 +45,17 @@ _emporium_e2e_binary() {
     echo "$binary"
 }
 
+# Shows the first error and critical lines of the logs FILE… of WHAT, if any (they do not fail
+# the run: the journey's answers do): _emporium_e2e_logged_errors WHAT FILE…
+_emporium_e2e_logged_errors() {
+    local what=$1
+    shift
+    if grep -q '"level":"error"\|"level":"critical"' "$@"; then
+        echo "e2e.sh: $what logged errors during the journey:" >&2
+        grep '"level":"error"\|"level":"critical"' "$@" | head -n 20 >&2
+    fi
+}
+
 e2e_run() {
     if [ $# -ne 6 ]; then
         echo "usage: e2e_run NAME URL SUPPORT_EMAIL SUPPORT_PASSWORD MAIL_DIR TRANSCRIPT" >&2
@@ -94,17 +105,8 @@ e2e_one_process() (
     local server_pid=""
     stop_server() {
         [ -n "$server_pid" ] || return 0
-        kill -TERM "$server_pid" 2>/dev/null || true
         # It finishes requests in flight and exits; 30 s, then it is killed.
-        for _ in $(seq 1 300); do
-            kill -0 "$server_pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        if kill -0 "$server_pid" 2>/dev/null; then
-            echo "e2e.sh: the server did not stop within 30 s of SIGTERM; killing it" >&2
-            kill -KILL "$server_pid" 2>/dev/null || true
-        fi
-        wait "$server_pid" 2>/dev/null || true
+        stop_process "$server_pid" 30 "e2e.sh: the server"
         server_pid=""
     }
     trap stop_server EXIT
@@ -144,10 +146,7 @@ e2e_one_process() (
     local status=0
     e2e_run one-process "$base" "$email" "$password" "$EMPORIUM_TEST_SMTP_MESSAGES/plain" "$work/one-process.transcript" || status=$?
     stop_server
-    if grep -q '"level":"error"\|"level":"critical"' "$work/server.log"; then
-        echo "e2e.sh: the server logged errors during the journey ($work/server.log):" >&2
-        grep '"level":"error"\|"level":"critical"' "$work/server.log" | head -n 20 >&2
-    fi
+    _emporium_e2e_logged_errors "the server ($work/server.log)" "$work/server.log"
     if [ "$status" -ne 0 ]; then
         echo "e2e.sh: the server's last lines ($work/server.log):" >&2
         tail -n 30 "$work/server.log" >&2
@@ -174,9 +173,6 @@ e2e_cluster() (
     }
     local status=0
     e2e_run cluster "$EMPORIUM_CLUSTER_URL" "$email" "$password" "$EMPORIUM_TEST_SMTP_MESSAGES/plain" "$work/cluster.transcript" || status=$?
-    if grep -q '"level":"error"\|"level":"critical"' "$EMPORIUM_CLUSTER_DIR"/logs/*.log; then
-        echo "e2e.sh: the cluster logged errors during the journey:" >&2
-        grep '"level":"error"\|"level":"critical"' "$EMPORIUM_CLUSTER_DIR"/logs/*.log | head -n 20 >&2
-    fi
+    _emporium_e2e_logged_errors "the cluster" "$EMPORIUM_CLUSTER_DIR"/logs/*.log
     exit "$status"
 )
