@@ -38,6 +38,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        // The gateway's relay of a streamed request body (AsyncThrowingChannel).
+        .package(url: "https://github.com/apple/swift-async-algorithms", from: "1.1.4"),
         // jwt-kit 5 needs swift-crypto 4.
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
@@ -269,6 +271,7 @@ let package = Package(
                 "Caching",
                 "Security",
                 "Storage",
+                .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

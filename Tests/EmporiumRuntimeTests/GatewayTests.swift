@@ -386,4 +386,29 @@ struct GatewayTests {
             #expect(registers.allSatisfy { !$0.contains(#"status="201""#) }, "nothing was registered: \(registers)")
         }
     }
+
+    @Test("an instance that answers before it reads a streamed body: the answer is passed on, the rest of the body is read, and the connection serves its next request")
+    func earlyAnswerToAStreamedBody() async throws {
+        try await Self.withAuthAndCatalog { auth, catalog in
+            try await Self.withGateway(catalogPorts: [catalog.port], authPort: auth.port, live: true) { client, _ in
+                let port = try #require(client.port)
+                // The auth service refuses text/plain from the head alone (415), while most of the
+                // body (over what the gateway keeps to replay) is still to come.
+                let length = 300_000
+                let connection = try await RawConnection.connect(port: port)
+                let head = "POST /v1/auth/register HTTP/1.1\r\nHost: shop\r\nContent-Type: text/plain\r\nContent-Length: \(length)\r\n\r\n"
+                let status = try await connection.exchange(head + String(repeating: "x", count: 1000), within: .seconds(20))
+                #expect(status?.hasPrefix("HTTP/1.1 415 ") == true, "\(connection.text.prefix(300))")
+                for _ in 0..<(length - 1000) / 10_000 {
+                    try await connection.send(String(repeating: "y", count: 10_000))
+                    try await Task.sleep(for: .milliseconds(5))
+                }
+                try await connection.send(String(repeating: "z", count: (length - 1000) % 10_000))
+                #expect(try await connection.get("/v1/products?limit=1")?.hasPrefix("HTTP/1.1 200 ") == true, "\(connection.text.suffix(300))")
+                await connection.close()
+                let other = try await client.execute(uri: "/v1/products?limit=1", method: .get)
+                #expect(other.status == .ok, "the gateway still serves")
+            }
+        }
+    }
 }

@@ -1,5 +1,10 @@
 # Shared helpers for the scripts/services/*.sh files (sourced, not run).
 
+# The lines of an Emporium process's log that tell of a problem (grep's basic regex): errors and
+# critical messages in the JSON lines, an error the server did not handle, and the message and
+# backtrace header of a crash (a Swift runtime trap prints to stderr, not as JSON).
+EMPORIUM_LOG_PROBLEMS='"level":"error"\|"level":"critical"\|unhandled error\|Fatal error:\|Program crashed'
+
 # Prints a free TCP port on 127.0.0.1, not one of the ports given as arguments.
 # Ports come from below the kernel's ephemeral range (ip_local_port_range), so an outgoing
 # connection cannot be holding the port when the server binds it; a port that any socket of

@@ -50,9 +50,9 @@ _emporium_e2e_binary() {
 _emporium_e2e_logged_errors() {
     local what=$1
     shift
-    if grep -q '"level":"error"\|"level":"critical"' "$@"; then
+    if grep -q "$EMPORIUM_LOG_PROBLEMS" "$@"; then
         echo "e2e.sh: $what logged errors during the journey:" >&2
-        grep '"level":"error"\|"level":"critical"' "$@" | head -n 20 >&2
+        grep "$EMPORIUM_LOG_PROBLEMS" "$@" | head -n 20 >&2
     fi
 }
 

@@ -17,8 +17,9 @@ import Synchronization
 /// failure is recorded and, if the request may be sent again (``RetryRules``, a body small
 /// enough to have been kept) and the ``RetryBudget`` allows, it goes to another instance.
 public final class UpstreamProxy: Sendable {
-    /// Request bodies up to this size are kept while they are sent, so that a retryable request
-    /// can be sent again; larger ones are streamed and never retried.
+    /// Request bodies announced up to this size are read whole before they are sent, and kept,
+    /// so that a retryable request can be sent again; larger or unannounced ones are streamed
+    /// (``StreamedRequestBody``) and never retried.
     public static let replayableBodyBytes = 64 * 1024
 
     private let services: [String: UpstreamService]
@@ -60,14 +61,15 @@ public final class UpstreamProxy: Sendable {
         let hasBody = (length ?? 0) > 0 || request.headers[.transferEncoding] != nil
         var retryable = RetryRules.mayRetry(method: request.method, headers: request.headers)
         let body: HTTPClientRequest.Body?
+        let streamed: StreamedRequestBody?
         if !hasBody {
-            body = nil
-        } else if retryable, let length, length <= Self.replayableBodyBytes {
-            body = .bytes(try await request.body.collect(upTo: length))
+            (body, streamed) = (nil, nil)
+        } else if let length, length <= Self.replayableBodyBytes {
+            (body, streamed) = (.bytes(try await request.body.collect(upTo: length)), nil)
         } else {
             retryable = false
-            let limited = LimitedBody(base: request.body, limit: settings.maxBodyBytes)
-            body = .stream(limited, length: length.map { .known(Int64($0)) } ?? .unknown)
+            let relay = StreamedRequestBody(request.body, limit: settings.maxBodyBytes)
+            (body, streamed) = (.stream(relay.chunks, length: length.map { .known(Int64($0)) } ?? .unknown), relay)
         }
         var headers = HTTPHeaders()
         for field in ForwardedHeaders.upstreamRequest(
@@ -77,19 +79,34 @@ public final class UpstreamProxy: Sendable {
         }
         headers.replaceOrAdd(name: "X-Request-Id", value: context.requestID)
         if let traceparent { headers.replaceOrAdd(name: "traceparent", value: traceparent) }
+        var outbound = HTTPClientRequest(url: "")
+        outbound.method = HTTPMethod(rawValue: request.method.rawValue)
+        outbound.headers = headers
+        outbound.body = body
         let target = request.head.path ?? request.uri.description
+        do {
+            let answer = try await send(outbound, target: target, to: service, upstream, retryable: retryable)
+            return try await Self.response(from: answer, toHead: request.method == .head, streamed: streamed)
+        } catch {
+            await streamed?.end()
+            throw error
+        }
+    }
 
+    /// Sends `outbound` to `target` on an instance of `service`, and to another while an attempt
+    /// fails and `retryable` and the budget allow; returns the answer whose body is still to read.
+    private func send(
+        _ outbound: HTTPClientRequest, target: String, to service: String, _ upstream: UpstreamService, retryable: Bool
+    ) async throws -> HTTPClientResponse {
         budget.withLock { $0.recordRequest() }
         var tried: Set<Int> = []
+        var outbound = outbound
         while true {
             guard let (index, baseURL) = upstream.pick(excluding: tried) else {
                 throw Self.unavailable(service, reason: tried.isEmpty ? "every instance's circuit breaker is open" : "no other instance may be tried")
             }
             tried.insert(index)
-            var outbound = HTTPClientRequest(url: baseURL + target)
-            outbound.method = HTTPMethod(rawValue: request.method.rawValue)
-            outbound.headers = headers
-            outbound.body = body
+            outbound.url = baseURL + target
             let failure: any Error
             do {
                 let response = try await client.client().execute(outbound, timeout: .init(settings.responseTimeout))
@@ -102,7 +119,7 @@ public final class UpstreamProxy: Sendable {
                     requests.count(service: service, outcome: "retried")
                     continue
                 }
-                return try await Self.response(from: response, toHead: request.method == .head)
+                return response
             } catch let error as BodyTooLargeError {
                 throw Self.tooLarge(error.limit)
             } catch {
@@ -158,9 +175,12 @@ public final class UpstreamProxy: Sendable {
     /// be) rather than a cut answer. Larger or unannounced bodies are streamed.
     static let bufferedAnswerBytes = 64 * 1024
 
-    /// - Parameter toHead: The answer is to a `HEAD` (its `Content-Length` is the body a `GET`
-    ///   would have, which it does not carry: passed on as it is).
-    private static func response(from upstream: HTTPClientResponse, toHead: Bool) async throws -> Response {
+    /// - Parameters:
+    ///   - toHead: The answer is to a `HEAD` (its `Content-Length` is the body a `GET` would
+    ///     have, which it does not carry: passed on as it is).
+    ///   - streamed: The request body still being passed on, if any: ended once the answer has
+    ///     been written, before the handler returns.
+    private static func response(from upstream: HTTPClientResponse, toHead: Bool, streamed: StreamedRequestBody?) async throws -> Response {
         var fields = HTTPFields()
         for header in upstream.headers {
             guard let name = HTTPField.Name(header.name) else { continue }
@@ -170,14 +190,33 @@ public final class UpstreamProxy: Sendable {
         let contentLength = headers[.contentLength].flatMap { Int($0) }
         let status = HTTPResponse.Status(code: Int(upstream.status.code), reasonPhrase: upstream.status.reasonPhrase)
         if !toHead, let contentLength, contentLength <= bufferedAnswerBytes {
-            return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: try await upstream.body.collect(upTo: contentLength)))
+            let whole = try await upstream.body.collect(upTo: contentLength)
+            guard let streamed else { return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: whole)) }
+            return Response(
+                status: status, headers: headers,
+                body: ResponseBody(contentLength: whole.readableBytes) { writer in
+                    do {
+                        try await writer.write(whole)
+                        try await writer.finish(nil)
+                    } catch {
+                        await streamed.end()
+                        throw error
+                    }
+                    await streamed.end()
+                })
         }
         let body = upstream.body
         return Response(
             status: status, headers: headers,
             body: ResponseBody(contentLength: contentLength) { writer in
-                for try await chunk in body { try await writer.write(chunk) }
-                try await writer.finish(nil)
+                do {
+                    for try await chunk in body { try await writer.write(chunk) }
+                    try await writer.finish(nil)
+                } catch {
+                    await streamed?.end()
+                    throw error
+                }
+                await streamed?.end()
             })
     }
 
@@ -261,32 +300,4 @@ struct MetricsFactoryCounters: Sendable {
         Counter(label: "emporium_gateway_upstream_requests_total", dimensions: [("service", service), ("outcome", outcome)], factory: factory)
             .increment()
     }
-}
-
-/// A request body passed on while it arrives, failing once it exceeds `limit` bytes (a client
-/// that sent no `Content-Length`, or a wrong one).
-struct LimitedBody: AsyncSequence, Sendable {
-    typealias Element = ByteBuffer
-    let base: RequestBody
-    let limit: Int
-
-    struct AsyncIterator: AsyncIteratorProtocol {
-        var base: RequestBody.AsyncIterator
-        let limit: Int
-        var total = 0
-
-        mutating func next() async throws -> ByteBuffer? {
-            guard let chunk = try await base.next() else { return nil }
-            total += chunk.readableBytes
-            if total > limit { throw BodyTooLargeError(limit: limit) }
-            return chunk
-        }
-    }
-
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: base.makeAsyncIterator(), limit: limit) }
-}
-
-/// A streamed request body went past the gateway's limit.
-struct BodyTooLargeError: Error {
-    let limit: Int
 }
