@@ -61,8 +61,10 @@ public struct EmporiumPlatform: Sendable {
         let modules = try table.resolve(settings.services)
         try checkCallees(of: modules, table: table, settings: settings)
         let credential = try settings.serviceCredential()
-        let tracer = TraceContextTracer()
+        let tracing = try TracingBackend.make(settings: settings, services: modules.map(\.name), metrics: metrics.factory, logger: logger)
         var parts = ProcessParts()
+        // First to start, last to stop: the spans of everything else are flushed.
+        if let exporter = tracing.service { parts.add("tracing.exporter", exporter, logger: logger) }
         let callClient = ServiceCallClient(connectTimeout: min(settings.serviceCallTimeout, .seconds(2)))
         parts.add("service-calls.client", callClient, logger: logger)
         let redis = try await connectRedis(settings, logger: logger, into: &parts)
@@ -72,7 +74,7 @@ public struct EmporiumPlatform: Sendable {
         do {
             opened = try await openServices(
                 modules, settings: settings, caching: caching, credential: credential, callClient: callClient,
-                tracer: tracer, metrics: metrics, logger: logger, into: &parts)
+                tracing: tracing, metrics: metrics, logger: logger, into: &parts)
             transport = try makeTransport(settings: settings, services: opened.services, logger: logger)
         } catch {
             // Nothing will run what was opened: close it before failing.
@@ -81,7 +83,7 @@ public struct EmporiumPlatform: Sendable {
             throw error
         }
         let migrated = StartSignal()
-        wireEvents(opened, transport: transport, startingAfter: migrated, metrics: metrics, logger: logger, into: &parts)
+        wireEvents(opened, transport: transport, startingAfter: migrated, tracer: tracing.exporting, metrics: metrics, logger: logger, into: &parts)
         for service in opened.services {
             for (index, background) in service.backgroundServices.enumerated() {
                 parts.add("\(service.name).\(type(of: background)).\(index)", AfterSignal(signal: migrated, service: background), logger: logger)
@@ -92,7 +94,7 @@ public struct EmporiumPlatform: Sendable {
         let readYourWrites = opened.readDatabases.values.contains { $0 is ReplicatedDatabase } ? settings.readYourWritesWindow : nil
         let http = makeRouter(
             services: opened.services, checks: parts.checks, authenticator: authenticator, credential: credential,
-            trustedProxies: settings.trustedProxies, readYourWrites: readYourWrites, tracer: tracer, metrics: metrics)
+            trustedProxies: settings.trustedProxies, readYourWrites: readYourWrites, tracer: tracing.tracer, metrics: metrics)
         let application = makeApplication(
             router: http.router, settings: settings, services: parts.lifecycle, opened: opened, migrated: migrated,
             onServerRunning: onServerRunning, logger: logger)
@@ -162,8 +164,9 @@ public struct EmporiumPlatform: Sendable {
     /// the service from its environment, adding each database's pool and readiness check.
     private static func openServices(
         _ modules: [ServiceModule], settings: RuntimeSettings, caching: CacheBackend, credential: ServiceCredential,
-        callClient: ServiceCallClient, tracer: TraceContextTracer, metrics: MetricsRegistry, logger: Logger, into parts: inout ProcessParts
+        callClient: ServiceCallClient, tracing: TracingBackend, metrics: MetricsRegistry, logger: Logger, into parts: inout ProcessParts
     ) async throws -> OpenedServices {
+        let tracer = tracing.tracer
         let security = try settings.securitySettings(personalDataServices: modules.filter(\.storesPersonalData).map(\.name))
         var opened = OpenedServices()
         var sqliteFiles: [(url: DatabaseURL, database: any Database)] = []
@@ -174,7 +177,7 @@ public struct EmporiumPlatform: Sendable {
             // Services configured onto one SQLite file share its one writer connection: two
             // pools on one file would wait on each other's file lock inside SQLite, blocking
             // threads, instead of queueing for the connection.
-            let database: any Database
+            var database: any Database
             if let shared = sqliteFiles.first(where: { $0.url == url })?.database {
                 database = shared
             } else {
@@ -183,10 +186,12 @@ public struct EmporiumPlatform: Sendable {
                 parts.add("\(module.name).database", DatabaseService(database: database), logger: logger)
                 if case .sqlite(let path?) = url, !path.isEmpty { sqliteFiles.append((url, database)) }
             }
+            if module.keepsData, let exporting = tracing.exporting { database = TracedDatabase(database, name: module.name, tracer: exporting) }
             let readDatabase: any Database
             if module.keepsData {
                 opened.databases[module.name] = database
-                readDatabase = try openReadDatabase(of: module.name, primary: database, settings: settings, logger: serviceLogger, into: &parts)
+                readDatabase = try openReadDatabase(
+                    of: module.name, primary: database, settings: settings, tracer: tracing.exporting, logger: serviceLogger, into: &parts)
             } else {
                 readDatabase = database
             }
@@ -207,12 +212,11 @@ public struct EmporiumPlatform: Sendable {
                     database: database, readDatabase: readDatabase, seedsDemoData: seeds, logger: serviceLogger,
                     caching: caching.scoped(to: module.name), outbox: outbox, metrics: metrics.factory,
                     security: security, peers: peers, settings: settings.serviceSettings(for: module.name),
-                    dataDirectory: settings.dataDirectory, serviceURLs: settings.serviceURLs,
-                    currentTraceparent: { tracer.currentTraceparent() }
+                    dataDirectory: settings.dataDirectory, serviceURLs: settings.serviceURLs, tracer: tracer
                 )
             )
             opened.services.append(service)
-            if module.keepsData { parts.checks.append(ReadinessCheck(name: "\(module.name).database") { try await database.ping() }) }
+            if module.keepsData { parts.checks.append(ReadinessCheck(name: "\(module.name).database") { [database] in try await database.ping() }) }
             parts.checks += service.readinessChecks
             var configured: Logger.Metadata = ["service": "\(module.name)", "database": module.keepsData ? "\(url)" : "none"]
             if readDatabase is ReplicatedDatabase { configured["read_database"] = "\(readDatabase.location)" }
@@ -226,14 +230,14 @@ public struct EmporiumPlatform: Sendable {
     /// ``ReplicatedDatabase``, the replica's read-only pool a part of the process
     /// (`<service>.database.replica`, also its readiness check); else the primary itself.
     private static func openReadDatabase(
-        of service: String, primary: any Database, settings: RuntimeSettings, logger: Logger, into parts: inout ProcessParts
+        of service: String, primary: any Database, settings: RuntimeSettings, tracer: (any Tracer)?, logger: Logger, into parts: inout ProcessParts
     ) throws -> any Database {
         guard let endpoint = try settings.readReplica(for: service) else { return primary }
         let replica = DatabaseFactory.openReadReplica(endpoint, maximumConnections: settings.maxDatabaseConnections, logger: logger)
         parts.databases.append(replica)
         parts.add("\(service).database.replica", DatabaseService(database: replica), logger: logger)
         parts.checks.append(ReadinessCheck(name: "\(service).database.replica") { try await replica.ping() })
-        return ReplicatedDatabase(primary: primary, replica: replica)
+        return ReplicatedDatabase(primary: primary, replica: tracer.map { TracedDatabase(replica, name: "\(service).replica", tracer: $0) } ?? replica)
     }
 
     /// What verifies access tokens: the auth service's keys when it runs in this process, else
@@ -257,7 +261,7 @@ public struct EmporiumPlatform: Sendable {
     private static func makeRouter(
         services: [any EmporiumService], checks: [ReadinessCheck], authenticator: (any AccessTokenAuthenticating)?,
         credential: ServiceCredential, trustedProxies: TrustedProxies, readYourWrites: ReadYourWritesWindow?,
-        tracer: TraceContextTracer, metrics: MetricsRegistry
+        tracer: any Tracer, metrics: MetricsRegistry
     ) -> (router: EmporiumRouter, routes: RouteTable, openAPI: OpenAPIDocument) {
         let routes = RouteTable()
         let router = EmporiumRouter(context: EmporiumRequestContext.self)

@@ -3,6 +3,7 @@ import EmporiumKit
 import Logging
 import Messaging
 import ServiceLifecycle
+import Tracing
 
 extension EmporiumPlatform {
     /// RabbitMQ or Kafka when `broker.url` is set (by its scheme), else the in-process bus
@@ -34,7 +35,7 @@ extension EmporiumPlatform {
     /// janitor of its messaging tables, and consumers for its broadcast and event subscriptions.
     static func wireEvents(
         _ opened: OpenedServices, transport: any EventTransport, startingAfter migrated: StartSignal,
-        metrics: MetricsRegistry, logger: Logger, into parts: inout ProcessParts
+        tracer: (any Tracer)?, metrics: MetricsRegistry, logger: Logger, into parts: inout ProcessParts
     ) {
         parts.add("events.transport", TransportService(transport: transport), logger: logger)
         parts.checks.append(ReadinessCheck(name: "broker") { try await transport.checkReady() })
@@ -44,7 +45,7 @@ extension EmporiumPlatform {
             serviceLogger[metadataKey: "service"] = .string(service.name)
             parts.add("\(service.name).outbox-relay", AfterSignal(signal: migrated, service: OutboxRelay(
                 service: service.name, database: database, transport: transport, nudge: nudge,
-                metrics: metrics.factory, logger: serviceLogger
+                metrics: metrics.factory, logger: serviceLogger, tracer: tracer
             )), logger: logger)
             parts.add("\(service.name).messaging-janitor", AfterSignal(signal: migrated, service: MessagingJanitor(
                 service: service.name, database: database, logger: serviceLogger
@@ -57,7 +58,7 @@ extension EmporiumPlatform {
             if !service.eventSubscriptions.isEmpty {
                 parts.add("\(service.name).event-consumer", AfterSignal(signal: migrated, service: EventConsumer(
                     consumer: service.name, database: database, transport: transport,
-                    subscriptions: service.eventSubscriptions, metrics: metrics.factory, logger: serviceLogger
+                    subscriptions: service.eventSubscriptions, metrics: metrics.factory, logger: serviceLogger, tracer: tracer
                 )), logger: logger)
             }
         }

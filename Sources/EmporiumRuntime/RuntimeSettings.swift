@@ -82,6 +82,9 @@ public struct RuntimeSettings: Sendable {
     public var serviceSecret: Data?
     /// The longest a call to another service may take before it is a 503 (`services.callTimeout`).
     public var serviceCallTimeout: Duration
+    /// Where traces are exported and how many (`tracing.otlpEndpoint`, `tracing.sampleRatio`);
+    /// nil: no endpoint, nothing exported.
+    public var tracing: TracingSettings?
     /// The configuration read, for the keys each service reads itself (``serviceSettings(for:)``).
     private let config: ConfigReader
 
@@ -113,6 +116,7 @@ public struct RuntimeSettings: Sendable {
         "auth.audience": "emporium",
         "auth.bcryptCost": "12",
         "services.callTimeout": "5",
+        "tracing.sampleRatio": "1",
     ]
 
     /// Reads and validates the settings.
@@ -192,6 +196,7 @@ public struct RuntimeSettings: Sendable {
             serviceSecret = data
         }
         serviceCallTimeout = .milliseconds(try settings.int("services.callTimeout", in: 1...300) * 1000)
+        tracing = try TracingSettings(settings)
         if let raw = settings.optionalString("redis.url") {
             do {
                 redis = try RedisConfiguration(url: raw)
@@ -359,6 +364,7 @@ struct SettingsReader {
     func optionalString(_ key: String) -> String? {
         config.string(forKey: ConfigKey(key)).flatMap { $0.isEmpty ? nil : $0 }
             ?? config.int(forKey: ConfigKey(key)).map(String.init)
+            ?? config.double(forKey: ConfigKey(key)).map { String($0) }
     }
 
     func string(_ key: String) throws(ConfigurationError) -> String {
@@ -387,5 +393,42 @@ struct SettingsReader {
         case "false", "0", "no": return false
         default: throw ConfigurationError(key: key, reason: "'\(raw)' is not true or false")
         }
+    }
+}
+
+/// Where a process exports its spans, and which traces it keeps.
+public struct TracingSettings: Sendable, Equatable {
+    /// The OTLP/HTTP (protobuf) traces URL: `tracing.otlpEndpoint`, with `/v1/traces` added when
+    /// it has no path (`http://jaeger:4318` → `http://jaeger:4318/v1/traces`).
+    public var endpoint: String
+    /// The share of new traces recorded (`tracing.sampleRatio`, 0 to 1); a trace continued from
+    /// a caller follows the caller's decision (parent-based sampling).
+    public var sampleRatio: Double
+
+    public init(endpoint: String, sampleRatio: Double = 1) {
+        self.endpoint = endpoint
+        self.sampleRatio = sampleRatio
+    }
+
+    /// nil when `tracing.otlpEndpoint` is not set.
+    init?(_ settings: SettingsReader) throws(ConfigurationError) {
+        guard let raw = settings.optionalString("tracing.otlpEndpoint") else { return nil }
+        guard let url = URL(string: raw), url.scheme == "http" || url.scheme == "https", url.host != nil, url.query == nil else {
+            throw ConfigurationError(
+                key: "tracing.otlpEndpoint",
+                reason: "must be the http:// or https:// URL of an OTLP/HTTP receiver, such as http://jaeger:4318 (its /v1/traces is used) or http://collector:4318/v1/traces")
+        }
+        endpoint = url.path.isEmpty || url.path == "/" ? raw.trimmingSuffix("/") + "/v1/traces" : raw
+        let ratio = try settings.string("tracing.sampleRatio")
+        guard let value = Double(ratio), (0...1).contains(value) else {
+            throw ConfigurationError(key: "tracing.sampleRatio", reason: "'\(ratio)' is not a number from 0 to 1 (0.01 keeps one new trace in a hundred)")
+        }
+        sampleRatio = value
+    }
+}
+
+extension String {
+    fileprivate func trimmingSuffix(_ suffix: String) -> String {
+        hasSuffix(suffix) ? String(dropLast(suffix.count)) : self
     }
 }

@@ -28,7 +28,6 @@ public struct GatewayService: EmporiumService {
     /// The routed services that run in this process.
     private let local: Set<String>
     private let client: ServiceCallClient
-    private let traceparent: @Sendable () -> String?
     private let logger: Logger
 
     /// - Parameters:
@@ -61,9 +60,9 @@ public struct GatewayService: EmporiumService {
         self.routes = routes
         self.local = local
         self.client = client
-        self.traceparent = environment.currentTraceparent
         self.logger = environment.logger
-        self.proxy = UpstreamProxy(instances: instances, settings: settings, client: client, metrics: environment.metrics, logger: environment.logger)
+        self.proxy = UpstreamProxy(
+            instances: instances, settings: settings, client: client, tracer: environment.tracer, metrics: environment.metrics, logger: environment.logger)
         if !instances.isEmpty {
             environment.logger.info("gateway upstreams", metadata: [
                 "upstreams": .string(instances.keys.sorted().map { "\($0)=\(instances[$0]!.joined(separator: ","))" }.joined(separator: " ")),
@@ -79,7 +78,7 @@ public struct GatewayService: EmporiumService {
     public var frontMiddlewares: [any MiddlewareProtocol<Request, Response, EmporiumRequestContext>] {
         [
             GatewayRateLimitMiddleware(routes: routes, perUser: perUser, perAddress: perAddress, logger: logger),
-            GatewayProxyMiddleware(routes: routes, requirements: requirements, proxy: proxy, local: local, traceparent: traceparent),
+            GatewayProxyMiddleware(routes: routes, requirements: requirements, proxy: proxy, local: local),
         ]
     }
 

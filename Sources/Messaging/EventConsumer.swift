@@ -1,7 +1,9 @@
+import EmporiumCore
 import Logging
 import Metrics
 import ServiceLifecycle
 import Storage
+import Tracing
 
 /// Runs one service's event subscriptions: takes events from the transport in batches and
 /// applies each batch in one database transaction that also claims its events in the inbox, so
@@ -19,6 +21,7 @@ public struct EventConsumer: Service {
     private let logger: Logger
     private let batchSize: Recorder
     private let consumed: Counter
+    private let tracer: (any Tracer)?
 
     /// - Parameters:
     ///   - consumer: The consuming service; also the consumer (queue) name.
@@ -27,14 +30,19 @@ public struct EventConsumer: Service {
     ///   - subscriptions: The handlers, each for some event types.
     ///   - metrics: Where the consumer's metrics go (by default the process's `MetricsSystem`).
     ///   - logger: For the consumer's messages.
+    ///   - tracer: When set, the consumption of each event written in a span (it has a
+    ///     `traceparent`) is a consumer span, a child of that span; the batch's transaction runs
+    ///     in the first one.
     public init(
         consumer: String,
         database: any Database,
         transport: any EventTransport,
         subscriptions: [EventSubscription],
         metrics: any MetricsFactory = MetricsSystem.factory,
-        logger: Logger
+        logger: Logger,
+        tracer: (any Tracer)? = nil
     ) {
+        self.tracer = tracer
         self.consumer = consumer
         self.database = database
         self.transport = transport
@@ -70,6 +78,31 @@ public struct EventConsumer: Service {
     @discardableResult
     public func apply(_ events: [CloudEvent]) async throws -> Int {
         guard !events.isEmpty else { return 0 }
+        guard let tracer else { return try await applyInTransaction(events) }
+        let spans = events.compactMap { event -> (any Span)? in
+            guard let traceparent = event.traceparent, Traceparent.isWellFormed(traceparent) else { return nil }
+            let span = tracer.startSpan("process \(event.type)", context: tracer.context(continuing: traceparent, from: .topLevel), ofKind: .consumer)
+            if span.isRecording {
+                span.attributes["messaging.system"] = transport.messagingSystem
+                span.attributes["messaging.operation.type"] = "process"
+                span.attributes["messaging.destination.name"] = event.type
+                span.attributes["messaging.message.id"] = event.id
+                span.attributes["messaging.consumer.group.name"] = consumer
+                span.attributes["messaging.batch.message_count"] = events.count
+            }
+            return span
+        }
+        guard let first = spans.first else { return try await applyInTransaction(events) }
+        defer { for span in spans { span.end() } }
+        do {
+            return try await InstrumentationContext.$current.withValue(first.context) { try await applyInTransaction(events) }
+        } catch {
+            for span in spans { span.recordError(error) }
+            throw error
+        }
+    }
+
+    private func applyInTransaction(_ events: [CloudEvent]) async throws -> Int {
         let subscriptions = self.subscriptions
         let consumer = self.consumer
         let applied = try await database.transaction { sql in

@@ -1,3 +1,4 @@
+import EmporiumCore
 import Foundation
 public import SQLKit
 
@@ -89,6 +90,16 @@ public struct StoredEvent: Sendable {
         self.init(id: event.id, type: event.type, source: event.source, json: String(decoding: try event.encoded(), as: UTF8.self))
     }
 
+    /// The event's `traceparent`, read from ``json`` without decoding it: the value of the last
+    /// `"traceparent":"…"` (the event's attributes follow its `data`, keys sorted), when it is a
+    /// well-formed one.
+    public var traceparent: String? {
+        let key = #""traceparent":""#
+        guard let found = json.range(of: key, options: .backwards) else { return nil }
+        let value = json[found.upperBound...].prefix { $0 != "\"" }
+        return Traceparent.isWellFormed(String(value)) ? String(value) : nil
+    }
+
     /// The event itself.
     /// - Throws: `MalformedEventError` or a decoding error when `json` is not a CloudEvent.
     public func decoded() throws -> CloudEvent {
@@ -97,6 +108,13 @@ public struct StoredEvent: Sendable {
 }
 
 extension EventTransport {
+    /// The transport's kind as spans name it (`messaging.system`): `rabbitmq`, `kafka`, `in-process`.
+    public var messagingSystem: String {
+        if description.hasPrefix("amqp") { return "rabbitmq" }
+        if description.hasPrefix("kafka") { return "kafka" }
+        return description
+    }
+
     /// Decodes the events and publishes them with ``publish(_:)``.
     public func publish(stored events: [StoredEvent]) async throws {
         try await publish(try events.map { try $0.decoded() })

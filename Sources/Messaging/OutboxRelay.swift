@@ -6,6 +6,7 @@ import SQLKit
 import ServiceLifecycle
 import Storage
 import Synchronization
+import Tracing
 
 /// Publishes a service's outbox through the transport, in commit order, marking events sent once
 /// the transport confirms them. While the transport is down the outbox keeps filling and the relay
@@ -91,6 +92,7 @@ public struct OutboxRelay: Service {
     private let published: Counter
     private let failures: Counter
     private let pending: Gauge
+    private let tracer: (any Tracer)?
 
     public init(
         service: String,
@@ -99,9 +101,11 @@ public struct OutboxRelay: Service {
         nudge: Nudge,
         metrics: any MetricsFactory,
         logger: Logger,
+        tracer: (any Tracer)? = nil,
         batchSize: Int = 256,
         pollInterval: Duration = .milliseconds(200)
     ) {
+        self.tracer = tracer
         self.service = service
         self.source = Outbox(service: service).source
         self.database = database
@@ -173,7 +177,7 @@ public struct OutboxRelay: Service {
                 var round = 1
                 while !batch.isEmpty {
                     let events = batch.map(\.event)
-                    async let publishing: Void = transport.publish(stored: events)
+                    async let publishing: Void = publish(events)
                     if !confirmed.isEmpty {
                         try await markSent(confirmed, sql)
                         confirmed = []
@@ -201,11 +205,40 @@ public struct OutboxRelay: Service {
             // single SQLite writer is never held while the broker confirms.
             let batch = try await database.withConnection { sql in try await unsent(after: nil, sql) }
             guard !batch.isEmpty else { return false }
-            try await transport.publish(stored: batch.map(\.event))
+            try await publish(batch.map(\.event))
             try await database.transaction { sql in try await markSent(batch.map(\.sequence), sql) }
             published.increment(by: batch.count)
             return batch.count == batchSize
         }
+    }
+
+    /// Publishes `events` with the transport; with a tracer, each event written in a span (it has
+    /// a `traceparent`) in a producer span that is a child of that span, ended once the transport
+    /// has confirmed the batch.
+    private func publish(_ events: [StoredEvent]) async throws {
+        guard let tracer else { return try await transport.publish(stored: events) }
+        let spans = events.compactMap { event -> (any Span)? in
+            guard let traceparent = event.traceparent else { return nil }
+            let span = tracer.startSpan("publish \(event.type)", context: tracer.context(continuing: traceparent, from: .topLevel), ofKind: .producer)
+            if span.isRecording {
+                span.attributes["messaging.system"] = transport.messagingSystem
+                span.attributes["messaging.operation.type"] = "send"
+                span.attributes["messaging.destination.name"] = event.type
+                span.attributes["messaging.message.id"] = event.id
+                span.attributes["emporium.outbox"] = service
+            }
+            return span
+        }
+        do {
+            try await transport.publish(stored: events)
+        } catch {
+            for span in spans {
+                span.recordError(error)
+                span.end()
+            }
+            throw error
+        }
+        for span in spans { span.end() }
     }
 
     /// The oldest unsent events, up to a batch, after the outbox sequence `after` when given.

@@ -1,38 +1,55 @@
 public import HTTPTypes
 public import Hummingbird
 import Logging
-import W3CTraceContext
+import EmporiumCore
 import Tracing
 
-/// Starts a server span for each request, continuing the caller's W3C `traceparent` when present,
-/// and runs the rest of the request inside it so outgoing calls and events can propagate it.
+/// Starts a server span for each request, continuing the caller's W3C `traceparent` when it is
+/// well formed (a malformed one starts a new trace, as a missing one does: not an error), and runs
+/// the rest of the request inside it so outgoing calls and events can propagate it.
 /// The trace and span ids are added to the request's logger (`trace_id`, `span_id`); the request
-/// id goes into the span's context (``InstrumentationContext/requestID``) for calls to other services.
-public struct TraceContextMiddleware<T: Tracer>: RouterMiddleware {
+/// id goes into the span's context (``InstrumentationContext/requestID``) for calls to other
+/// services. The span is named `METHOD /route/{template}` once the router has matched.
+/// `/health/…` and `/metrics` (probes and scrapes) get no span.
+public struct TraceContextMiddleware: RouterMiddleware {
     public typealias Context = EmporiumRequestContext
-    private let tracer: T
+    private let tracer: any Tracer
 
-    public init(tracer: T) {
+    public init(tracer: any Tracer) {
         self.tracer = tracer
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        // Probes and scrapes, every few seconds from every prober, are not traces.
+        let path = request.uri.path
+        if path.hasPrefix("/health/") || path == "/metrics" { return try await next(request, context) }
         var serviceContext = InstrumentationContext.current ?? .topLevel
-        tracer.extract(request.headers, into: &serviceContext, using: HTTPFieldsExtractor())
+        if let parent = request.headers[.traceparent], Traceparent.isWellFormed(parent) {
+            tracer.extract(request.headers, into: &serviceContext, using: HTTPFieldsExtractor())
+        }
         serviceContext.requestID = context.requestID
-        let span = tracer.startSpan("\(request.method.rawValue) \(request.uri.path)", context: serviceContext, ofKind: .server)
+        let method = request.method.rawValue
+        let span = tracer.startSpan(method, context: serviceContext, ofKind: .server)
         defer { span.end() }
         var context = context
-        if let trace = span.context.traceContext {
-            context.logger[metadataKey: "trace_id"] = .string(trace.traceID.description)
-            context.logger[metadataKey: "span_id"] = .string(trace.spanID.description)
+        if let traceparent = tracer.traceparent(of: span.context), let ids = Traceparent.identifiers(traceparent) {
+            context.logger[metadataKey: "trace_id"] = .string(String(ids.traceID))
+            context.logger[metadataKey: "span_id"] = .string(String(ids.spanID))
         }
-        span.attributes["http.request.method"] = request.method.rawValue
+        if span.isRecording {
+            span.attributes["http.request.method"] = method
+            span.attributes["url.path"] = path
+        }
         return try await InstrumentationContext.$current.withValue(span.context) {
             do {
                 let response = try await next(request, context)
-                span.attributes["http.route"] = context.endpointPath
-                span.attributes["http.response.status_code"] = Int(response.status.code)
+                if span.isRecording {
+                    if let route = context.endpointPath {
+                        span.operationName = "\(method) \(route)"
+                        span.attributes["http.route"] = route
+                    }
+                    span.attributes["http.response.status_code"] = Int(response.status.code)
+                }
                 if response.status.code >= 500 { span.setStatus(.init(code: .error)) }
                 return response
             } catch {

@@ -6,8 +6,9 @@ public import W3CTraceContext
 ///
 /// It continues an incoming `traceparent` (same trace id, a new span id per span), injects
 /// `traceparent`/`tracestate` into outgoing carriers, and exposes ids for log correlation. It exports
-/// nothing: an OpenTelemetry tracer (OTLP to Jaeger) replaces it when an exporter is configured,
-/// with no change to the code that creates spans.
+/// nothing: it is the process's tracer when `tracing.otlpEndpoint` is not set, so that log lines
+/// still carry trace ids and calls and events still carry the caller's trace. With an endpoint,
+/// swift-otel's tracer replaces it (EmporiumRuntime's `TracingBackend`), with no change to the code that makes spans.
 public struct TraceContextTracer: Tracer {
     public typealias Span = TraceContextSpan
 
@@ -35,12 +36,6 @@ public struct TraceContextTracer: Tracer {
     }
 
     public func forceFlush() {}
-
-    /// The `traceparent` of the current task's span, for carriers that are not HTTP headers
-    /// (an event recorded in the outbox).
-    public func currentTraceparent() -> String? {
-        InstrumentationContext.current?.traceContext?.traceParentHeaderValue
-    }
 
     public func extract<Carrier, Extract: Extractor>(
         _ carrier: Carrier,

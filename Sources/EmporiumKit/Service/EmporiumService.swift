@@ -1,4 +1,5 @@
 public import Hummingbird
+public import Tracing
 public import Caching
 public import Logging
 public import Messaging
@@ -105,19 +106,19 @@ public struct ServiceEnvironment: Sendable {
     /// The instances of the services that run in other processes (`services.<name>.url`), by
     /// service name: where the gateway sends their requests.
     public var serviceURLs: [String: [String]]
-    /// The W3C `traceparent` of the span the current task runs in, nil outside one: for a
-    /// service that passes requests on (the gateway).
-    public var currentTraceparent: @Sendable () -> String?
+    /// The process's tracer: for a service that makes spans of its own (the gateway's calls to
+    /// the instances it passes requests to). A `NoOpTracer` by default.
+    public var tracer: any Tracer
 
     public init(
         database: any Database, readDatabase: (any Database)? = nil, seedsDemoData: Bool, logger: Logger,
         caching: CacheBackend = .inMemory, outbox: Outbox, metrics: any MetricsFactory,
         security: SecuritySettings, peers: ServicePeers = .none, settings: ServiceSettings? = nil, dataDirectory: String = "./.emporium",
-        serviceURLs: [String: [String]] = [:], currentTraceparent: @escaping @Sendable () -> String? = { nil }
+        serviceURLs: [String: [String]] = [:], tracer: any Tracer = NoOpTracer()
     ) {
         self.dataDirectory = dataDirectory
         self.serviceURLs = serviceURLs
-        self.currentTraceparent = currentTraceparent
+        self.tracer = tracer
         self.security = security
         self.peers = peers
         self.settings = settings ?? ServiceSettings(service: outbox.service)

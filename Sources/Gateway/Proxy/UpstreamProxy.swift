@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import EmporiumCore
 import EmporiumKit
 import HTTPTypes
 import Hummingbird
@@ -7,6 +8,7 @@ import Metrics
 import NIOCore
 import NIOHTTP1
 import Synchronization
+import Tracing
 
 /// Sends requests on to the instances of services that run in other processes, and their
 /// answers back, streaming both bodies.
@@ -25,6 +27,7 @@ public final class UpstreamProxy: Sendable {
     private let services: [String: UpstreamService]
     private let budget: Mutex<RetryBudget>
     private let client: ServiceCallClient
+    private let tracer: any Tracer
     private let settings: GatewaySettings
     private let logger: Logger
     private let requests: MetricsFactoryCounters
@@ -32,7 +35,11 @@ public final class UpstreamProxy: Sendable {
     /// - Parameters:
     ///   - instances: The base URLs of each proxied service's instances, by service name.
     ///   - client: The HTTP client to the instances (run by the caller as a service of the process).
-    public init(instances: [String: [String]], settings: GatewaySettings, client: ServiceCallClient, metrics: any MetricsFactory, logger: Logger) {
+    ///   - tracer: Makes a client span of each attempt, whose `traceparent` the instance gets.
+    public init(
+        instances: [String: [String]], settings: GatewaySettings, client: ServiceCallClient, tracer: any Tracer = NoOpTracer(),
+        metrics: any MetricsFactory, logger: Logger
+    ) {
         self.services = instances.reduce(into: [:]) { services, entry in
             services[entry.key] = UpstreamService(
                 instances: UpstreamInstances(service: entry.key, urls: entry.value, policy: settings.instances), metrics: metrics)
@@ -40,6 +47,7 @@ public final class UpstreamProxy: Sendable {
         let ratio = Double(settings.retryBudgetPercent) / 100
         self.budget = Mutex(RetryBudget(ratio: ratio, minimumTokens: ratio > 0 ? 10 : 0, maximumTokens: ratio > 0 ? 100 : 0))
         self.client = client
+        self.tracer = tracer
         self.settings = settings
         self.logger = logger
         self.requests = MetricsFactoryCounters(factory: metrics)
@@ -54,7 +62,7 @@ public final class UpstreamProxy: Sendable {
     /// Sends `request` to an instance of `service` and returns its answer (the body streamed).
     /// - Throws: ``ProblemDetails``: 413 for a body over the limit, 502 when no instance
     ///   answered, 504 when the answer took too long, 503 when no instance may be tried.
-    public func forward(_ request: Request, context: EmporiumRequestContext, to service: String, traceparent: String?) async throws -> Response {
+    public func forward(_ request: Request, context: EmporiumRequestContext, to service: String) async throws -> Response {
         guard let upstream = services[service] else { throw Self.unavailable(service, reason: "it has no configured instance") }
         let length = request.headers[.contentLength].flatMap { Int($0) }
         if let length, length > settings.maxBodyBytes { throw Self.tooLarge(settings.maxBodyBytes) }
@@ -78,7 +86,6 @@ public final class UpstreamProxy: Sendable {
             headers.add(name: field.name.rawName, value: field.value)
         }
         headers.replaceOrAdd(name: "X-Request-Id", value: context.requestID)
-        if let traceparent { headers.replaceOrAdd(name: "traceparent", value: traceparent) }
         var outbound = HTTPClientRequest(url: "")
         outbound.method = HTTPMethod(rawValue: request.method.rawValue)
         outbound.headers = headers
@@ -107,9 +114,22 @@ public final class UpstreamProxy: Sendable {
             }
             tried.insert(index)
             outbound.url = baseURL + target
+            // The attempt's span ends with its answer's head: the body streams on afterwards.
+            let span = tracer.startSpan(outbound.method.rawValue, context: InstrumentationContext.current ?? .topLevel, ofKind: .client)
+            if let traceparent = tracer.traceparent(of: span.context) {
+                outbound.headers.replaceOrAdd(name: "traceparent", value: traceparent)
+            }
+            if span.isRecording {
+                span.attributes["http.request.method"] = outbound.method.rawValue
+                span.attributes["server.address"] = baseURL
+                span.attributes["emporium.upstream"] = service
+            }
             let failure: any Error
             do {
                 let response = try await client.client().execute(outbound, timeout: .init(settings.responseTimeout))
+                if span.isRecording { span.attributes["http.response.status_code"] = Int(response.status.code) }
+                if response.status.code >= 500 { span.setStatus(.init(code: .error)) }
+                span.end()
                 let unwell = [502, 503, 504].contains(response.status.code)
                 upstream.record(index, success: !unwell)
                 requests.count(service: service, outcome: unwell ? "unwell" : "answered")
@@ -121,8 +141,12 @@ public final class UpstreamProxy: Sendable {
                 }
                 return response
             } catch let error as BodyTooLargeError {
+                span.recordError(error)
+                span.end()
                 throw Self.tooLarge(error.limit)
             } catch {
+                span.recordError(error)
+                span.end()
                 failure = error
             }
             upstream.record(index, success: false)

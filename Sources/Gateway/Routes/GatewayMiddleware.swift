@@ -40,7 +40,6 @@ struct GatewayProxyMiddleware: RouterMiddleware {
     let proxy: UpstreamProxy
     /// The routed services that run in this process.
     let local: Set<String>
-    let traceparent: @Sendable () -> String?
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
@@ -70,7 +69,7 @@ struct GatewayProxyMiddleware: RouterMiddleware {
             head.headerFields[.authorization] = nil
             request = Request(head: head, body: request.body)
         }
-        return try await proxy.forward(request, context: context, to: service, traceparent: traceparent())
+        return try await proxy.forward(request, context: context, to: service)
     }
 
     /// The methods passed on to the services.
