@@ -149,13 +149,13 @@ struct SQLStatementSummary: Equatable {
     /// the statement after the common table expressions is not looked for: the first `FROM`,
     /// `INTO` or `UPDATE` names the table.
     init(_ sql: String) {
-        let words = sql.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "(" || $0 == "," })
-        let operation = words.first.map { $0.uppercased() } ?? "SQL"
+        let words = sql.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "," })
+        let operation = words.first.map { $0.prefix { $0 != "(" }.uppercased() } ?? "SQL"
         self.operation = operation
         let introducers: Set<String> = operation == "UPDATE" ? ["UPDATE"] : ["FROM", "INTO", "UPDATE"]
         var table: String?
         for (index, word) in words.enumerated() where introducers.contains(word.uppercased()) && index + 1 < words.count {
-            let name = words[index + 1].filter { $0 != "\"" && $0 != "`" && $0 != ";" && $0 != ")" }
+            let name = words[index + 1].prefix { $0 != "(" }.filter { $0 != "\"" && $0 != "`" && $0 != ";" && $0 != ")" }
             // `SELECT … FROM (subquery)` or a function: no table name here.
             if let first = name.first, first.isLetter || first == "_" {
                 table = String(name)
