@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A small OTLP/HTTP traces receiver for tests, on PyPI's opentelemetry-proto.
 
-    otlp_receiver.py --port PORT --spans FILE --ready FILE [--refuse]
+    otlp_receiver.py --port PORT --spans FILE --ready FILE [--refuse | --discard]
 
 Accepts POST /v1/traces with an ExportTraceServiceRequest (application/x-protobuf, gzip or not),
 decodes it and appends each span to FILE as one JSON line:
@@ -11,7 +11,9 @@ decodes it and appends each span to FILE as one JSON line:
      attributes), "attributes", "status" (UNSET, OK, ERROR), "start_ns", "end_ns"}
 
 then answers 200 with an empty ExportTraceServiceResponse. Anything else is a 404. With
---refuse it answers 503 to every export (an endpoint that is up but failing).
+--refuse it answers 503 to every export (an endpoint that is up but failing); with --discard
+it answers 200 without decoding or writing anything (a receiver that costs the machine little,
+for benchmarks).
 Writes FILE given by --ready once it listens.
 """
 import argparse
@@ -50,6 +52,7 @@ def main():
     parser.add_argument("--spans", required=True)
     parser.add_argument("--ready", required=True)
     parser.add_argument("--refuse", action="store_true")
+    parser.add_argument("--discard", action="store_true")
     options = parser.parse_args()
     lock = threading.Lock()
 
@@ -73,6 +76,8 @@ def main():
                 return self.answer(404, b"not found", "text/plain")
             if options.refuse:
                 return self.answer(503, b"refusing", "text/plain")
+            if options.discard:
+                return self.answer(200, b"")
             if self.headers.get("Content-Encoding") == "gzip":
                 body = gzip.decompress(body)
             request = trace_service_pb2.ExportTraceServiceRequest()
