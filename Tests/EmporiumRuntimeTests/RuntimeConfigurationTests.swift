@@ -132,6 +132,31 @@ import Testing
         await #expect(throws: ConfigurationError.self) { try await settings(flags: ["database.readYourWritesSeconds": "0"]) }
     }
 
+    @Test("tracing: off without an endpoint; a base URL gets /v1/traces; a bad URL or ratio names its key")
+    func tracingSettings() async throws {
+        #expect(try await settings().tracing == nil)
+        let base = try await settings(environment: ["EMPORIUM_TRACING_OTLP_ENDPOINT": "http://jaeger:4318/"])
+        #expect(base.tracing == TracingSettings(endpoint: "http://jaeger:4318/v1/traces", sampleRatio: 1))
+        let full = try await settings(environment: [
+            "EMPORIUM_TRACING_OTLP_ENDPOINT": "https://collector:4318/otlp/v1/traces", "EMPORIUM_TRACING_SAMPLE_RATIO": "0.01",
+        ])
+        #expect(full.tracing == TracingSettings(endpoint: "https://collector:4318/otlp/v1/traces", sampleRatio: 0.01))
+        for (variable, value, key) in [
+            ("EMPORIUM_TRACING_OTLP_ENDPOINT", "jaeger:4318", "tracing.otlpEndpoint"),
+            ("EMPORIUM_TRACING_OTLP_ENDPOINT", "grpc://jaeger:4317", "tracing.otlpEndpoint"),
+            ("EMPORIUM_TRACING_SAMPLE_RATIO", "1.5", "tracing.sampleRatio"),
+            ("EMPORIUM_TRACING_SAMPLE_RATIO", "some", "tracing.sampleRatio"),
+        ] {
+            var environment = ["EMPORIUM_TRACING_OTLP_ENDPOINT": "http://jaeger:4318"]
+            environment[variable] = value
+            await #expect {
+                try await settings(environment: environment)
+            } throws: { error in
+                (error as? ConfigurationError)?.key == key
+            }
+        }
+    }
+
     @Test func invalidValuesNameTheirKey() async throws {
         await #expect {
             try await settings(environment: ["EMPORIUM_HTTP_PORT": "eighty"])
