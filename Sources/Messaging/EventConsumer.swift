@@ -79,18 +79,10 @@ public struct EventConsumer: Service {
     public func apply(_ events: [CloudEvent]) async throws -> Int {
         guard !events.isEmpty else { return 0 }
         guard let tracer else { return try await applyInTransaction(events) }
-        let spans = events.compactMap { event -> (any Span)? in
-            guard let traceparent = event.traceparent, Traceparent.isWellFormed(traceparent) else { return nil }
-            let span = tracer.startSpan("process \(event.type)", context: tracer.context(continuing: traceparent, from: .topLevel), ofKind: .consumer)
-            if span.isRecording {
-                span.attributes["messaging.system"] = transport.messagingSystem
-                span.attributes["messaging.operation.type"] = "process"
-                span.attributes["messaging.destination.name"] = event.type
-                span.attributes["messaging.message.id"] = event.id
-                span.attributes["messaging.consumer.group.name"] = consumer
-                span.attributes["messaging.batch.message_count"] = events.count
-            }
-            return span
+        let spans = events.compactMap { event in
+            transport.span(
+                .process, of: (event.id, event.type, event.traceparent), tracer: tracer,
+                extra: ["messaging.consumer.group.name": .string(consumer), "messaging.batch.message_count": .int64(Int64(events.count))])
         }
         guard let first = spans.first else { return try await applyInTransaction(events) }
         defer { for span in spans { span.end() } }

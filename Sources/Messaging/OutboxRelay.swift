@@ -217,17 +217,8 @@ public struct OutboxRelay: Service {
     /// has confirmed the batch.
     private func publish(_ events: [StoredEvent]) async throws {
         guard let tracer else { return try await transport.publish(stored: events) }
-        let spans = events.compactMap { event -> (any Span)? in
-            guard let traceparent = event.traceparent else { return nil }
-            let span = tracer.startSpan("publish \(event.type)", context: tracer.context(continuing: traceparent, from: .topLevel), ofKind: .producer)
-            if span.isRecording {
-                span.attributes["messaging.system"] = transport.messagingSystem
-                span.attributes["messaging.operation.type"] = "send"
-                span.attributes["messaging.destination.name"] = event.type
-                span.attributes["messaging.message.id"] = event.id
-                span.attributes["emporium.outbox"] = service
-            }
-            return span
+        let spans = events.compactMap { event in
+            transport.span(.publish, of: (event.id, event.type, event.traceparent), tracer: tracer, extra: ["emporium.outbox": .string(service)])
         }
         do {
             try await transport.publish(stored: events)

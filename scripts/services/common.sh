@@ -5,6 +5,26 @@
 # backtrace header of a crash (a Swift runtime trap prints to stderr, not as JSON).
 EMPORIUM_LOG_PROBLEMS='"level":"error"\|"level":"critical"\|unhandled error\|Fatal error:\|Program crashed'
 
+# Prints the folder of the cached Python venv NAME, reused by later runs: cached_venv NAME
+cached_venv() {
+  echo "${EMPORIUM_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/emporium}/$1"
+}
+
+# Makes the cached venv NAME and installs the PyPI PACKAGEs into it with pip, unless its python
+# already imports MODULE: venv_install NAME MODULE PACKAGE...
+venv_install() {
+  local venv module=$2
+  venv="$(cached_venv "$1")"
+  shift 2
+  if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c "import $module" 2>/dev/null; then
+    return 0
+  fi
+  echo "installing $* into $venv (pip)" >&2
+  mkdir -p "$(dirname "$venv")" || return 1
+  python3 -m venv "$venv" >&2 || return 1
+  "$venv/bin/pip" install -q "$@" >&2 || return 1
+}
+
 # Prints a free TCP port on 127.0.0.1, not one of the ports given as arguments.
 # Ports come from below the kernel's ephemeral range (ip_local_port_range), so an outgoing
 # connection cannot be holding the port when the server binds it; a port that any socket of

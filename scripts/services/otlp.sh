@@ -23,20 +23,12 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 _emporium_otlp_script="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/otlp_receiver.py"
 
 _emporium_otlp_venv() {
-    echo "${EMPORIUM_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/emporium}/otlp-venv"
+    cached_venv otlp-venv
 }
 
 # Installs opentelemetry-proto into the cached venv when it is not there yet.
 otlp_install() {
-    local venv
-    venv="$(_emporium_otlp_venv)"
-    if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c "import opentelemetry.proto.collector.trace.v1.trace_service_pb2" 2>/dev/null; then
-        return 0
-    fi
-    echo "otlp.sh: installing opentelemetry-proto into $venv (pip)" >&2
-    mkdir -p "$(dirname "$venv")" || return 1
-    python3 -m venv "$venv" >&2 || return 1
-    "$venv/bin/pip" install -q opentelemetry-proto >&2 || return 1
+    venv_install otlp-venv opentelemetry.proto.collector.trace.v1.trace_service_pb2 opentelemetry-proto
 }
 
 otlp_start() {

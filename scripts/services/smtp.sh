@@ -38,20 +38,12 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 _emporium_smtp_script="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/smtp_server.py"
 
 _emporium_smtp_venv() {
-    echo "${EMPORIUM_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/emporium}/aiosmtpd-venv"
+    cached_venv aiosmtpd-venv
 }
 
 # Installs aiosmtpd into the cached venv when it is not there yet.
 _emporium_smtp_install() {
-    local venv
-    venv="$(_emporium_smtp_venv)"
-    if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c "import aiosmtpd" 2>/dev/null; then
-        return 0
-    fi
-    echo "smtp.sh: installing aiosmtpd into $venv (pip)" >&2
-    mkdir -p "$(dirname "$venv")" || return 1
-    python3 -m venv "$venv" >&2 || return 1
-    "$venv/bin/pip" install -q aiosmtpd >&2 || return 1
+    venv_install aiosmtpd-venv aiosmtpd aiosmtpd
 }
 
 # A test CA and a certificate for localhost (only: no IP address, so that a client connecting to
