@@ -9,8 +9,8 @@ import Tracing
 
 /// The process's tracer.
 ///
-/// With `tracing.otlpEndpoint` set, swift-otel's tracer: spans sampled parent-based at
-/// `tracing.sampleRatio`, batched (at most 2,048 waiting, 512 a request) and exported over
+/// With `tracing.otlpEndpoint` set, swift-otel's tracer behind a ``HeadSamplingTracer``: traces
+/// sampled parent-based at `tracing.sampleRatio` (the others cost what tracing off costs), batched (at most 2,048 waiting, 512 a request) and exported over
 /// OTLP/HTTP (protobuf) by a background part of the process that flushes what is left when the
 /// process stops. Without it, ``TraceContextTracer``: trace ids for log lines and `traceparent`
 /// for calls and events, nothing recorded or exported, and no span made anywhere else.
@@ -49,10 +49,9 @@ struct TracingBackend {
         configuration.traces.otlpExporter.timeout = .seconds(10)
         configuration.traces.batchSpanProcessor.scheduleDelay = .seconds(2)
         configuration.traces.batchSpanProcessor.exportTimeout = .seconds(10)
-        guard let sampler = OTel.Configuration.TracesConfiguration.SamplerConfiguration.parentBasedTraceIDRatio(ratio: tracing.sampleRatio) else {
-            throw ConfigurationError(key: "tracing.sampleRatio", reason: "'\(tracing.sampleRatio)' is not a ratio from 0 to 1")
-        }
-        configuration.traces.sampler = sampler
+        // Which traces are recorded is decided before swift-otel sees a span (HeadSamplingTracer):
+        // it records every span it is given.
+        configuration.traces.sampler = .alwaysOn
         let monitor = TraceExportMonitor(endpoint: tracing.endpoint, metrics: metrics, logger: logger)
         // swift-otel's own messages, debug included: the monitor reads the export outcomes from them.
         configuration.diagnosticLogger = .custom(Logger(label: "emporium.tracing") { _ in TracingDiagnostics(monitor: monitor) })
@@ -67,7 +66,8 @@ struct TracingBackend {
         logger.info("tracing", metadata: [
             "otlp_endpoint": "\(tracing.endpoint)", "sample_ratio": "\(tracing.sampleRatio)", "service_name": "\(configuration.serviceName)",
         ])
-        return TracingBackend(tracer: backend.factory, exporting: backend.factory, service: backend.service)
+        let tracer = HeadSamplingTracer(exporting: backend.factory, ratio: tracing.sampleRatio)
+        return TracingBackend(tracer: tracer, exporting: tracer, service: backend.service)
     }
 }
 

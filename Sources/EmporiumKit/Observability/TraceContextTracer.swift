@@ -12,7 +12,14 @@ public import W3CTraceContext
 public struct TraceContextTracer: Tracer {
     public typealias Span = TraceContextSpan
 
-    public init() {}
+    private let newTracesSampled: Bool
+
+    /// - Parameter newTracesSampled: The `sampled` flag of a new trace's `traceparent`: set when
+    ///   this tracer is the process's (a callee that records may record it), clear for the
+    ///   traces ``HeadSamplingTracer`` decided not to record.
+    public init(newTracesSampled: Bool = true) {
+        self.newTracesSampled = newTracesSampled
+    }
 
     public func startSpan<Instant: TracerInstant>(
         _ operationName: String,
@@ -29,7 +36,7 @@ public struct TraceContextTracer: Tracer {
         context.traceContext = TraceContext(
             traceID: parent?.traceID ?? .random(using: &generator),
             spanID: .random(using: &generator),
-            flags: parent?.flags ?? .sampled,
+            flags: parent?.flags ?? (newTracesSampled ? .sampled : []),
             state: parent?.state ?? TraceState()
         )
         return TraceContextSpan(operationName: operationName, context: context)
