@@ -61,6 +61,12 @@ public protocol EventTransport: Sendable {
     /// Throws, naming the broker and the reason, when events cannot be published now.
     func checkReady() async throws
 
+    /// How many messages wait in `consumer`'s dead-letter queue now, for
+    /// `emporium_dlq_messages`; nil when the transport cannot tell (not connected).
+    ///
+    /// The default implementation answers nil.
+    func deadLetterCount(of consumer: String) async throws -> Int?
+
     /// Runs the transport's connection until shutdown (a no-op for the in-process bus).
     func run() async throws
 }
@@ -97,6 +103,11 @@ public struct StoredEvent: Sendable {
 }
 
 extension EventTransport {
+    /// Unknown: nil.
+    public func deadLetterCount(of consumer: String) async throws -> Int? {
+        nil
+    }
+
     /// Decodes the events and publishes them with ``publish(_:)``.
     public func publish(stored events: [StoredEvent]) async throws {
         try await publish(try events.map { try $0.decoded() })
