@@ -1,6 +1,7 @@
 import Caching
 import EmporiumContracts
 import EmporiumKit
+import Metrics
 import Storage
 
 /// The cart service: carts of guests (by a server-issued `X-Cart-Id`) and of signed-in users,
@@ -40,17 +41,20 @@ public struct CartService: EmporiumService, CartAPI {
         } else {
             store = InMemoryCartStore()
         }
-        self.init(store: store, catalog: catalog, inventory: inventory, guestTTL: guestTTL, userTTL: userTTL)
+        self.init(store: store, catalog: catalog, inventory: inventory, guestTTL: guestTTL, userTTL: userTTL, metrics: environment.metrics)
     }
 
-    /// A cart service over `store`.
+    /// A cart service over `store`; `emporium_carts_created_total` goes to `metrics`.
     public init(
         store: any CartStore, catalog: any CatalogPricing, inventory: any InventoryAPI,
-        guestTTL: Duration = CartRules.defaultGuestTTL, userTTL: Duration = CartRules.defaultUserTTL
+        guestTTL: Duration = CartRules.defaultGuestTTL, userTTL: Duration = CartRules.defaultUserTTL,
+        metrics: any MetricsFactory = NOOPMetricsHandler.instance
     ) {
         self.store = store
         self.userTTL = userTTL
-        actions = CartActions(store: store, catalog: catalog, inventory: inventory, guestTTL: guestTTL, userTTL: userTTL)
+        actions = CartActions(
+            store: store, catalog: catalog, inventory: inventory, guestTTL: guestTTL, userTTL: userTTL,
+            cartsCreated: Counter(label: "emporium_carts_created_total", factory: metrics))
     }
 
     public func addRoutes(to router: ServiceRouter) {

@@ -32,4 +32,27 @@ public enum Currency {
     public static func isValid(_ code: String) -> Bool {
         codes.contains(code)
     }
+
+    /// The codes whose amounts have no minor unit (ISO 4217 exponent 0): 1 is one yen.
+    public static let withoutMinorUnits: Set<String> = [
+        "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF",
+    ]
+
+    /// The codes whose minor unit is a thousandth (ISO 4217 exponent 3).
+    public static let withThousandths: Set<String> = ["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"]
+
+    /// How many decimals the minor unit of `code` has: 0, 3, or else 2.
+    public static func minorUnitDigits(of code: String) -> Int {
+        withoutMinorUnits.contains(code) ? 0 : withThousandths.contains(code) ? 3 : 2
+    }
+}
+
+extension Money {
+    /// The amount in the currency's major unit (1999 USD cents: 19.99), as a double: for sums
+    /// that are only read (metrics), never for arithmetic on money.
+    public var majorUnits: Double {
+        var divisor = 1.0
+        for _ in 0..<Currency.minorUnitDigits(of: currency) { divisor *= 10 }
+        return Double(amount) / divisor
+    }
 }

@@ -75,13 +75,14 @@ public struct EmporiumPlatform: Sendable {
             opened = try await openServices(
                 modules, settings: settings, caching: caching, credential: credential, callClient: callClient,
                 tracing: tracing, metrics: metrics, logger: logger, into: &parts)
-            transport = try makeTransport(settings: settings, services: opened.services, logger: logger)
+            transport = try makeTransport(settings: settings, services: opened.services, metrics: metrics.factory, logger: logger)
         } catch {
             // Nothing will run what was opened: close it before failing.
             for database in parts.databases { await database.close() }
             await redis?.close()
             throw error
         }
+        for (name, database) in parts.pools { DatabasePoolMetrics.sample(database, named: name, into: metrics) }
         let migrated = StartSignal()
         wireEvents(opened, transport: transport, startingAfter: migrated, tracer: tracing.exporting, metrics: metrics, logger: logger, into: &parts)
         for service in opened.services {
@@ -114,6 +115,8 @@ public struct EmporiumPlatform: Sendable {
         var checks: [ReadinessCheck] = []
         /// The databases opened so far (each once, even when services share it).
         var databases: [any Database] = []
+        /// The same, by the name their pool's metrics carry (``DatabasePoolMetrics``).
+        var pools: [(name: String, database: any Database)] = []
 
         /// Adds a part to run beside the HTTP server, after those added before it.
         mutating func add(_ name: String, _ service: any Service, logger: Logger) {
@@ -183,6 +186,7 @@ public struct EmporiumPlatform: Sendable {
             } else {
                 database = try await DatabaseFactory.open(url, maximumConnections: settings.maxDatabaseConnections, logger: serviceLogger)
                 parts.databases.append(database)
+                if module.keepsData { parts.pools.append((module.name, database)) }
                 parts.add("\(module.name).database", DatabaseService(database: database), logger: logger)
                 if case .sqlite(let path?) = url, !path.isEmpty { sqliteFiles.append((url, database)) }
             }
@@ -235,6 +239,7 @@ public struct EmporiumPlatform: Sendable {
         guard let endpoint = try settings.readReplica(for: service) else { return primary }
         let replica = DatabaseFactory.openReadReplica(endpoint, maximumConnections: settings.maxDatabaseConnections, logger: logger)
         parts.databases.append(replica)
+        parts.pools.append(("\(service).replica", replica))
         parts.add("\(service).database.replica", DatabaseService(database: replica), logger: logger)
         parts.checks.append(ReadinessCheck(name: "\(service).database.replica") { try await replica.ping() })
         return ReplicatedDatabase(primary: primary, replica: tracer.map { TracedDatabase(replica, name: "\(service).replica", tracer: $0) } ?? replica)
@@ -284,7 +289,9 @@ public struct EmporiumPlatform: Sendable {
             version: EmporiumVersion.current,
             fragments: [PlatformController.openAPI] + services.map(\.openAPI)
         )
-        HealthController(checks: checks).addRoutes(to: serviceRouter)
+        let health = HealthController(checks: checks, metrics: metrics.factory)
+        metrics.samplers.add { await health.sample() }
+        health.addRoutes(to: serviceRouter)
         PlatformController(metrics: metrics, openAPI: { openAPI }).addRoutes(to: serviceRouter)
         for service in services { service.addRoutes(to: serviceRouter) }
         return (router, routes, openAPI)

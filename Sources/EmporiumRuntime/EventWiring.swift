@@ -2,32 +2,36 @@ import EmporiumCore
 import EmporiumKit
 import Logging
 import Messaging
+import Metrics
 import ServiceLifecycle
 import Tracing
 
 extension EmporiumPlatform {
     /// RabbitMQ or Kafka when `broker.url` is set (by its scheme), else the in-process bus
     /// expecting every subscribing service.
-    static func makeTransport(settings: RuntimeSettings, services: [any EmporiumService], logger: Logger) throws -> any EventTransport {
+    static func makeTransport(
+        settings: RuntimeSettings, services: [any EmporiumService], metrics: any MetricsFactory, logger: Logger
+    ) throws -> any EventTransport {
         var logger = logger
         logger[metadataKey: "component"] = "events"
         if let url = settings.brokerURL {
             do {
                 if url.hasPrefix("kafka://") {
-                    return try KafkaTransport(url: url, partitions: settings.brokerPartitions, maxDeliveries: settings.maxDeliveries, logger: logger)
+                    return try KafkaTransport(
+                        url: url, partitions: settings.brokerPartitions, maxDeliveries: settings.maxDeliveries, metrics: metrics, logger: logger)
                 }
                 let consumers = Dictionary(uniqueKeysWithValues: services.filter { !$0.eventSubscriptions.isEmpty }.map { service in
                     (service.name, service.eventSubscriptions.reduce(into: Set<String>()) { $0.formUnion($1.types) })
                 })
                 return try RabbitMQTransport(
                     url: url, maxDeliveries: settings.maxDeliveries, eventsPerMessage: settings.brokerEventsPerMessage, consumers: consumers,
-                    logger: logger)
+                    metrics: metrics, logger: logger)
             } catch {
                 throw ConfigurationError(key: "broker.url", reason: "\(error)")
             }
         }
         let consumers = Set(services.filter { !$0.eventSubscriptions.isEmpty }.map(\.name))
-        return InProcessTransport(expectedConsumers: consumers, maxDeliveries: settings.maxDeliveries, logger: logger)
+        return InProcessTransport(expectedConsumers: consumers, maxDeliveries: settings.maxDeliveries, metrics: metrics, logger: logger)
     }
 
     /// The event wiring of the process: the transport's connection and readiness check, and per
@@ -56,11 +60,23 @@ extension EmporiumPlatform {
                 )), logger: logger)
             }
             if !service.eventSubscriptions.isEmpty {
+                sampleDeadLetters(of: service.name, transport: transport, into: metrics)
                 parts.add("\(service.name).event-consumer", AfterSignal(signal: migrated, service: EventConsumer(
                     consumer: service.name, database: database, transport: transport,
                     subscriptions: service.eventSubscriptions, metrics: metrics.factory, logger: serviceLogger, tracer: tracer
                 )), logger: logger)
             }
+        }
+    }
+}
+
+extension EmporiumPlatform {
+    /// `emporium_dlq_messages{consumer}`: the depth of `consumer`'s dead-letter queue, asked of
+    /// the transport before each scrape (kept as it was while the transport cannot tell).
+    static func sampleDeadLetters(of consumer: String, transport: any EventTransport, into metrics: MetricsRegistry) {
+        let depth = Gauge(label: "emporium_dlq_messages", dimensions: [("consumer", consumer)], factory: metrics.factory)
+        metrics.samplers.add {
+            if let count = try? await transport.deadLetterCount(of: consumer) { depth.record(count) }
         }
     }
 }

@@ -25,6 +25,7 @@ public struct GatewayService: EmporiumService {
     private let requirements: AccessRequirements
     private let perUser: (any RateLimiter)?
     private let perAddress: (any RateLimiter)?
+    private let rateLimited: GatewayRateLimitMiddleware.RefusalCounters
     /// The routed services that run in this process.
     private let local: Set<String>
     private let client: ServiceCallClient
@@ -56,6 +57,7 @@ public struct GatewayService: EmporiumService {
         self.perAddress = settings.requestsPerMinutePerAddress > 0
             ? environment.caching.makeRateLimiter(name: "addresses", policy: RateLimitPolicy(requests: settings.requestsPerMinutePerAddress, per: .seconds(60)))
             : nil
+        self.rateLimited = GatewayRateLimitMiddleware.RefusalCounters(factory: environment.metrics)
         self.openAPI = Self.merged(fronted.filter { instances[$0.key] != nil }.sorted { $0.key < $1.key }.map(\.value))
         self.routes = routes
         self.local = local
@@ -77,7 +79,7 @@ public struct GatewayService: EmporiumService {
 
     public var frontMiddlewares: [any MiddlewareProtocol<Request, Response, EmporiumRequestContext>] {
         [
-            GatewayRateLimitMiddleware(routes: routes, perUser: perUser, perAddress: perAddress, logger: logger),
+            GatewayRateLimitMiddleware(routes: routes, perUser: perUser, perAddress: perAddress, refusals: rateLimited, logger: logger),
             GatewayProxyMiddleware(routes: routes, requirements: requirements, proxy: proxy, local: local),
         ]
     }

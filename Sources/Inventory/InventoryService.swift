@@ -25,6 +25,8 @@ public struct InventoryService: EmporiumService, InventoryAPI {
     private let environment: ServiceEnvironment
     private let settings: InventorySettings
     private let outcomes: Outcomes
+    /// `emporium_inventory_reservations_expired_total` (``ReservationExpiryJob``).
+    private let expired: Counter
 
     /// Reads the `inventory.*` settings from the environment.
     /// - Throws: ``ServiceSettingError`` naming a setting whose value cannot be used.
@@ -37,6 +39,7 @@ public struct InventoryService: EmporiumService, InventoryAPI {
         self.settings = settings
         self.store = InventoryStore(database: environment.database, outbox: environment.outbox, settings: settings)
         self.outcomes = Outcomes(factory: environment.metrics)
+        self.expired = Counter(label: "emporium_inventory_reservations_expired_total", factory: environment.metrics)
     }
 
     /// New SKUs get a stock row from the catalog's product events (once per event, through the
@@ -54,7 +57,10 @@ public struct InventoryService: EmporiumService, InventoryAPI {
 
     /// Releases the reservations that expired, every `inventory.expiryInterval`.
     public var backgroundServices: [any Service] {
-        [ReservationExpiryJob(store: store, interval: settings.expiryInterval, batchSize: settings.expiryBatchSize, logger: environment.logger)]
+        [
+            ReservationExpiryJob(
+                store: store, interval: settings.expiryInterval, batchSize: settings.expiryBatchSize, expiredCount: expired, logger: environment.logger)
+        ]
     }
 
     public func addRoutes(to router: ServiceRouter) {

@@ -1,15 +1,18 @@
 import EmporiumKit
 import Foundation
 import Logging
+import Metrics
 import ServiceLifecycle
 
 /// Releases reservations whose time passed (status `expired`), every `interval`, a batch per
 /// transaction until none are left; runs from the start of the process (after migrations) until
-/// graceful shutdown.
+/// graceful shutdown. Counts them in `emporium_inventory_reservations_expired_total`.
 struct ReservationExpiryJob: Service {
     let store: InventoryStore
     let interval: Duration
     let batchSize: Int
+    /// `emporium_inventory_reservations_expired_total`.
+    let expiredCount: Counter
     let logger: Logger
 
     func run() async throws {
@@ -26,6 +29,7 @@ struct ReservationExpiryJob: Service {
         while !Task.isShuttingDownGracefully {
             let expired = try await store.expireDue(now: now, limit: batchSize)
             total += expired
+            if expired > 0 { expiredCount.increment(by: expired) }
             guard expired == batchSize else { break }
         }
         return total

@@ -62,6 +62,12 @@ public protocol EventTransport: Sendable {
     /// Throws, naming the broker and the reason, when events cannot be published now.
     func checkReady() async throws
 
+    /// How many messages wait in `consumer`'s dead-letter queue now, for
+    /// `emporium_dlq_messages`; nil when the transport cannot tell (not connected).
+    ///
+    /// The default implementation answers nil.
+    func deadLetterCount(of consumer: String) async throws -> Int?
+
     /// Runs the transport's connection until shutdown (a no-op for the in-process bus).
     func run() async throws
 }
@@ -113,6 +119,11 @@ extension EventTransport {
         if description.hasPrefix("amqp") { return "rabbitmq" }
         if description.hasPrefix("kafka") { return "kafka" }
         return description
+    }
+
+    /// Unknown: nil.
+    public func deadLetterCount(of consumer: String) async throws -> Int? {
+        nil
     }
 
     /// Decodes the events and publishes them with ``publish(_:)``.

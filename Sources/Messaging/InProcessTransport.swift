@@ -1,5 +1,6 @@
 import EmporiumCore
 import Logging
+import Metrics
 import ServiceLifecycle
 import Synchronization
 
@@ -19,6 +20,7 @@ public final class InProcessTransport: EventTransport {
     private let expectedConsumers: Set<String>
     private let maxDeliveries: Int
     private let logger: Logger
+    private let deadLettered: DeadLetterCounter
 
     private struct Subscriber {
         var types: Set<String>
@@ -40,11 +42,17 @@ public final class InProcessTransport: EventTransport {
     ///   - maxDeliveries: Attempts per consumer before an event is dead-lettered (not counting
     ///     a failed batch it was part of).
     ///   - maxBatch: The most events a batch holds (at least 1).
-    public init(expectedConsumers: Set<String>, maxDeliveries: Int = 5, maxBatch: Int = 64, logger: Logger) {
+    ///   - metrics: Where `emporium_events_dead_lettered_total` goes (by default the process's
+    ///     `MetricsSystem`).
+    public init(
+        expectedConsumers: Set<String>, maxDeliveries: Int = 5, maxBatch: Int = 64, metrics: any MetricsFactory = MetricsSystem.factory,
+        logger: Logger
+    ) {
         self.expectedConsumers = expectedConsumers
         self.maxDeliveries = maxDeliveries
         self.maxBatch = max(1, maxBatch)
         self.logger = logger
+        self.deadLettered = DeadLetterCounter(factory: metrics)
     }
 
     public func publish(_ events: [CloudEvent]) async throws {
@@ -104,6 +112,7 @@ public final class InProcessTransport: EventTransport {
         }
         logger.error("event dead-lettered", metadata: ["consumer": "\(consumer)", "event_id": "\(event.id)", "type": "\(event.type)"])
         state.withLock { $0.deadLetters[consumer, default: []].append(event) }
+        deadLettered.count(consumer: consumer)
     }
 
     public func consume(consumer: String, types: Set<String>, handler: @escaping @Sendable (CloudEvent) async throws -> Void) async throws {
@@ -117,6 +126,7 @@ public final class InProcessTransport: EventTransport {
     }
 
     private func subscribe(_ subscriber: Subscriber, as consumer: String) async throws {
+        _ = deadLettered.of(consumer)
         let allSubscribed = state.withLock { state -> Bool in
             state.subscribers[consumer] = subscriber
             return expectedConsumers.isSubset(of: state.subscribers.keys)
@@ -135,6 +145,11 @@ public final class InProcessTransport: EventTransport {
     /// Events a consumer gave up on, oldest first.
     public func deadLetters(of consumer: String) -> [CloudEvent] {
         state.withLock { $0.deadLetters[consumer] ?? [] }
+    }
+
+    /// The events kept in memory for `consumer` (``deadLetters(of:)``).
+    public func deadLetterCount(of consumer: String) async throws -> Int? {
+        state.withLock { $0.deadLetters[consumer]?.count ?? 0 }
     }
 
     public func checkReady() async throws {}

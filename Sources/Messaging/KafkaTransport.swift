@@ -2,6 +2,7 @@ import EmporiumCore
 import Foundation
 import Kafka
 import Logging
+import Metrics
 import NIOCore
 import ServiceLifecycle
 import Synchronization
@@ -50,6 +51,8 @@ public final class KafkaTransport: EventTransport {
     private let client: KafkaClient
     private let producer: KafkaProducer
     private let logger: Logger
+    private let deadLettered: DeadLetterCounter
+    private let consumerLag: KafkaConsumerLag
 
     /// How consumer group members keep their membership (shorter in tests).
     public struct ConsumerTiming: Sendable {
@@ -87,6 +90,8 @@ public final class KafkaTransport: EventTransport {
     ///   - maxDeliveries: Attempts at an event before it goes to the consumer's dead-letter topic.
     ///   - maxBatch: The most events a consumer applies in one batch (at least 1).
     ///   - consumerTiming: Session, heartbeat and rebalance times of consumer group members.
+    ///   - metrics: Where `emporium_events_dead_lettered_total` and `emporium_kafka_consumer_lag`
+    ///     go (by default the process's `MetricsSystem`).
     /// - Throws: `KafkaError.invalidURL` for a malformed URL.
     public init(
         url: String,
@@ -96,8 +101,11 @@ public final class KafkaTransport: EventTransport {
         maxDeliveries: Int = 5,
         maxBatch: Int = 128,
         consumerTiming: ConsumerTiming = ConsumerTiming(),
+        metrics: any MetricsFactory = MetricsSystem.factory,
         logger: Logger
     ) throws {
+        self.deadLettered = DeadLetterCounter(factory: metrics)
+        self.consumerLag = KafkaConsumerLag(factory: metrics)
         var configuration = try KafkaConfiguration(url: url)
         if !url.contains("client_id=") { configuration.clientId = "emporium" }
         self.brokers = configuration.bootstrapServers.map(\.description).joined(separator: ",")
@@ -238,6 +246,7 @@ public final class KafkaTransport: EventTransport {
     /// fails, the member leaves, and a new one joins after a backoff, starting from the group's
     /// committed offsets.
     private func consumeGroup(consumer: String, types: Set<String>, maxBatch: Int, _ handler: @escaping @Sendable ([CloudEvent]) async throws -> Void) async {
+        _ = deadLettered.of(consumer)
         try? await cancelWhenGracefulShutdown {
             try await self.waitUntilConnected()
             var backoff = Backoff()
@@ -247,6 +256,7 @@ public final class KafkaTransport: EventTransport {
                 do {
                     while !Task.isCancelled {
                         let records = try await self.poll(member)
+                        await self.consumerLag.record(member, consumer: consumer)
                         guard !records.isEmpty else { continue }
                         do {
                             try await self.process(records, member: member, consumer: consumer, types: types, maxBatch: maxBatch, handler)
@@ -388,6 +398,23 @@ public final class KafkaTransport: EventTransport {
             KafkaHeader(key: DeadLetterHeader.origin, value: "\(record.topic)/\(record.partition)@\(record.offset)"),
         ]
         _ = try await producer.send(KafkaProducerRecord(key: record.key, value: record.value, headers: headers, timestamp: record.timestamp), to: topic)
+        deadLettered.count(consumer: consumer)
+    }
+
+    /// The records of `consumer`'s dead-letter topic still in its log (end less start offsets;
+    /// 0 while it does not exist); nil while no broker answers.
+    public func deadLetterCount(of consumer: String) async throws -> Int? {
+        guard state.withLock({ $0.ready }) else { return nil }
+        let topic = deadLetterTopic(of: consumer)
+        let partitions: [KafkaTopicPartition]
+        do {
+            partitions = try await client.topicMetadata(topic).partitions.map { KafkaTopicPartition(topic, $0.partition) }
+        } catch let error as KafkaError where error.code == .unknownTopicOrPartition {
+            return 0
+        }
+        let end = try await client.offsets(of: partitions, at: .latest)
+        let start = try await client.offsets(of: partitions, at: .earliest)
+        return partitions.reduce(0) { $0 + Int(max(0, (end[$1] ?? 0) - (start[$1] ?? 0))) }
     }
 
     // MARK: Broadcast

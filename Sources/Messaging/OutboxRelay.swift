@@ -93,6 +93,8 @@ public struct OutboxRelay: Service {
     private let failures: Counter
     private let pending: Gauge
     private let tracer: (any Tracer)?
+    /// `emporium_outbox_oldest_pending_age_seconds`: how long the oldest unsent event has waited.
+    private let oldestPendingAge: Gauge
 
     public init(
         service: String,
@@ -118,6 +120,7 @@ public struct OutboxRelay: Service {
         self.published = Counter(label: "emporium_outbox_published_total", dimensions: dimensions, factory: metrics)
         self.failures = Counter(label: "emporium_outbox_publish_failures_total", dimensions: dimensions, factory: metrics)
         self.pending = Gauge(label: "emporium_outbox_pending", dimensions: dimensions, factory: metrics)
+        self.oldestPendingAge = Gauge(label: "emporium_outbox_oldest_pending_age_seconds", dimensions: dimensions, factory: metrics)
     }
 
     public func run() async throws {
@@ -236,18 +239,27 @@ public struct OutboxRelay: Service {
     private func unsent(after: Int64?, _ sql: any SQLDatabase) async throws -> [(sequence: Int64, event: StoredEvent)] {
         let rows = try await sql.raw(
             """
-            SELECT sequence, event_id, type, payload FROM emporium_outbox
+            SELECT sequence, event_id, type, payload, created_at FROM emporium_outbox
             WHERE service = \(bind: service) AND sent_at IS NULL AND sequence > \(bind: after ?? 0)
             ORDER BY sequence LIMIT \(bind: batchSize)
             """
         ).all()
         if after == nil { pending.record(rows.count) }
+        if after == nil { oldestPendingAge.record(try Self.age(ofOldest: rows.first)) }
         return try rows.map { row in
             let event = StoredEvent(
                 id: try row.decode(column: "event_id", as: String.self), type: try row.decode(column: "type", as: String.self),
                 source: source, json: try row.decode(column: "payload", as: String.self))
             return (try row.decode(column: "sequence", as: Int64.self), event)
         }
+    }
+
+    /// Seconds since the outbox row `row` was written (0 without a row, or for a time ahead of
+    /// this process's clock).
+    private static func age(ofOldest row: (any SQLRow)?) throws -> Double {
+        guard let row else { return 0 }
+        let createdAt = try Timestamp.parse(try row.decode(column: "created_at", as: String.self))
+        return max(0, Date.now.timeIntervalSince(createdAt))
     }
 
     private func markSent(_ sequences: [Int64], _ sql: any SQLDatabase) async throws {

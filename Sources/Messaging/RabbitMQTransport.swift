@@ -2,6 +2,7 @@ import EmporiumCore
 public import AMQP
 import Foundation
 import Logging
+import Metrics
 import NIOCore
 import NIOFoundationCompat
 import ServiceLifecycle
@@ -47,6 +48,7 @@ public final class RabbitMQTransport: EventTransport {
     /// The most messages a consumer's batch takes: half the prefetch (64 without one).
     private var messagesPerBatch: Int { prefetch > 0 ? Swift.max(1, Int(prefetch) / 2) : 64 }
     private let logger: Logger
+    private let deadLettered: DeadLetterCounter
     /// The consumers of this process and their event types: their queues are declared and bound
     /// at every connection, before anything is published, so that no event published by this
     /// process (a catalog's seeded products) is routed before the queue that must keep it exists.
@@ -72,12 +74,15 @@ public final class RabbitMQTransport: EventTransport {
     ///   - eventsPerMessage: The most events of one type published in one message; 1 publishes
     ///     each event in a message of its own (for consumers that read single events only).
     ///   - consumers: The durable consumers of this process and their types, declared at connection.
+    ///   - metrics: Where `emporium_events_dead_lettered_total` goes (by default the process's
+    ///     `MetricsSystem`).
     /// - Throws: `AMQPError.invalidURL` for a malformed URL.
     public init(
         url: String, maxDeliveries: Int = 5, prefetch: UInt16 = 256, maxBatch: Int? = nil, eventsPerMessage: Int = 256,
-        consumers: [String: Set<String>] = [:], logger: Logger
+        consumers: [String: Set<String>] = [:], metrics: any MetricsFactory = MetricsSystem.factory, logger: Logger
     ) throws {
         self.consumers = consumers
+        self.deadLettered = DeadLetterCounter(factory: metrics)
         var configuration = try AMQPConfiguration(url: url)
         configuration.connectionName = "emporium"
         self.configuration = configuration
@@ -277,6 +282,7 @@ public final class RabbitMQTransport: EventTransport {
     }
 
     private func consumeQueue(consumer: String, types: Set<String>, eventsPerBatch: Int, _ handler: @escaping @Sendable ([CloudEvent]) async throws -> Void) async {
+        _ = deadLettered.of(consumer)
         await keepConsuming("event consumer", consumer: consumer, maxMessages: Swift.min(eventsPerBatch, messagesPerBatch)) { channel in
             try await self.declareQueues(on: channel, consumer: consumer, types: types)
         } handle: { deliveries in
@@ -381,6 +387,7 @@ public final class RabbitMQTransport: EventTransport {
             } catch {
                 logger.error("undecodable message dead-lettered", metadata: ["consumer": "\(consumer)", "routing_key": "\(delivery.routingKey)", "error": "\(error)"])
                 try await delivery.nack(requeue: false)
+                deadLettered.count(consumer: consumer)
                 continue
             }
             if !group.isEmpty, events + decoded.count > eventsPerBatch {
@@ -454,6 +461,23 @@ public final class RabbitMQTransport: EventTransport {
         let attempt = delivery.deliveryCount ?? 0
         try await Task.sleep(for: .milliseconds(min(2_000, 50 << min(attempt, 6))))
         try await delivery.nack(requeue: true)
+        // The broker dead-letters a message after its last allowed delivery failed.
+        if attempt + 1 >= maxDeliveries { deadLettered.count(events.count, consumer: consumer) }
+    }
+
+    /// The messages in `consumer`'s dead-letter queue (a passive declare on a channel of its
+    /// own); nil while not connected.
+    public func deadLetterCount(of consumer: String) async throws -> Int? {
+        guard let connection = state.withLock({ $0.connection }), await connection.isConnected else { return nil }
+        let channel = try await connection.openChannel()
+        do {
+            let info = try await channel.inspectQueue(Self.deadLetterQueue(of: consumer))
+            try? await channel.close()
+            return Int(info.messageCount)
+        } catch {
+            try? await channel.close()
+            throw error
+        }
     }
 }
 

@@ -21,6 +21,7 @@ struct PaymentActions: Sendable {
     let vault: PaymentMethodStore
     let processor: any PaymentProcessor
     let processorTimeout: Duration
+    let failures: PaymentFailures
     let logger: Logger
 
     /// How long a lease lasts: the longest processor call, plus time to record its outcome.
@@ -57,7 +58,7 @@ struct PaymentActions: Sendable {
             guard stored.payment.status == .pending else { return stored.payment }
             guard let sealed = try await vault.sealedCard(id: stored.paymentMethodId) else {
                 // The card was removed meanwhile: cancel whatever the processor made, and fail.
-                _ = try await callProcessor("void") { try await processor.void(key: "void:\(stored.id)", authorizationKey: stored.id) }
+                _ = try await callProcessor(.void) { try await processor.void(key: "void:\(stored.id)", authorizationKey: stored.id) }
                 guard let failed = try await store.recordAbandonedAuthorization(lease, key: key, now: .now) else { throw Self.leaseLost }
                 return failed.payment
             }
@@ -70,7 +71,7 @@ struct PaymentActions: Sendable {
     private func authorizeAtProcessor(_ stored: StoredPayment, card: ValidCard, lease: PaymentStore.Lease, key: String) async throws -> Payment {
         let outcome: ProcessorOutcome
         do {
-            outcome = try await callProcessor("authorization") {
+            outcome = try await callProcessor(.authorize) {
                 try await processor.authorize(key: stored.id, card: card, amount: stored.payment.amount)
             }
         } catch let error as PaymentsUnavailableError {
@@ -98,7 +99,7 @@ struct PaymentActions: Sendable {
             guard stored.payment.status == .authorized else {
                 throw PaymentError.conflict(paymentId: id, status: stored.payment.status, detail: Self.captureRefusal(stored.payment.status))
             }
-            let outcome = try await callProcessor("capture") {
+            let outcome = try await callProcessor(.capture) {
                 try await processor.capture(key: "capture:\(id)", authorizationKey: id, amount: stored.payment.amount)
             }
             guard let captured = try await store.recordCapture(lease, outcome: outcome, key: key, fingerprint: fingerprint, now: .now) else {
@@ -122,7 +123,7 @@ struct PaymentActions: Sendable {
                 throw PaymentError.conflict(
                     paymentId: id, status: stored.payment.status, detail: "a captured payment cannot be voided; refund it instead")
             case .authorized, .pending:
-                let outcome = try await callProcessor("void") { try await processor.void(key: "void:\(id)", authorizationKey: id) }
+                let outcome = try await callProcessor(.void) { try await processor.void(key: "void:\(id)", authorizationKey: id) }
                 guard case .approved(let reference) = outcome else {
                     throw PaymentsUnavailableError(reason: "the payment processor refused the void (\(Self.reason(outcome)))")
                 }
@@ -154,7 +155,7 @@ struct PaymentActions: Sendable {
                 throw PaymentError.conflict(paymentId: id, status: stored.payment.status, detail: Self.refundRefusal(stored.payment.status))
             }
             let refund = try PaymentRules.refundAmount(amount, of: stored.payment)
-            let outcome = try await callProcessor("refund") {
+            let outcome = try await callProcessor(.refund) {
                 try await processor.refund(key: "refund:\(id):\(key)", authorizationKey: id, amount: refund)
             }
             guard case .approved(let reference) = outcome else {
@@ -237,13 +238,15 @@ struct PaymentActions: Sendable {
 
     /// The processor's answer to `call`, or ``PaymentsUnavailableError`` when it throws or does
     /// not answer within ``processorTimeout`` (the call is then cancelled). The error names no
-    /// detail of the processor's failure, which could repeat what it was sent.
+    /// detail of the processor's failure, which could repeat what it was sent. Refusals and
+    /// failures are counted (``PaymentFailures``).
     private func callProcessor(
-        _ what: String, _ call: @escaping @Sendable () async throws -> ProcessorOutcome
+        _ operation: PaymentOperationKind, _ call: @escaping @Sendable () async throws -> ProcessorOutcome
     ) async throws -> ProcessorOutcome {
         let timeout = processorTimeout
+        let what = operation == .authorize ? "authorization" : operation.rawValue
         do {
-            return try await withThrowingTaskGroup(of: ProcessorOutcome?.self) { group in
+            let outcome = try await withThrowingTaskGroup(of: ProcessorOutcome?.self) { group in
                 group.addTask { try await call() }
                 group.addTask {
                     try await Task.sleep(for: timeout)
@@ -255,10 +258,14 @@ struct PaymentActions: Sendable {
                 }
                 return outcome
             }
+            failures.count(operation, outcome)
+            return outcome
         } catch let error as PaymentsUnavailableError {
+            failures.count(operation, reason: "processor_error")
             throw error
         } catch {
             try Task.checkCancellation()
+            failures.count(operation, reason: "processor_error")
             throw PaymentsUnavailableError(reason: "the payment processor failed the \(what) (\(type(of: error)))")
         }
     }

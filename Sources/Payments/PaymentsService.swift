@@ -44,7 +44,8 @@ public struct PaymentsService: EmporiumService, PaymentsAPI, PersonalDataKeeping
         self.store = store
         self.maximumMethodsPerUser = maximumMethodsPerUser
         self.actions = PaymentActions(
-            store: store, vault: vault, processor: processor, processorTimeout: processorTimeout, logger: environment.logger)
+            store: store, vault: vault, processor: processor, processorTimeout: processorTimeout,
+            failures: PaymentFailures(factory: environment.metrics), logger: environment.logger)
     }
 
     /// The service with the simulated processor and its settings read from configuration:

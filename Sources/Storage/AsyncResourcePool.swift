@@ -9,11 +9,19 @@ actor AsyncResourcePool<Resource: Sendable> {
     private var waiters: [CheckedContinuation<Resource?, Never>] = []
     private var closed = false
     private let dispose: @Sendable (Resource) async -> Void
+    /// How many resources the pool was given.
+    private let size: Int
 
     init(_ resources: [Resource], dispose: @escaping @Sendable (Resource) async -> Void) {
         precondition(!resources.isEmpty, "a pool needs at least one resource")
         self.available = resources
         self.dispose = dispose
+        self.size = resources.count
+    }
+
+    /// The resources lent out and available, and the borrowers waiting; all 0 once closed.
+    var state: DatabasePoolState {
+        closed ? DatabasePoolState() : DatabasePoolState(inUse: size - available.count, idle: available.count, waiting: waiters.count)
     }
 
     /// Takes a resource, waiting for one to be returned when all are in use.

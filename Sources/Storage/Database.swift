@@ -32,6 +32,9 @@ public protocol Database: Sendable {
     /// Checks that the database answers a trivial query.
     func ping() async throws
 
+    /// The connections of the pool now: in use, idle, and borrowers waiting for one.
+    func poolState() async -> DatabasePoolState
+
     /// Serves the pool until the task is cancelled or shutdown is requested, then closes every connection.
     /// Must be running (as a `Service` in the process's `ServiceGroup`) for the database to be used.
     func run() async throws

@@ -13,6 +13,7 @@ public final class PostgresSQLDatabase: Database {
     private let client: PostgresClient
     private let logger: Logger
     private let running = StartSignal()
+    private let usage = PostgresPoolUsage()
 
     /// Creates the pool; no connection is made until ``run()`` is running and a query is made.
     /// - Parameters:
@@ -43,9 +44,19 @@ public final class PostgresSQLDatabase: Database {
     ) async throws -> Result {
         await running.wait()
         guard running.isRaised else { throw CancellationError() }
+        usage.willLease()
+        var leased = false
+        defer { usage.ended(leased: leased) }
         return try await client.withConnection { connection in
-            try await body(connection.sql(queryLogLevel: nil, logger: logger))
+            usage.leased(connection)
+            leased = true
+            return try await body(connection.sql(queryLogLevel: nil, logger: logger))
         }
+    }
+
+    /// The connections leased now, those open but not leased, and the borrowers waiting.
+    public func poolState() async -> DatabasePoolState {
+        usage.state
     }
 
     public func transaction<Result: Sendable>(

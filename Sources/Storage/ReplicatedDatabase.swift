@@ -46,6 +46,11 @@ public struct ReplicatedDatabase: Database {
         try await primary.withExclusiveLock(lockName, body)
     }
 
+    /// Both pools' connections together.
+    public func poolState() async -> DatabasePoolState {
+        await primary.poolState() + replica.poolState()
+    }
+
     /// Runs both pools until shutdown. The runtime does not call it: it runs the primary and
     /// the replica as parts of the process of their own, each named in the logs.
     public func run() async throws {

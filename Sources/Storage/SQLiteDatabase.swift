@@ -102,6 +102,12 @@ public final class SQLiteSQLDatabase: Database {
         }
     }
 
+    /// The writer's and the readers' connections together.
+    public func poolState() async -> DatabasePoolState {
+        let writer = await self.writer.state
+        return readers === self.writer ? writer : writer + (await readers.state)
+    }
+
     /// Waits until the task is cancelled or graceful shutdown is requested, then closes the
     /// connections. (SQLite needs no background work; `run()` exists so the database closes after
     /// the HTTP server has stopped, like a PostgreSQL pool.)

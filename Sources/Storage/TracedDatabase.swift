@@ -44,6 +44,8 @@ public struct TracedDatabase: Database {
         try await traced("exclusive lock") { record in try await base.withExclusiveLock(lockName) { sql in try await body(record(sql)) } }
     }
 
+    public func ping() async throws { try await base.ping() }
+    public func poolState() async -> DatabasePoolState { await base.poolState() }
     public func run() async throws { try await base.run() }
     public func close() async { await base.close() }
 

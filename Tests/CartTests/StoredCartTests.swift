@@ -20,6 +20,20 @@ import Testing
         #expect(throws: CartError.lineNotFound(sku: "CUP-1")) { try cart.applying(set("CUP-1", 1)) }
     }
 
+    @Test("a cart is made by the change that adds its first line, and by no other (emporium_carts_created_total)")
+    func firstLineMakesTheCart() throws {
+        let first = add("MUG-1", 2)
+        let made = try StoredCart().applying(first)
+        #expect(made.wasMade(by: first))
+        let more = add("MUG-1", 1)
+        #expect(try !made.applying(more).wasMade(by: more), "a line grown")
+        let other = add("CUP-1", 1)
+        #expect(try !made.applying(other).wasMade(by: other), "a second line")
+        let again = add("MUG-1", 2)
+        #expect(try !StoredCart(currency: "USD", quantities: ["MUG-1": 1]).applying(set("MUG-1", 2)).wasMade(by: set("MUG-1", 2)), "a line set")
+        #expect(try !made.removing(sku: "CUP-1").applying(again).wasMade(by: again), "2 + 2 units: the line existed")
+    }
+
     @Test func theResultingQuantityIsChecked() throws {
         let cart = try StoredCart().applying(add("MUG-1", 990))
         #expect(throws: CartError.quantityAboveMaximum(sku: "MUG-1", requested: 1000)) { try cart.applying(add("MUG-1", 10)) }

@@ -258,13 +258,37 @@ struct GatewayTests {
                 #expect(refused.headers[.retryAfter].flatMap { Int($0) }.map { $0 >= 1 } == true)
                 #expect(refused.headers[.init("RateLimit-Remaining")!] == "0")
                 #expect(try await Self.answered(by: catalog.port, method: "GET") == readsBefore, "nothing passed on")
+                #expect(try await Self.metric(#"emporium_gateway_rate_limited_total{limit="address"}"#, client) == 1)
+                #expect(try await Self.metric(#"emporium_gateway_rate_limited_total{limit="user"}"#, client) == 0)
                 #expect(try await client.execute(uri: "/health/live", method: .get).status == .ok, "the process's own routes are not limited")
 
                 // The user's own bucket of three.
                 let statuses = try await (0..<4).asyncMap { _ in try await IdentityAPIContract.get(client, "/v1/products?limit=1", authorization: token).status }
                 #expect(statuses == [.ok, .ok, .ok, .tooManyRequests])
+                #expect(try await Self.metric(#"emporium_gateway_rate_limited_total{limit="user"}"#, client) == 1)
+                #expect(try await Self.metric(#"emporium_gateway_rate_limited_total{limit="address"}"#, client) == 1)
             }
         }
+    }
+
+    @Test("a proxied request is counted under the route template of its operation (/v1/products/{id}); a path no document has, unmatched")
+    func proxiedRequestsByRoute() async throws {
+        let (database, cleanup) = try await TestDatabases.makeURL(.sqlite)
+        defer { Task { await cleanup() } }
+        let catalog = try await Instance(database: database, port: try await TestPlatform.unusedPort(), seed: true)
+        try await Self.withGateway(catalogPorts: [catalog.port]) { client, _ in
+            let list = try await client.execute(uri: "/v1/products?limit=1", method: .get)
+            let id = try #require((list.json["items"] as? [[String: Any]])?.first?["id"] as? String)
+            for _ in 0..<2 {
+                #expect(try await client.execute(uri: "/v1/products/\(id)", method: .get).status == .ok)
+            }
+            #expect(try await client.execute(uri: "/v1/products/\(id)/no/such/thing", method: .get).status == .notFound)
+            #expect(try await Self.metric(#"http_requests_total{route="/v1/products/{id}",method="GET",status="200"}"#, client) == 2)
+            #expect(try await Self.metric(#"http_requests_total{route="/v1/products",method="GET",status="200"}"#, client) == 1)
+            #expect(try await Self.metric(#"http_requests_total{route="unmatched",method="GET",status="404"}"#, client) == 1)
+            #expect(try await Self.metric(#"http_request_duration_seconds_count{route="/v1/products/{id}",method="GET",status="200"}"#, client) == 2)
+        }
+        await catalog.stop()
     }
 
     @Test("a POST without an Idempotency-Key is not retried: an instance that is down is a 502 naming the service, with one attempt")
@@ -348,6 +372,9 @@ struct GatewayTests {
             #expect(platform.databases.isEmpty)
             let ready = String(buffer: try await client.execute(uri: "/health/ready", method: .get).body)
             #expect(!ready.contains("gateway.database"), "\(ready)")
+            let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+            #expect(!metrics.contains("emporium_db_pool_connections{"), "no pool to watch")
+            #expect(!metrics.contains(#"emporium_readiness_check_up{check="gateway.database"}"#))
         }
     }
 

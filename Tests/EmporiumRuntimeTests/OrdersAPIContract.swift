@@ -174,6 +174,11 @@ enum OrdersAPIContract {
             #expect(metrics.contains(#"orders_checkouts_total{outcome="confirmed",reason="none"} 1"#))
             #expect(metrics.contains(#"orders_checkout_step_duration_seconds_count{step="authorize"} 2"#))
             #expect(metrics.contains("orders_awaiting_recovery"))
+            // What an operator watches besides: the refused authorization, the value of the
+            // confirmed order (one unit at 25.00 USD), and the three carts made.
+            #expect(MetricsRegistry.value(#"emporium_payment_failures_total{operation="authorize",reason="card_declined"}"#, in: metrics) == 1)
+            #expect(MetricsRegistry.value(#"emporium_orders_confirmed_amount_total{currency="USD"}"#, in: metrics) == 25)
+            #expect(MetricsRegistry.value("emporium_carts_created_total", in: metrics) == 3)
         }
     }
 

@@ -359,6 +359,15 @@ enum PaymentsAPIContract {
             let types = try await events(context).map(\.type)
             #expect(types.filter { $0 == PaymentsEvents.paymentAuthorized }.count == 3)
             #expect(types.filter { $0 == PaymentsEvents.paymentFailed }.count == 3)
+            // emporium_payment_failures_total as /metrics shows it: each refusal, and the
+            // authorization the processor did not answer in time.
+            let metrics = String(buffer: try await context.client.execute(uri: "/metrics", method: .get).body)
+            for (operation, reason) in [
+                ("authorize", "card_declined"), ("authorize", "insufficient_funds"), ("capture", "capture_failed"), ("authorize", "processor_error"),
+            ] {
+                let series = #"emporium_payment_failures_total{operation="\#(operation)",reason="\#(reason)"}"#
+                #expect(MetricsRegistry.value(series, in: metrics) == 1, "\(series)")
+            }
         }
     }
 

@@ -132,6 +132,13 @@ struct ReadReplicaTests {
                 #expect(response.status == .ok, "\(String(buffer: response.body))")
                 #expect(String(buffer: response.body).contains("catalog.database.replica"))
             }
+            // Each pool has its gauges, the replica's named after the service.
+            let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+            #expect(MetricsRegistry.value(#"emporium_readiness_check_up{check="catalog.database.replica"}"#, in: metrics) == 1)
+            #expect(MetricsRegistry.value(#"emporium_db_pool_waiting{database="catalog.replica"}"#, in: metrics) == 0)
+            let replicaIdle = MetricsRegistry.value(#"emporium_db_pool_connections{database="catalog.replica",state="idle"}"#, in: metrics)
+            #expect(replicaIdle.map { $0 >= 1 } == true, "the standby's connection that served the list: \(String(describing: replicaIdle))")
+            #expect(MetricsRegistry.value(#"emporium_db_pool_connections{database="catalog",state="in_use"}"#, in: metrics) != nil)
 
             let product = try await TestStandby.withReplayPaused(replica) {
                 let body = CatalogAPIContract.validProduct(sku: "REPLICA-1", categoryId: category)

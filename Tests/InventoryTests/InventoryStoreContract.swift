@@ -1,10 +1,12 @@
 import EmporiumContracts
 import EmporiumCore
+import EmporiumKit
 import EmporiumTestSupport
 import Foundation
 @testable import Inventory
 import Logging
 import Messaging
+import Metrics
 import SQLKit
 import Storage
 import Synchronization
@@ -280,7 +282,8 @@ enum InventoryStoreContract {
     }
 
     /// The expiry releases reservations whose time passed (status expired, units available
-    /// again, `.released` with status `expired`), in batches; committed and newer ones stay.
+    /// again, `.released` with status `expired`), in batches, counting them in
+    /// `emporium_inventory_reservations_expired_total`; committed and newer ones stay.
     static func expiresDueReservations(_ kind: DatabaseKind) async throws {
         try await withFixture(kind) { fixture in
             try await fixture.stock("A", available: 10)
@@ -295,9 +298,13 @@ enum InventoryStoreContract {
             _ = try await fixture.store.reserve(orderId: fresh, lines: [line("B", 1)])
             #expect(try await fixture.level("A") == StockLevel(sku: "A", available: 6, onHand: 9, reserved: 3))
 
-            let job = ReservationExpiryJob(store: fixture.store, interval: .seconds(30), batchSize: 2, logger: logger)
+            let metrics = MetricsRegistry()
+            let expiredCount = Counter(label: "emporium_inventory_reservations_expired_total", factory: metrics.factory)
+            let job = ReservationExpiryJob(store: fixture.store, interval: .seconds(30), batchSize: 2, expiredCount: expiredCount, logger: logger)
+            #expect(await metrics.value("emporium_inventory_reservations_expired_total") == 0)
             #expect(try await job.expireDue(now: .now) == 3, "two batches")
             #expect(try await job.expireDue(now: .now) == 0)
+            #expect(await metrics.value("emporium_inventory_reservations_expired_total") == 3)
             for order in due { #expect(try await fixture.store.reservation(orderId: order)?.status == .expired) }
             #expect(try await fixture.store.reservation(orderId: shipped)?.status == .committed)
             #expect(try await fixture.store.reservation(orderId: fresh)?.status == .reserved)

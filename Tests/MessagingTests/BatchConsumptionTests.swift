@@ -118,9 +118,11 @@ struct BatchConsumptionTests {
                 let fixture = EventFixture("batch-poison")
                 try await fixture.migrate(database)
                 let maxDeliveries = 3
+                let metrics = RecordingMetrics()
                 // Messages of 50 events (one producer transaction each), batches of two messages.
                 let base = try RabbitMQTransport(
-                    url: try #require(EventBroker.url), maxDeliveries: maxDeliveries, maxBatch: 100, eventsPerMessage: 50, logger: quietLogger)
+                    url: try #require(EventBroker.url), maxDeliveries: maxDeliveries, maxBatch: 100, eventsPerMessage: 50, metrics: metrics,
+                    logger: quietLogger)
                 let transport = BatchLoggingTransport(base)
                 // The queue first, then 200 events waiting in it, then the consumer: it starts
                 // with a backlog, so its batches are full.
@@ -137,6 +139,9 @@ struct BatchConsumptionTests {
                     #expect(try await eventually {
                         try await RabbitMQTransportTests.messageCount(RabbitMQTransport.deadLetterQueue(of: fixture.consumer)) == 1
                     })
+                    // emporium_dlq_messages: the one message; emporium_events_dead_lettered_total: its 50 events.
+                    #expect(try await base.deadLetterCount(of: fixture.consumer) == 1)
+                    #expect(metrics.values("emporium_events_dead_lettered_total", consumer: fixture.consumer).reduce(0, +) == 50)
                 }
                 let expected = (0..<total).map(String.init).filter { $0 != poison }
                 #expect(Set(try await fixture.effects(database)) == Set(expected))

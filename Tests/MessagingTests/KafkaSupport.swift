@@ -3,6 +3,7 @@ import Foundation
 import Kafka
 import Logging
 import Messaging
+import Metrics
 import NIOCore
 import Synchronization
 import Testing
@@ -30,10 +31,12 @@ enum KafkaBroker {
     /// Consumer group timings short enough for rebalances to finish quickly in tests.
     static let timing = KafkaTransport.ConsumerTiming(sessionTimeout: .seconds(6), heartbeatInterval: .milliseconds(500), rebalanceTimeout: .seconds(10))
 
-    static func transport(topic: String, partitions: Int = 6, maxDeliveries: Int = 5, maxBatch: Int = 64) throws -> KafkaTransport {
+    static func transport(
+        topic: String, partitions: Int = 6, maxDeliveries: Int = 5, maxBatch: Int = 64, metrics: any MetricsFactory = NOOPMetricsHandler.instance
+    ) throws -> KafkaTransport {
         try KafkaTransport(
             url: try testURL(), topic: topic, partitions: partitions, replicationFactor: 1, maxDeliveries: maxDeliveries, maxBatch: maxBatch,
-            consumerTiming: timing, logger: quietLogger)
+            consumerTiming: timing, metrics: metrics, logger: quietLogger)
     }
 
     /// A client of our Kafka module for inspecting topics; closed after `body`.

@@ -3,6 +3,7 @@ import EmporiumTestSupport
 import Foundation
 import Kafka
 import Messaging
+import Metrics
 import NIOCore
 import SQLKit
 import Storage
@@ -301,14 +302,15 @@ struct KafkaTransportTests {
         }
     }
 
-    @Test("a poison event goes to the consumer's dead-letter topic after N tries, with its headers and the error; the partition keeps flowing")
+    @Test("a poison event goes to the consumer's dead-letter topic after N tries, with its headers and the error, counted; the partition keeps flowing")
     func poisonToDeadLetterTopic() async throws {
         try await BrokerGate.kafka.shared {
             try await TestDatabases.withDatabase(EventTestDatabase.preferred) { database throws in
                 let fixture = EventFixture("kafka-poison")
                 try await fixture.migrate(database)
                 let topic = KafkaBroker.uniqueTopic("poison")
-                let transport = try KafkaBroker.transport(topic: topic, partitions: 1, maxDeliveries: 3)
+                let metrics = RecordingMetrics()
+                let transport = try KafkaBroker.transport(topic: topic, partitions: 1, maxDeliveries: 3, metrics: metrics)
                 let poisonAttempts = Attempts()
                 let consumer = fixture.eventConsumer(database, transport) { event in
                     guard event.subject == "3" else { return false }
@@ -322,6 +324,9 @@ struct KafkaTransportTests {
                     #expect(try await eventually { try await fixture.effectCounts(database).rows >= 29 })
                     #expect(try await eventually { try await KafkaBroker.records(of: deadLetters).count == 1 })
                     #expect(try await eventually { try await KafkaBroker.fullyCommitted(topic: topic, group: KafkaTransport.group(of: fixture.consumer)) })
+                    // emporium_events_dead_lettered_total and emporium_dlq_messages.
+                    #expect(metrics.values("emporium_events_dead_lettered_total", consumer: fixture.consumer).reduce(0, +) == 1)
+                    #expect(try await transport.deadLetterCount(of: fixture.consumer) == 1)
                 }
                 // 3 tries alone, plus one per batch it came in.
                 #expect((3...6).contains(poisonAttempts.count), "\(poisonAttempts.count) attempts")
@@ -340,6 +345,41 @@ struct KafkaTransportTests {
         }
     }
 
+    @Test("emporium_kafka_consumer_lag: the records of a partition the group has not committed yet, back to 0 once it caught up")
+    func consumerLag() async throws {
+        try await BrokerGate.kafka.shared {
+            try await TestDatabases.withDatabase(EventTestDatabase.preferred) { database throws in
+                let fixture = EventFixture("kafka-lag")
+                try await fixture.migrate(database)
+                let topic = KafkaBroker.uniqueTopic("lag")
+                // Ten events on the topic before the consumer starts; its handler waits until released.
+                let publisher = try KafkaBroker.transport(topic: topic, partitions: 1)
+                try await whileRunning([publisher.run, fixture.relay(database, publisher).run]) {
+                    try await fixture.record(0..<10, in: database)
+                    #expect(try await eventually { try await fixture.unsent(database) == 0 })
+                }
+                let metrics = RecordingMetrics()
+                let transport = try KafkaBroker.transport(topic: topic, partitions: 1, metrics: metrics)
+                let released = Latch()
+                let waiting = EventSubscription(types: [fixture.type]) { events, sql in
+                    try await released.wait()
+                    try await fixture.subscription().handleBatch(events, sql)
+                }
+                let consumer = EventConsumer(
+                    consumer: fixture.consumer, database: database, transport: transport, subscriptions: [waiting], logger: quietLogger)
+                let lag: @Sendable () -> Double? = { metrics.values("emporium_kafka_consumer_lag", consumer: fixture.consumer).last }
+                try await whileRunning([transport.run, consumer.run]) {
+                    let behind = try await eventually { lag() == 10 }
+                    #expect(behind, "\(String(describing: lag()))")
+                    released.open()
+                    #expect(try await eventually { try await fixture.effectCounts(database).rows == 10 })
+                    let caughtUp = try await eventually { lag() == 0 }
+                    #expect(caughtUp, "\(String(describing: lag()))")
+                }
+            }
+        }
+    }
+
     @Test("records that are not CloudEvents go to the dead-letter topic at once; the consumer keeps running and handles what follows")
     func notACloudEvent() async throws {
         try await BrokerGate.kafka.shared {
@@ -347,7 +387,8 @@ struct KafkaTransportTests {
                 let fixture = EventFixture("kafka-garbage")
                 try await fixture.migrate(database)
                 let topic = KafkaBroker.uniqueTopic("garbage")
-                let transport = try KafkaBroker.transport(topic: topic, partitions: 2)
+                let metrics = RecordingMetrics()
+                let transport = try KafkaBroker.transport(topic: topic, partitions: 2, metrics: metrics)
                 let consumer = fixture.eventConsumer(database, transport)
                 let deadLetters = transport.deadLetterTopic(of: fixture.consumer)
                 try await KafkaBroker.withClient { client in
@@ -369,6 +410,9 @@ struct KafkaTransportTests {
                     #expect(try await eventually { try await KafkaBroker.records(of: deadLetters).count == 3 })
                     #expect(try await eventually { try await KafkaBroker.fullyCommitted(topic: topic, group: KafkaTransport.group(of: fixture.consumer)) })
                     try await transport.checkReady()
+                    #expect(metrics.values("emporium_events_dead_lettered_total", consumer: fixture.consumer).reduce(0, +) == 3)
+                    #expect(try await transport.deadLetterCount(of: fixture.consumer) == 3)
+                    #expect(try await transport.deadLetterCount(of: "nobody") == 0, "no dead-letter topic: none waiting")
                 }
                 let dead = try await KafkaBroker.records(of: deadLetters)
                 #expect(Set(dead.compactMap(\.keyString)) == ["x", "y", "z"])

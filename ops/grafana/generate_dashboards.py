@@ -179,30 +179,33 @@ def overview():
     d.panel("timeseries", "Outbox: published/s", [("outbox:emporium_outbox_published:rate5m", "{{outbox}}")], unit="ops", stacked=True)
     d.panel("timeseries", "Outbox: publish failures/s", [("outbox:emporium_outbox_publish_failures:rate5m", "{{outbox}}")], unit="ops")
     d.panel("timeseries", "Outbox lag (oldest unsent event)", [("max by (outbox) (emporium_outbox_oldest_pending_age_seconds)", "{{outbox}}")],
-            unit="s", missing=True, description="EmporiumOutboxLag fires over 60 s for 5 minutes.")
+            unit="s", description="EmporiumOutboxLag fires over 60 s for 5 minutes.")
     d.panel("timeseries", "Events consumed/s", [("consumer:emporium_events_consumed:rate5m", "{{consumer}}")], unit="ops", stacked=True)
     d.panel("timeseries", "Events per consumer transaction", [("consumer:emporium_events_consumed_batch_size:mean5m", "{{consumer}}")],
             description="Near 1 under load: the consumer keeps up; at the maximum (256): it is behind.")
     d.panel("timeseries", "Dead letters waiting", [
         ("max by (consumer) (emporium_dlq_messages)", "{{consumer}}"),
         ('max by (queue) (rabbitmq_detailed_queue_messages{queue=~"emporium[.].+[.]dlq"})', "{{queue}} (RabbitMQ)"),
-    ], missing=True, description="emporium_dlq_messages is missing; the RabbitMQ series come from its rabbitmq_prometheus plugin.")
+    ], description="EmporiumDeadLetters fires while any wait. The RabbitMQ series (the same queues, as the broker counts them) "
+                   "come from its rabbitmq_prometheus plugin.")
     d.panel("timeseries", "Events dead-lettered/s", [("sum by (consumer) (rate(emporium_events_dead_lettered_total[$__rate_interval]))", "{{consumer}}")],
-            unit="ops", missing=True)
-    d.panel("timeseries", "Kafka consumer lag", [("sum by (consumer) (emporium_kafka_consumer_lag)", "{{consumer}}")], missing=True)
+            unit="ops")
+    d.panel("timeseries", "Kafka consumer lag", [("sum by (consumer) (emporium_kafka_consumer_lag)", "{{consumer}}")],
+            description="Records behind the partitions' end offsets; with Kafka only (empty with RabbitMQ or the in-process bus).")
     d.row("Gateway, caches, dependencies")
     d.panel("timeseries", "Gateway: upstream requests/s by outcome", [("sum by (outcome) (upstream_outcome:emporium_gateway_upstream_requests:rate5m)", "{{outcome}}")],
             unit="reqps", stacked=True, description="answered, unwell (502-504), failed (no answer), retried.")
     d.panel("timeseries", "Gateway: open breakers", [("sum by (upstream) (emporium_gateway_breaker_state == 1)", "{{upstream}}")],
             description="Instances whose circuit breaker is open (EmporiumGatewayBreakerOpen).")
     d.panel("timeseries", "Cache hit ratio", [("cache:cache_lookups:hit_ratio_rate5m", "{{cache}}")], unit="percentunit", min_value=0, max_value=1)
-    d.panel("timeseries", "Readiness checks failing", [('count by (check) (emporium_readiness_check_up == 0)', "{{check}}")], missing=True)
+    d.panel("timeseries", "Readiness checks failing", [('count by (check) (emporium_readiness_check_up == 0)', "{{check}}")],
+            description="Instances whose /health/ready check fails, by check (run at each scrape).")
     d.panel("timeseries", "Redis and RabbitMQ up", [("min(redis_up)", "redis"), ('min(up{job="rabbitmq"})', "rabbitmq")],
             min_value=0, max_value=1, description="From redis_exporter and RabbitMQ's plugin (empty when they are not scraped).")
     d.panel("timeseries", "Database pools", [
         ('sum by (database) (emporium_db_pool_connections{state="in_use"})', "{{database}} in use"),
         ("sum by (database) (emporium_db_pool_waiting)", "{{database}} waiting"),
-    ], missing=True)
+    ])
     return d
 
 
@@ -251,7 +254,7 @@ def catalog(d):
 
 
 def cart(d):
-    d.panel("timeseries", "Carts created/s", [("sum(rate(emporium_carts_created_total[$__rate_interval]))", "carts")], unit="ops", missing=True)
+    d.panel("timeseries", "Carts created/s", [("sum(rate(emporium_carts_created_total[$__rate_interval]))", "carts")], unit="ops")
     d.panel("timeseries", "Lines added/s", [('sum(rate(http_requests_total{job="emporium", route="/v1/cart/items", method="POST", status=~"2.."}[$__rate_interval]))', "added")],
             unit="ops")
 
@@ -260,7 +263,7 @@ def inventory(d):
     d.panel("timeseries", "Reservations/s by outcome", [("sum by (outcome) (rate(inventory_reservations_total[$__rate_interval]))", "{{outcome}}")],
             unit="ops", stacked=True)
     d.panel("timeseries", "Reservations expired/s", [("sum(rate(emporium_inventory_reservations_expired_total[$__rate_interval]))", "expired")],
-            unit="ops", missing=True)
+            unit="ops")
 
 
 def orders(d):
@@ -272,7 +275,7 @@ def orders(d):
 
 
 def payments(d):
-    d.panel("timeseries", "Payment failures/s by reason", [("reason:emporium_payment_failures:rate10m", "{{reason}}")], unit="ops", missing=True)
+    d.panel("timeseries", "Payment failures/s by reason", [("reason:emporium_payment_failures:rate10m", "{{reason}}")], unit="ops")
     d.panel("timeseries", "Checkouts cancelled by payment, by reason (1h)", [
         ('sum by (reason) (outcome_reason:orders_checkouts:increase1h{outcome="cancelled", reason=~"card_declined|insufficient_funds|capture_failed|processor_error|payment_failed"})', "{{reason}}")])
 
@@ -304,7 +307,8 @@ SPECIFIC = {"catalog": catalog, "cart": cart, "inventory": inventory, "orders": 
 def gateway():
     d = Dashboard("emporium-gateway", "Emporium: gateway",
                   "The gateway (`serve --services gateway`): what clients get from it, and what it gets "
-                  "from the services behind it. Its proxied requests are counted under route "
+                  "from the services behind it. Its proxied requests are counted under the route template "
+                  "of their operation in the services' documents; a path none describes under route "
                   "\"unmatched\" (docs/observability.md).", ["service"])
     selector = 'job="emporium", service="gateway", route!~"/health/.*|/metrics"'
     d.row("Clients")
@@ -320,7 +324,7 @@ def gateway():
     d.panel("timeseries", "Rate-limited (429)/s", [
         (f'sum(rate(http_requests_total{{{selector}, status="429"}}[$__rate_interval]))', "429 answers"),
         ("sum by (limit) (rate(emporium_gateway_rate_limited_total[$__rate_interval]))", "{{limit}}"),
-    ], unit="reqps", missing=True, description="emporium_gateway_rate_limited_total is missing; the 429 answers are counted today.")
+    ], unit="reqps", description="All 429 answers, and the gateway's refusals by limit (address: anonymous, user: signed in).")
     d.panel("timeseries", "p50 / p99", [
         ('service:http_request_duration_seconds:p50_5m{service="gateway"}', "p50"),
         ('service:http_request_duration_seconds:p99_5m{service="gateway"}', "p99"),
@@ -335,17 +339,16 @@ def gateway():
 
 def business():
     d = Dashboard("emporium-business", "Emporium: business",
-                  "Orders, revenue and the conversion from cart to order. Revenue and conversion need "
-                  "metrics Emporium does not export yet (docs/observability.md).", ["business"])
+                  "Orders, revenue and the conversion from cart to order (docs/observability.md).", ["business"])
     d.row("Today's shop")
     d.panel("stat", "Orders confirmed (range)", [('sum(increase(orders_checkouts_total{outcome="confirmed"}[$__range]))', "orders")],
             width=6, height=5)
     d.panel("stat", "Checkouts cancelled (range)", [('sum(increase(orders_checkouts_total{outcome="cancelled"}[$__range]))', "cancelled")],
             width=6, height=5)
     d.panel("stat", "Revenue (range)", [("sum by (currency) (increase(emporium_orders_confirmed_amount_total[$__range]))", "{{currency}}")],
-            width=6, height=5, missing=True)
+            width=6, height=5)
     d.panel("stat", "Cart to order (1 day)", [("emporium:cart_to_order_conversion:ratio_1d", "conversion")],
-            unit="percentunit", width=6, height=5, missing=True,
+            unit="percentunit", width=6, height=5,
             description="Confirmed orders over carts that got their first line, over the last day.")
     d.row("Orders")
     d.panel("timeseries", "Orders confirmed per hour", [("emporium:orders_confirmed:increase1h", "orders/h")])
@@ -354,11 +357,11 @@ def business():
             unit="percentunit", min_value=0, max_value=1, description="EmporiumCheckoutFailureRatio fires over 25% for 10 minutes.")
     d.panel("timeseries", "Cancellations by reason (per hour)", [('outcome_reason:orders_checkouts:increase1h{outcome="cancelled"}', "{{reason}}")],
             stacked=True, width=12)
-    d.panel("timeseries", "Payment failures/s by reason", [("reason:emporium_payment_failures:rate10m", "{{reason}}")], unit="ops", missing=True, width=12)
+    d.panel("timeseries", "Payment failures/s by reason", [("reason:emporium_payment_failures:rate10m", "{{reason}}")], unit="ops", width=12)
     d.row("Revenue and conversion")
-    d.panel("timeseries", "Revenue per hour", [("currency:emporium_orders_confirmed_amount:increase1h", "{{currency}}")], missing=True, width=12)
+    d.panel("timeseries", "Revenue per hour", [("currency:emporium_orders_confirmed_amount:increase1h", "{{currency}}")], width=12)
     d.panel("timeseries", "Cart to order conversion (1 day)", [("emporium:cart_to_order_conversion:ratio_1d", "conversion")],
-            unit="percentunit", min_value=0, missing=True, width=12)
+            unit="percentunit", min_value=0, width=12)
     return d
 
 

@@ -71,6 +71,13 @@ extension StoredCart {
         return changed
     }
 
+    /// Whether `change`, which left this cart as it is, made it: it added the first line to a
+    /// cart that had none (no cart is stored empty), so this cart's only line is all it added.
+    /// A store applies changes atomically, so of concurrent first lines only one made the cart.
+    public func wasMade(by change: LineChange) -> Bool {
+        change.kind == .add && quantities.count == 1 && quantities[change.sku] == change.quantity
+    }
+
     /// The cart without the line of `sku` (unchanged when it has none).
     public func removing(sku: String) -> StoredCart {
         var changed = self

@@ -1,5 +1,6 @@
 import EmporiumContracts
 import EmporiumCore
+import Metrics
 
 /// The cart a request addresses: the signed-in user's, the guest's whose `X-Cart-Id` it sent,
 /// or a new guest cart (no id, or a malformed one) whose id was issued just now.
@@ -28,6 +29,8 @@ struct CartActions: Sendable {
     let inventory: any InventoryAPI
     let guestTTL: Duration
     let userTTL: Duration
+    /// `emporium_carts_created_total`: carts that got their first line, of guests or users.
+    let cartsCreated: Counter
 
     /// The cart as it is now.
     func show(_ cart: AddressedCart) async throws -> (CartOwner, CartView) {
@@ -94,6 +97,7 @@ struct CartActions: Sendable {
             cart = .newGuest()
             after = try await store.apply(change, to: cart.owner, createIfMissing: true, ttl: ttl(cart.owner))
         }
+        if after.wasMade(by: change) { cartsCreated.increment() }
         return try await answer(cart, after, known: known)
     }
 

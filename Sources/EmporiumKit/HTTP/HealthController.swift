@@ -1,17 +1,27 @@
 import Foundation
 public import Hummingbird
+public import Metrics
 
 /// `GET /health/live` (the process answers) and `GET /health/ready` (every readiness check passes).
 public struct HealthController: Sendable {
     private let checks: [ReadinessCheck]
     private let timeout: Duration
+    /// `emporium_readiness_check_up{check}`: 1 when the check passed its last run, else 0.
+    private let up: [String: Gauge]
 
     /// - Parameters:
     ///   - checks: Every check of every service in the process.
     ///   - timeout: How long one check may take before it counts as failed.
-    public init(checks: [ReadinessCheck], timeout: Duration = .seconds(2)) {
+    ///   - metrics: Where each check's last result goes (``sample()`` runs them for a scrape).
+    public init(checks: [ReadinessCheck], timeout: Duration = .seconds(2), metrics: any MetricsFactory = NOOPMetricsHandler.instance) {
         self.checks = checks
         self.timeout = timeout
+        self.up = Dictionary(checks.map { ($0.name, Gauge(label: "emporium_readiness_check_up", dimensions: [("check", $0.name)], factory: metrics)) }) { first, _ in first }
+    }
+
+    /// Runs every check, for their gauges (a scrape's sampler: ``MetricsSamplers``).
+    public func sample() async {
+        _ = await readiness()
     }
 
     /// The body of `/health/ready`.
@@ -54,6 +64,7 @@ public struct HealthController: Sendable {
             for await (name, result) in group { results[name] = result }
             return results
         }
+        for (name, result) in results { up[name]?.record(result.status == "up" ? 1 : 0) }
         return Readiness(status: results.values.allSatisfy { $0.status == "up" } ? "up" : "down", checks: results)
     }
 }

@@ -18,7 +18,8 @@ public struct PlatformController: Sendable {
 
     public func addRoutes(to router: ServiceRouter) {
         router.get("/metrics") { _, _ in
-            Response(
+            await self.metrics.sample()
+            return Response(
                 status: .ok,
                 headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: self.metrics.exposition()))

@@ -8,6 +8,8 @@ public import Prometheus
 public struct MetricsRegistry: Sendable {
     public let registry: PrometheusCollectorRegistry
     public let factory: any MetricsFactory
+    /// What brings gauges up to date before each scrape (``sample()``).
+    public let samplers = MetricsSamplers()
 
     public init() {
         let registry = PrometheusCollectorRegistry()
@@ -21,6 +23,11 @@ public struct MetricsRegistry: Sendable {
         factory.valueHistogramBuckets["emporium_events_consumed_batch_size"] = [1, 2, 4, 8, 16, 32, 64, 128, 256]
         self.registry = registry
         self.factory = factory
+    }
+
+    /// Runs the ``samplers``: call it before ``exposition()`` when answering a scrape.
+    public func sample() async {
+        await samplers.sample()
     }
 
     /// The registry in Prometheus text exposition format.

@@ -32,6 +32,8 @@ public struct AccessRequirements: Sendable {
 
     struct Operation: Sendable {
         var method: String
+        /// The path template as the document writes it (`/v1/products/{id}`).
+        var route: String
         /// Each segment: a literal, or nil for a `{parameter}`.
         var segments: [String?]
         var requirement: Requirement
@@ -56,7 +58,8 @@ public struct AccessRequirements: Sendable {
                 }
                 for (method, operation) in item.objectValue ?? [:] {
                     guard ["get", "put", "post", "delete", "patch", "head", "options"].contains(method) else { continue }
-                    operations.append(Operation(method: method.uppercased(), segments: segments, requirement: Self.requirement(operation)))
+                    operations.append(
+                        Operation(method: method.uppercased(), route: path, segments: segments, requirement: Self.requirement(operation)))
                 }
             }
         }
@@ -71,8 +74,16 @@ public struct AccessRequirements: Sendable {
     /// What `method` on `path` (without its query) asks; ``Requirement/none`` for an operation no
     /// document describes (the service answers it as it sees fit).
     public func requirement(method: String, path: String) -> Requirement {
+        operation(method: method, path: path).requirement
+    }
+
+    /// What `method` on `path` (without its query) asks, with the path template of the operation
+    /// a document describes for it (`/v1/products/{id}`): the route its metrics and log lines
+    /// name. ``Requirement/none`` and no route for an operation no document describes.
+    public func operation(method: String, path: String) -> (requirement: Requirement, route: String?) {
         let segments = path.split(separator: "/")
-        return index[Self.key(method, segments.count)]?.first { $0.matches(segments) }?.requirement ?? .none
+        guard let operation = index[Self.key(method, segments.count)]?.first(where: { $0.matches(segments) }) else { return (.none, nil) }
+        return (operation.requirement, operation.route)
     }
 
     /// The methods the documents describe for `path` (sorted), as a 405's `Allow` lists them;

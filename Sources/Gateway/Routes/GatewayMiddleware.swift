@@ -31,8 +31,10 @@ struct GatewayEdgeMiddleware: RouterMiddleware {
 ///   token whose roles grant none of the permissions it needs, a 403.
 /// - A token the process refused, on an operation that needs none, is not passed on.
 /// - A request for a service that runs in another process goes to one of its instances
-///   (``UpstreamProxy``); one that runs here goes on to its own routes; one that neither runs
-///   here nor has instances configured is a 503 naming the key.
+///   (``UpstreamProxy``), its metrics and log line naming the route template of the operation
+///   the documents describe for it (`unmatched` for a path none describes); one that runs here
+///   goes on to its own routes; one that neither runs here nor has instances configured is a
+///   503 naming the key.
 struct GatewayProxyMiddleware: RouterMiddleware {
     typealias Context = EmporiumRequestContext
     let routes: GatewayRoutes
@@ -44,7 +46,10 @@ struct GatewayProxyMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
         guard let service = routes.service(for: path) else { return try await next(request, context) }
-        let requirement = requirements.requirement(method: request.method.rawValue, path: path)
+        let (requirement, route) = requirements.operation(method: request.method.rawValue, path: path)
+        // What goes to another process is counted and logged under its operation's route
+        // template, as the service itself counts it (no route matched it in this process).
+        if let route, !local.contains(service) { context.coreContext.endpointPath.value = route }
         if requirement.needsToken {
             guard let principal = context.principal else {
                 throw context.authenticationFailure ?? AuthenticationFailure(reason: "this route needs an access token")

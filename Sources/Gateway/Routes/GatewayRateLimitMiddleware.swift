@@ -3,6 +3,7 @@ import EmporiumKit
 import HTTPTypes
 import Hummingbird
 import Logging
+import Metrics
 import Security
 
 /// Limits the rate of requests to the services, per signed-in user (the token's subject) or, for
@@ -13,12 +14,26 @@ import Security
 /// `RateLimit-Reset`; over the limit it is a 429 with `Retry-After`, and nothing is passed on. The
 /// process's own routes (`/health/…`, `/metrics`, `/openapi.json`) are not limited. When the
 /// shared store fails, requests go through (logged): a Redis outage must not stop the shop.
+/// Each 429 is counted in `emporium_gateway_rate_limited_total{limit}` (``RefusalCounters``).
 struct GatewayRateLimitMiddleware: RouterMiddleware {
     typealias Context = EmporiumRequestContext
     let routes: GatewayRoutes
     let perUser: (any RateLimiter)?
     let perAddress: (any RateLimiter)?
+    let refusals: RefusalCounters
     let logger: Logger
+
+    /// `emporium_gateway_rate_limited_total{limit}`: requests refused over the limit per signed-in
+    /// user (`user`) or per client address (`address`), both made when the gateway is.
+    struct RefusalCounters: Sendable {
+        let user: Counter
+        let address: Counter
+
+        init(factory: any MetricsFactory) {
+            user = Counter(label: "emporium_gateway_rate_limited_total", dimensions: [("limit", "user")], factory: factory)
+            address = Counter(label: "emporium_gateway_rate_limited_total", dimensions: [("limit", "address")], factory: factory)
+        }
+    }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard routes.service(for: request.uri.path) != nil else { return try await next(request, context) }
@@ -43,6 +58,7 @@ struct GatewayRateLimitMiddleware: RouterMiddleware {
         guard decision.isAllowed else {
             var refused = headers
             refused[.retryAfter] = "\(max(1, decision.retryAfterSeconds))"
+            (context.principal == nil ? refusals.address : refusals.user).increment()
             let whose = context.principal == nil ? "from your address" : "for your account"
             throw HTTPError(
                 .tooManyRequests, headers: refused,

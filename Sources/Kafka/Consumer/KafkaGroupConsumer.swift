@@ -105,6 +105,10 @@ public actor KafkaGroupConsumer {
     private var positions: [KafkaTopicPartition: Int64] = [:]
     /// Per partition, the offset after the last record ``poll()`` returned: what ``commit()`` stores.
     private var delivered: [KafkaTopicPartition: Int64] = [:]
+    /// Per partition, the end offset (high watermark) its last fetch reported.
+    private var highWatermarks: [KafkaTopicPartition: Int64] = [:]
+    /// Per partition, the offset this member last committed, or started reading from.
+    private var consumed: [KafkaTopicPartition: Int64] = [:]
     private var heartbeatTask: Task<Void, Never>?
     private var isPolling = false
     private var isClosed = false
@@ -196,6 +200,19 @@ public actor KafkaGroupConsumer {
                 }
             }
         }
+        self.consumed.merge(offsets) { _, committed in committed }
+    }
+
+    /// Per assigned partition that has been fetched, how many records the group is behind: the
+    /// end offset (high watermark) the last fetch reported, less the offset this member last
+    /// committed (or, before its first commit, started reading from).
+    public var lag: [KafkaTopicPartition: Int64] {
+        var lag: [KafkaTopicPartition: Int64] = [:]
+        for partition in self.assignment {
+            guard let end = self.highWatermarks[partition], let at = self.consumed[partition] else { continue }
+            lag[partition] = max(0, end - at)
+        }
+        return lag
     }
 
     /// The group's committed offsets for `partitions` (-1 where nothing is committed).
@@ -363,6 +380,7 @@ public actor KafkaGroupConsumer {
         let owned = Set(partitions)
         self.positions = self.positions.filter { owned.contains($0.key) }
         self.delivered = [:]
+        self.highWatermarks = self.highWatermarks.filter { owned.contains($0.key) }
         self.assignment = partitions
         // Committed offsets are read again for every partition: another member may have read and
         // committed further while this one did not own it.
@@ -381,6 +399,7 @@ public actor KafkaGroupConsumer {
                 self.positions[partition] = offset
             }
         }
+        self.consumed = self.positions
     }
 
     private func fetchCommitted(_ partitions: [KafkaTopicPartition]) async throws -> [KafkaTopicPartition: Int64] {
@@ -499,6 +518,7 @@ public actor KafkaGroupConsumer {
             case .success(let fetched):
                 records += fetched.records
                 self.positions[partition] = fetched.nextOffset
+                self.highWatermarks[partition] = fetched.highWatermark
                 if let last = fetched.records.last {
                     self.delivered[partition] = last.offset + 1
                 }

@@ -65,7 +65,7 @@ public struct TemplateData: Sendable {
     }
 
     /// Currencies without minor units.
-    static let zeroDecimalCurrencies: Set<String> = ["BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF"]
+    static let zeroDecimalCurrencies = Currency.withoutMinorUnits
 
     /// `2500 USD` as `25.00 USD`.
     public static func text(_ money: Money) -> String {

@@ -1,9 +1,12 @@
+import EmporiumCore
 import Foundation
 import Metrics
 
 /// The checkout's metrics: `orders_checkouts_total{outcome, reason}` (outcome `confirmed`,
 /// `cancelled` or `unsettled`; reason the cancellation code, `none` otherwise),
-/// `orders_checkout_step_duration_seconds{step}` and `orders_awaiting_recovery`.
+/// `orders_checkout_step_duration_seconds{step}` and `orders_awaiting_recovery`; and for revenue,
+/// `emporium_orders_confirmed_amount_total{currency}`: the totals of confirmed orders in the
+/// currency's major unit (19.99), a series per currency from its first order.
 struct CheckoutMetrics: Sendable {
     enum Step: String, Sendable, CaseIterable {
         case cart, price, reserve, authorize, confirm, compensate, capture, commit
@@ -32,6 +35,8 @@ struct CheckoutMetrics: Sendable {
         case .confirmed:
             outcome = "confirmed"
             reason = "none"
+            FloatingPointCounter(label: "emporium_orders_confirmed_amount_total", dimensions: [("currency", order.total.currency)], factory: factory)
+                .increment(by: order.total.majorUnits)
         default:
             outcome = "unsettled"
             reason = "none"
