@@ -46,8 +46,14 @@ public final class SQLiteSQLDatabase: Database {
             self.readers = self.writer
         } else {
             var readers: [SQLiteConnection] = []
-            for _ in 0..<max(1, readerCount) {
-                readers.append(try await Self.open(storage, readOnly: true, threadPool: threadPool, logger: logger))
+            do {
+                for _ in 0..<max(1, readerCount) {
+                    readers.append(try await Self.open(storage, readOnly: true, threadPool: threadPool, logger: logger))
+                }
+            } catch {
+                // Nothing will use what was opened: every connection is closed before the error goes on.
+                for connection in readers + [writer] { await Self.closeConnection(connection) }
+                throw error
             }
             self.readers = AsyncResourcePool(readers, dispose: Self.closeConnection)
         }
@@ -63,16 +69,42 @@ public final class SQLiteSQLDatabase: Database {
             storage: storage, threadPool: threadPool, logger: logger, on: MultiThreadedEventLoopGroup.singleton.any()
         )
         let sql = connection.sql(queryLogLevel: nil)
-        // Wait for another process's write lock instead of failing at once.
-        try await sql.raw("PRAGMA busy_timeout = 5000").run()
-        try await sql.raw("PRAGMA foreign_keys = ON").run()
-        if !readOnly {
-            try await sql.raw("PRAGMA journal_mode = WAL").run()
-            try await sql.raw("PRAGMA synchronous = NORMAL").run()
-        } else {
-            try await sql.raw("PRAGMA query_only = ON").run()
+        do {
+            // Wait for another process's write lock instead of failing at once.
+            try await sql.raw("PRAGMA busy_timeout = 5000").run()
+            try await sql.raw("PRAGMA foreign_keys = ON").run()
+            if !readOnly {
+                try await switchToWAL(sql)
+                try await sql.raw("PRAGMA synchronous = NORMAL").run()
+            } else {
+                try await sql.raw("PRAGMA query_only = ON").run()
+            }
+        } catch {
+            // A connection dropped unclosed is an assertion failure in SQLiteNIO, and a leak.
+            await closeConnection(connection)
+            throw error
         }
         return connection
+    }
+
+    /// Puts the database file in write-ahead-log mode. SQLite answers "database is locked" at
+    /// once, without its busy timeout, when another connection holds the file while the mode
+    /// changes (processes opening a new file together); the mode is the file's, so a connection
+    /// that finds it already switched is done, and otherwise tries again for up to 5 seconds.
+    private static func switchToWAL(_ sql: any SQLDatabase) async throws {
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(5)
+        while true {
+            do {
+                try await sql.raw("PRAGMA journal_mode = WAL").run()
+                return
+            } catch {
+                let mode = try? await sql.raw("PRAGMA journal_mode").first()?.decode(column: "journal_mode", as: String.self)
+                if mode?.lowercased() == "wal" { return }
+                guard clock.now < deadline else { throw error }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
     }
 
     public func withConnection<Result: Sendable>(
