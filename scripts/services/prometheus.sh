@@ -19,6 +19,9 @@
 #   prometheus_query EXPR
 #                        the first value of an instant query (0 when it has none)
 #   prometheus_stop      stops exactly the Prometheus that prometheus_start started
+#   dashboards_python    installs matplotlib and PyYAML (pip, into a cached venv) when missing for
+#                        ops/grafana/render_dashboards.py, and prints that venv's python; non-zero
+#                        when pip cannot install them
 #
 # Paths in the config are relative to it, so it runs from DIR; the exporters' jobs have no target.
 
@@ -99,8 +102,12 @@ prometheus_wait_up() {
 }
 
 prometheus_stop() {
-    [ -n "$_emporium_prometheus_pid" ] || return 0
-    stop_process "$_emporium_prometheus_pid" 20 "prometheus.sh: Prometheus"
-    _emporium_prometheus_pid=""
+    stop_started _emporium_prometheus_pid 20 "prometheus.sh: Prometheus"
     unset EMPORIUM_TEST_PROMETHEUS_URL
+}
+
+dashboards_python() {
+    # `import matplotlib, yaml`: both, so that a venv left half-made by a failed pip is made again.
+    venv_install dashboards-venv "matplotlib, yaml" matplotlib PyYAML || return 1
+    echo "$(cached_venv dashboards-venv)/bin/python"
 }
