@@ -83,12 +83,17 @@ def rule_expressions():
 def dashboard_expressions():
     for path in sorted(glob.glob(os.path.join(OPS, "grafana", "dashboards", "*.json"))):
         dashboard = json.load(open(path))
-        variables = {v["name"]: example_value(v) for v in dashboard.get("templating", {}).get("list", [])}
+        variables = dashboard_variables(dashboard)
         for panel in panels(dashboard):
             for target in panel.get("targets", []):
                 if "expr" in target:
                     yield (os.path.relpath(path, OPS), panel.get("title", "?"),
                            substitute_grafana_variables(target["expr"], variables))
+
+
+def dashboard_variables(dashboard):
+    """The dashboard's own variables, each with an example value (substitute_grafana_variables)."""
+    return {v["name"]: example_value(v) for v in dashboard.get("templating", {}).get("list", []) if "name" in v}
 
 
 def example_value(variable):

@@ -174,8 +174,7 @@ def main():
             if value in seen:
                 problems.append(f"{os.path.basename(path)}: {key} {value!r} is also {seen[value]}'s")
             seen[value] = os.path.basename(path)
-        variables_of[path] = {v["name"]: metric_names.example_value(v)
-                              for v in dashboard.get("templating", {}).get("list", []) if "name" in v}
+        variables_of[path] = metric_names.dashboard_variables(dashboard)
         expressions += [(where, expr, path) for where, expr in check_dashboard(path, dashboard, problems)]
     checked = check_promql(expressions, variables_of, problems) if expressions else 0
     check_generated(problems)

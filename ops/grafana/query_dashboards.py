@@ -21,16 +21,23 @@ sys.path.insert(0, os.path.dirname(HERE))
 import metric_names  # noqa: E402
 
 
-def query(url, expr):
-    data = urllib.parse.urlencode({"query": expr}).encode()
+def api(url, endpoint, params):
+    """The result of Prometheus' HTTP API `/api/v1/ENDPOINT` for PARAMS (POSTed); ValueError with
+    Prometheus' error when it fails."""
+    data = urllib.parse.urlencode(params).encode()
     try:
-        with urllib.request.urlopen(f"{url}/api/v1/query", data=data, timeout=10) as response:
+        with urllib.request.urlopen(f"{url}/api/v1/{endpoint}", data=data, timeout=10) as response:
             body = json.load(response)
     except urllib.error.HTTPError as error:
         body = json.load(error)
     if body.get("status") != "success":
         raise ValueError(body.get("error", body))
     return body["data"]["result"]
+
+
+def query(url, expr):
+    """EXPR evaluated now (an instant query): its series, each with one value."""
+    return api(url, "query", {"query": expr})
 
 
 def show(result):

@@ -11,7 +11,8 @@ Promtail would and plays the parts of its pipeline that decide labels on Emporiu
   of scripts/cluster and the one-process mode;
 - given log files (scripts/check-ops passes the ones of its real `emporium serve` and gateway):
   every line is a JSON object whose `time` parses as RFC3339 and whose `level` is one of
-  swift-log's, every access line carries request_id and trace_id, and the drop stage's pattern
+  swift-log's, every access line carries request_id (and trace_id, but for the health-check and
+  scrape lines: those requests get no span, TraceContextMiddleware), and the drop stage's pattern
   drops exactly the health-check and scrape access lines.
 
     ops/loki/check_promtail.py [LOG_FILE...]
@@ -128,12 +129,12 @@ def check_lines(jobs, paths, problems):
                 problems.append(f"{where}: level {entry.get('level')!r}")
             levels[entry.get("level")] += 1
             route = entry.get("route")
+            probe = route in ("/health/live", "/health/ready", "/metrics")
             if entry.get("message") == "request":
                 access += 1
-                for key in ("request_id", "trace_id", "route", "status"):
+                for key in ("request_id", "route", "status") + (() if probe else ("trace_id",)):
                     if not entry.get(key):
                         problems.append(f"{where}: an access line without {key}")
-            probe = route in ("/health/live", "/health/ready", "/metrics")
             if dropping and bool(route and dropping.search(route)) != probe:
                 problems.append(f"{where}: the drop stage {'drops' if not probe else 'keeps'} route {route}")
             dropped += bool(route and dropping and dropping.search(route))

@@ -48,8 +48,6 @@ cluster_start() {
 }
 
 cluster_stop() {
-    [ -n "$_emporium_cluster_pid" ] || return 0
-    stop_process "$_emporium_cluster_pid" 90 "cluster.sh: scripts/cluster"
-    _emporium_cluster_pid=""
+    stop_started _emporium_cluster_pid 90 "cluster.sh: scripts/cluster"
     unset EMPORIUM_CLUSTER_URL
 }

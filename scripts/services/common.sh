@@ -85,3 +85,12 @@ stop_process() {
   fi
   wait "$pid" 2>/dev/null || true
 }
+
+# stop_process for the process whose pid the variable NAME holds, when it holds one, then empties
+# NAME: stop_started NAME SECONDS WHAT.
+stop_started() {
+  local name=$1
+  [ -n "${!name}" ] || return 0
+  stop_process "${!name}" "$2" "$3"
+  printf -v "$name" '%s' ""
+}
