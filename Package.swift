@@ -178,6 +178,7 @@ let package = Package(
         .target(
             name: "Storefront",
             dependencies: [
+                "EmporiumContracts",
                 "EmporiumCore",
                 "EmporiumKit",
                 "Security",

@@ -3,21 +3,12 @@ import NIOHTTP1
 import HTTPTypes
 import EmporiumKit
 import EmporiumCore
+import EmporiumContracts
 import Foundation
 
 /// The checkout form: a shipping address and a card, read from the posted fields into the
 /// API's bodies, and shown again with the API's messages next to their fields.
 enum CheckoutForm {
-    /// The address as the API takes it (the users service's shape).
-    struct Address: Encodable, Sendable {
-        var line1: String
-        var line2: String?
-        var city: String
-        var region: String?
-        var postalCode: String
-        var country: String
-    }
-
     /// A card as `POST /v1/payment-methods` takes it.
     struct Card: Encodable, Sendable {
         var number: String
@@ -31,8 +22,9 @@ enum CheckoutForm {
     /// The API's names of fields the form names otherwise.
     static let apiNames = ["number": "cardNumber"]
 
-    static func address(_ form: FormData) -> Address {
-        Address(
+    /// The address as the API takes it (the users service's shape, the contracts' ``PostalAddress``).
+    static func address(_ form: FormData) -> PostalAddress {
+        PostalAddress(
             line1: form.text("line1") ?? "", line2: form.text("line2"), city: form.text("city") ?? "", region: form.text("region"),
             postalCode: form.text("postalCode") ?? "", country: (form.text("country") ?? "").uppercased())
     }

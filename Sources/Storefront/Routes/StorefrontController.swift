@@ -1,5 +1,6 @@
 import Crypto
 import NIOHTTP1
+import EmporiumContracts
 import EmporiumCore
 import EmporiumKit
 import Foundation
@@ -326,7 +327,7 @@ struct Credentials: Encodable, Sendable {
 
 struct CheckoutRequest: Encodable, Sendable {
     var paymentMethodId: String
-    var shippingAddress: CheckoutForm.Address
+    var shippingAddress: PostalAddress
 }
 
 /// The storefront's own files (the stylesheet), served with a day's caching.
