@@ -104,6 +104,7 @@ let package = Package(
                 "Ordering",
                 "Payments",
                 "Recommendations",
+                "Storefront",
                 "Security",
                 "Caching",
                 "RESP",
@@ -172,6 +173,27 @@ let package = Package(
                 .product(name: "SQLKit", package: "sql-kit"),
             ],
             resources: [.copy("Templates")],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "Storefront",
+            dependencies: [
+                "EmporiumContracts",
+                "EmporiumCore",
+                "EmporiumKit",
+                "Security",
+                "Storage",
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ],
+            resources: [.copy("Templates"), .copy("Assets")],
             swiftSettings: strictSettings
         ),
         .target(

@@ -42,6 +42,8 @@ public struct EmporiumPlatform: Sendable {
     public let caching: CacheBackend
     /// The event transport of this process.
     public let transport: any EventTransport
+    /// Where the process listens, once its server is bound.
+    public let address: ProcessAddress
 
     /// Builds the process for `settings`. Nothing listens and no migration runs until
     /// ``application`` runs; databases are opened (SQLite files created) here.
@@ -67,13 +69,14 @@ public struct EmporiumPlatform: Sendable {
         if let exporter = tracing.service { parts.add("tracing.exporter", exporter, logger: logger) }
         let callClient = ServiceCallClient(connectTimeout: min(settings.serviceCallTimeout, .seconds(2)))
         parts.add("service-calls.client", callClient, logger: logger)
+        let ownAddress = ProcessAddress()
         let redis = try await connectRedis(settings, logger: logger, into: &parts)
         let caching = makeCaching(settings, redis: redis)
         let opened: OpenedServices
         let transport: any EventTransport
         do {
             opened = try await openServices(
-                modules, settings: settings, caching: caching, credential: credential, callClient: callClient,
+                modules, settings: settings, caching: caching, credential: credential, callClient: callClient, ownAddress: ownAddress,
                 tracing: tracing, metrics: metrics, logger: logger, into: &parts)
             transport = try makeTransport(settings: settings, services: opened.services, metrics: metrics.factory, logger: logger)
         } catch {
@@ -98,10 +101,14 @@ public struct EmporiumPlatform: Sendable {
             trustedProxies: settings.trustedProxies, readYourWrites: readYourWrites, tracer: tracing.tracer, metrics: metrics)
         let application = makeApplication(
             router: http.router, settings: settings, services: parts.lifecycle, opened: opened, migrated: migrated,
-            onServerRunning: onServerRunning, logger: logger)
+            onServerRunning: { [host = settings.host] port in
+                ownAddress.bound(host: host, port: port)
+                await onServerRunning(port)
+            }, logger: logger)
         return EmporiumPlatform(
             application: application, services: opened.services, routes: http.routes, openAPI: http.openAPI,
-            metrics: metrics, databases: opened.databases, readDatabases: opened.readDatabases, caching: caching, transport: transport
+            metrics: metrics, databases: opened.databases, readDatabases: opened.readDatabases, caching: caching, transport: transport,
+            address: ownAddress
         )
     }
 
@@ -167,7 +174,8 @@ public struct EmporiumPlatform: Sendable {
     /// the service from its environment, adding each database's pool and readiness check.
     private static func openServices(
         _ modules: [ServiceModule], settings: RuntimeSettings, caching: CacheBackend, credential: ServiceCredential,
-        callClient: ServiceCallClient, tracing: TracingBackend, metrics: MetricsRegistry, logger: Logger, into parts: inout ProcessParts
+        callClient: ServiceCallClient, ownAddress: ProcessAddress, tracing: TracingBackend, metrics: MetricsRegistry, logger: Logger,
+        into parts: inout ProcessParts
     ) async throws -> OpenedServices {
         let tracer = tracing.tracer
         let security = try settings.securitySettings(personalDataServices: modules.filter(\.storesPersonalData).map(\.name))
@@ -216,7 +224,8 @@ public struct EmporiumPlatform: Sendable {
                     database: database, readDatabase: readDatabase, seedsDemoData: seeds, logger: serviceLogger,
                     caching: caching.scoped(to: module.name), outbox: outbox, metrics: metrics.factory,
                     security: security, peers: peers, settings: settings.serviceSettings(for: module.name),
-                    dataDirectory: settings.dataDirectory, serviceURLs: settings.serviceURLs, tracer: tracer
+                    dataDirectory: settings.dataDirectory, serviceURLs: settings.serviceURLs, tracer: tracer,
+                    callClient: callClient, ownAddress: ownAddress, credential: credential
                 )
             )
             opened.services.append(service)

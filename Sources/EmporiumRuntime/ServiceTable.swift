@@ -9,6 +9,7 @@ import Notifications
 import Ordering
 import Payments
 import Recommendations
+import Storefront
 public import EmporiumKit
 
 /// The services this build knows, with their dependencies: the one place that lists them.
@@ -76,6 +77,13 @@ public struct ServiceTable: Sendable {
                 environment: env, inventory: env.peers.api("inventory", as: (any InventoryAPI).self, remote: HTTPInventoryAPI.init))
         },
         ServiceModule(
+            name: "storefront",
+            summary: "the shop's web pages, a client of the public API (storefront.apiURL, this process by default) (/, /search, /products, /cart, …)",
+            keepsData: false
+        ) { env in
+            try await StorefrontService.configured(environment: env)
+        },
+        ServiceModule(
             name: "gateway", fronts: GatewayRoutes.standard.services,
             summary: "the API gateway: routes to the services of other processes (services.<name>.url), with health checks, breakers and retries",
             keepsData: false
@@ -84,7 +92,7 @@ public struct ServiceTable: Sendable {
                 "auth": AuthService.publicAPI, "users": UsersService.publicAPI, "catalog": CatalogService.publicAPI,
                 "cart": CartService.publicAPI, "inventory": InventoryService.publicAPI, "orders": OrdersService.publicAPI,
                 "payments": PaymentsService.publicAPI, "notifications": NotificationsService.publicAPI,
-                "recommendations": RecommendationsService.publicAPI,
+                "recommendations": RecommendationsService.publicAPI, "storefront": StorefrontService.publicAPI,
             ])
         },
     ])

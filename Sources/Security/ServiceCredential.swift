@@ -1,4 +1,4 @@
-import Crypto
+public import Crypto
 public import Foundation
 
 /// The credential one Emporium service shows another on a call to its `/internal/` routes: an
@@ -23,6 +23,13 @@ public struct ServiceCredential: Sendable {
     public init(secret: Data) throws(ServiceCredentialError) {
         guard secret.count >= Self.minimumSecretLength else { throw .secretTooShort }
         key = SymmetricKey(data: secret)
+    }
+
+    /// A key of 256 bits for `purpose` (`storefront.csrf`), derived from the shared secret with
+    /// HKDF-SHA256: a service that needs a key of its own gets one without another setting, and
+    /// no derived key reveals the secret or any other derived key.
+    public func derivedKey(for purpose: String) -> SymmetricKey {
+        HKDF<SHA256>.deriveKey(inputKeyMaterial: key, info: Data("emporium-derived-key-v1\n\(purpose)".utf8), outputByteCount: 32)
     }
 
     /// A new random secret of 32 bytes.

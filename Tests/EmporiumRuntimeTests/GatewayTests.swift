@@ -110,6 +110,43 @@ struct GatewayTests {
             .flatMap { Double($0.split(separator: " ").last ?? "") }.map { Int($0) }
     }
 
+    @Test("the storefront's pages go through the gateway to a storefront process; the gateway's own paths stay its own")
+    func storefrontThroughTheGateway() async throws {
+        let shopTable = ServiceTable(modules: ServiceTable.standard.modules.filter { ["catalog", "storefront"].contains($0.name) })
+        let (database, cleanup) = try await TestDatabases.makeURL(.sqlite)
+        defer { Task { await cleanup() } }
+        let shop = try await Instance(database: database, port: try await TestPlatform.unusedPort(), seed: true, table: shopTable)
+        do {
+            try await Self.withGateway(catalogPorts: [shop.port], extra: ["services.storefront.url": "http://127.0.0.1:\(shop.port)"]) { client, _ in
+                for path in ["/", "/search?q=lamp", "/signin"] {
+                    try await client.execute(uri: path, method: .get) { response in
+                        #expect(response.status == .ok, "\(path)")
+                        #expect(response.headers[.contentType] == "text/html; charset=utf-8")
+                        #expect(response.headers[HTTPField.Name("Content-Security-Policy")!]?.contains("frame-ancestors 'none'") == true)
+                        #expect(String(buffer: response.body).contains("<h1>"))
+                    }
+                }
+                try await client.execute(uri: "/assets/storefront.css", method: .get) { response in
+                    #expect(response.status == .ok)
+                    #expect(response.headers[.contentType] == "text/css; charset=utf-8")
+                }
+                // The gateway's own routes are not the storefront's.
+                try await client.execute(uri: "/health/live", method: .get) { response in
+                    #expect(response.status == .ok)
+                    #expect(response.headers[.contentType]?.hasPrefix("application/json") == true)
+                }
+                try await client.execute(uri: "/openapi.json", method: .get) { response in
+                    #expect(response.status == .ok)
+                    #expect(!String(buffer: response.body).contains("\"/search\""))
+                }
+            }
+        } catch {
+            await shop.stop()
+            throw error
+        }
+        await shop.stop()
+    }
+
     @Test("requests go round-robin to both instances, with the request id passed on; /internal/ paths are a 404")
     func routesRoundRobin() async throws {
         let (database, cleanup) = try await TestDatabases.makeURL(.sqlite)

@@ -28,9 +28,19 @@ struct GatewayRoutesTests {
         ("/v1/inventory/SKU-1", "inventory"), ("/v1/checkout", "orders"), ("/v1/orders/1/ship", "orders"),
         ("/v1/payment-methods", "payments"), ("/v1/payments/1/refunds", "payments"), ("/v1/notifications/preferences", "notifications"),
         ("/v1/webhooks", "notifications"), ("/v1/recommendations/me", "recommendations"),
+        ("/", "storefront"), ("/search", "storefront"), ("/products/0190b2f0-0000-7000-8000-000000000000", "storefront"),
+        ("/cart/items/SKU-1", "storefront"), ("/signin", "storefront"), ("/checkout", "storefront"), ("/orders/1", "storefront"),
+        ("/notifications", "storefront"), ("/assets/storefront.css", "storefront"),
     ])
     func standardTable(path: String, service: String) {
         #expect(GatewayRoutes.standard.service(for: path) == service)
+    }
+
+    @Test("the storefront's home page is routed exactly: the platform's own paths and unknown ones are not the storefront's", arguments: [
+        "/health/live", "/health/ready", "/metrics", "/openapi.json", "/unknown", "/v2/products", "/searchx",
+    ])
+    func storefrontLeavesOtherPaths(path: String) {
+        #expect(GatewayRoutes.standard.service(for: path) == nil, "\(path)")
     }
 
     @Test("internal paths are never routed, however they are spelled", arguments: [

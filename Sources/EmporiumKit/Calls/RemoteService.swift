@@ -131,8 +131,7 @@ public struct RemoteService: Sendable {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(data: body))
         }
-        if let requestID = parent.requestID { request.headers.add(name: "X-Request-Id", value: requestID) }
-        tracer.inject(span.context, into: &request.headers, using: HTTPHeadersInjector())
+        CallPropagation.propagate(parent: parent, span: span, tracer: tracer, into: &request.headers)
         request.headers.add(
             name: ServiceCredential.headerName,
             value: credential.sign(caller: caller, method: method.rawValue, target: target, body: body ?? Data()))
@@ -213,6 +212,17 @@ public struct RemoteService: Sendable {
             return "connection refused"
         }
         return "the call failed (\(error))"
+    }
+}
+
+/// What every outgoing call of a process carries from the request it serves: the request's
+/// `X-Request-Id`, and `traceparent` (and `tracestate`) of the call's client span. Shared by
+/// ``RemoteService`` and the storefront's client of the public API.
+public enum CallPropagation {
+    /// Adds the propagation headers of a call made within `parent` under `span`.
+    public static func propagate(parent: InstrumentationContext, span: any Span, tracer: any Tracer, into headers: inout HTTPHeaders) {
+        if let requestID = parent.requestID { headers.replaceOrAdd(name: "X-Request-Id", value: requestID) }
+        tracer.inject(span.context, into: &headers, using: HTTPHeadersInjector())
     }
 }
 

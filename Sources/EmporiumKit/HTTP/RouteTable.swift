@@ -10,6 +10,9 @@ public final class RouteTable: Sendable {
     public struct Route: Hashable, Sendable, CustomStringConvertible, Comparable {
         public var method: String
         public var path: String
+        /// An HTML page for browsers (the storefront's), not an operation of the JSON API: no
+        /// OpenAPI document describes it.
+        public var isPage: Bool = false
         public var description: String { "\(method) \(path)" }
         public static func < (lhs: Self, rhs: Self) -> Bool { (lhs.path, lhs.method) < (rhs.path, rhs.method) }
     }
@@ -19,8 +22,8 @@ public final class RouteTable: Sendable {
     public init() {}
 
     /// Records a route.
-    public func add(method: String, path: String) {
-        routes.withLock { $0.append(Route(method: method, path: path)) }
+    public func add(method: String, path: String, isPage: Bool = false) {
+        routes.withLock { $0.append(Route(method: method, path: path, isPage: isPage)) }
     }
 
     /// All routes, sorted by path then method.
@@ -28,7 +31,11 @@ public final class RouteTable: Sendable {
 
     /// The routes clients may call: all but the `/internal/` ones (which only other services
     /// call, with a service credential, and which no OpenAPI document or gateway shows).
-    public var publicRoutes: [Route] { all.filter { !$0.path.hasPrefix("/internal/") } }
+    /// Pages (``Route/isPage``) are not among them.
+    public var publicRoutes: [Route] { all.filter { !$0.path.hasPrefix("/internal/") && !$0.isPage } }
+
+    /// The HTML pages for browsers.
+    public var pageRoutes: [Route] { all.filter(\.isPage) }
 
     /// The `/internal/` routes.
     public var internalRoutes: [Route] { all.filter { $0.path.hasPrefix("/internal/") } }

@@ -24,6 +24,17 @@ public struct ServiceRouter {
         router.on(RouterPath(path), method: method, use: handler)
     }
 
+    /// Registers `handler` for `method` requests to the HTML page `path`: recorded as a page, so
+    /// that no OpenAPI document is expected to describe it.
+    public func page(
+        _ path: String,
+        method: HTTPRequest.Method,
+        use handler: @escaping @Sendable (Request, EmporiumRequestContext) async throws -> some ResponseGenerator
+    ) {
+        table.add(method: method.rawValue, path: path, isPage: true)
+        router.on(RouterPath(path), method: method, use: handler)
+    }
+
     public func get(_ path: String, use handler: @escaping @Sendable (Request, EmporiumRequestContext) async throws -> some ResponseGenerator) {
         on(path, method: .get, use: handler)
     }

@@ -4,6 +4,8 @@ public import Hummingbird
 extension HTTPField.Name {
     /// `X-Forwarded-For`: the addresses a request came through, the client's first.
     public static let xForwardedFor = Self("X-Forwarded-For")!
+    /// `X-Forwarded-Proto`: the scheme the client used (`https` where a proxy in front ended TLS).
+    public static let xForwardedProto = Self("X-Forwarded-Proto")!
 }
 
 /// Sets ``EmporiumRequestContext/clientAddress`` from `X-Forwarded-For` when the peer is a

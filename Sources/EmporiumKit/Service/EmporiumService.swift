@@ -109,13 +109,27 @@ public struct ServiceEnvironment: Sendable {
     /// The process's tracer: for a service that makes spans of its own (the gateway's calls to
     /// the instances it passes requests to). A `NoOpTracer` by default.
     public var tracer: any Tracer
+    /// The process's HTTP client for calls to other services (made at the first call, shut down
+    /// when the process stops): for a service that calls public APIs itself (the storefront).
+    public var callClient: ServiceCallClient
+    /// Where this process listens, once its server is bound (`http://127.0.0.1:8080`).
+    public var ownAddress: ProcessAddress
+    /// The credential of calls between services, from the deployment's shared secret
+    /// (`services.secret`): also where a service derives keys of its own
+    /// (``ServiceCredential/derivedKey(for:)``). Nil when made without the runtime.
+    public var credential: ServiceCredential?
 
     public init(
         database: any Database, readDatabase: (any Database)? = nil, seedsDemoData: Bool, logger: Logger,
         caching: CacheBackend = .inMemory, outbox: Outbox, metrics: any MetricsFactory,
         security: SecuritySettings, peers: ServicePeers = .none, settings: ServiceSettings? = nil, dataDirectory: String = "./.emporium",
-        serviceURLs: [String: [String]] = [:], tracer: any Tracer = NoOpTracer()
+        serviceURLs: [String: [String]] = [:], tracer: any Tracer = NoOpTracer(),
+        callClient: ServiceCallClient = ServiceCallClient(connectTimeout: .seconds(2)), ownAddress: ProcessAddress = ProcessAddress(),
+        credential: ServiceCredential? = nil
     ) {
+        self.callClient = callClient
+        self.ownAddress = ownAddress
+        self.credential = credential
         self.dataDirectory = dataDirectory
         self.serviceURLs = serviceURLs
         self.tracer = tracer

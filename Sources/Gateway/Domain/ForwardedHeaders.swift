@@ -58,6 +58,5 @@ public enum ForwardedHeaders {
 }
 
 extension HTTPField.Name {
-    static let xForwardedProto = HTTPField.Name("X-Forwarded-Proto")!
     static let xForwardedHost = HTTPField.Name("X-Forwarded-Host")!
 }

@@ -10,10 +10,21 @@ public struct GatewayRoutes: Sendable, Equatable {
     public struct Route: Sendable, Equatable {
         public var prefix: String
         public var service: String
+        /// Whether the route matches its path only, nothing below it: the storefront's home
+        /// page `/` (a prefix `/` would take every path).
+        public var exact: Bool
 
         public init(prefix: String, service: String) {
             self.prefix = prefix
             self.service = service
+            self.exact = false
+        }
+
+        /// A route of `path` itself only.
+        public init(exactly path: String, service: String) {
+            self.prefix = path
+            self.service = service
+            self.exact = true
         }
     }
 
@@ -53,14 +64,20 @@ public struct GatewayRoutes: Sendable, Equatable {
         Route(prefix: "/v1/notifications", service: "notifications"),
         Route(prefix: "/v1/webhooks", service: "notifications"),
         Route(prefix: "/v1/recommendations", service: "recommendations"),
-    ])
+    ] + storefrontRoutes)
+
+    /// The storefront's pages (docs/storefront.md): its home page `/` and the paths below.
+    public static let storefrontRoutes: [Route] =
+        [Route(exactly: "/", service: "storefront")]
+        + ["/search", "/products", "/cart", "/signup", "/signin", "/signout", "/checkout", "/orders", "/notifications", "/assets"]
+        .map { Route(prefix: $0, service: "storefront") }
 
     /// The service for `path` (without its query), or nil when no route matches or the path is
     /// internal.
     public func service(for path: String) -> String? {
         guard !Self.isInternal(path) else { return nil }
         let bytes = path.utf8
-        for route in routes where Self.path(bytes, isUnder: route.prefix.utf8) {
+        for route in routes where route.exact ? path == route.prefix : Self.path(bytes, isUnder: route.prefix.utf8) {
             return route.service
         }
         return nil

@@ -1,0 +1,128 @@
+import Crypto
+import NIOHTTP1
+import HTTPTypes
+import EmporiumKit
+import Foundation
+import EmporiumCore
+
+/// The members of the API's answers that the pages show (docs/api.md; unknown members ignored).
+enum APITypes {
+    struct Category: Decodable, Sendable {
+        var id: String
+        var name: String
+        var parentId: String?
+    }
+
+    struct Variant: Decodable, Sendable {
+        var sku: String
+        var attributes: [String: String]
+        var price: Money
+    }
+
+    struct Product: Decodable, Sendable {
+        var id: String
+        var name: String
+        var description: String
+        var categoryId: String
+        var imageUrls: [String]?
+        var variants: [Variant]
+    }
+
+    struct Facets: Decodable, Sendable {
+        struct CategoryCount: Decodable, Sendable {
+            var id: String
+            var count: Int
+        }
+        struct ValueCount: Decodable, Sendable {
+            var value: String
+            var count: Int
+        }
+        var total: Int
+        var categories: [CategoryCount]
+        var attributes: [String: [ValueCount]]
+    }
+
+    struct ProductPage: Decodable, Sendable {
+        var items: [Product]
+        var nextCursor: String?
+        var facets: Facets?
+    }
+
+    struct Items<Item: Decodable & Sendable>: Decodable, Sendable {
+        var items: [Item]
+        var nextCursor: String?
+    }
+
+    struct Recommendation: Decodable, Sendable {
+        var id: String
+        var name: String
+        var reason: String
+    }
+
+    struct Stock: Decodable, Sendable {
+        var sku: String
+        var available: Int
+    }
+
+    struct CartLine: Decodable, Sendable {
+        var sku: String
+        var quantity: Int
+        var productId: String?
+        var name: String?
+        var attributes: [String: String]?
+        var unitPrice: Money?
+        var lineTotal: Money?
+        var available: Bool?
+    }
+
+    struct Cart: Decodable, Sendable {
+        var id: String
+        var lines: [CartLine]
+        var total: Money
+        var itemCount: Int?
+    }
+
+    struct Tokens: Codable, Sendable {
+        var accessToken: String
+        var refreshToken: String
+        var expiresIn: Int
+    }
+
+    struct PaymentMethod: Decodable, Sendable {
+        var id: String
+        var brand: String
+        var last4: String
+    }
+
+    struct OrderLine: Decodable, Sendable {
+        var sku: String
+        var quantity: Int
+        var productName: String?
+        var unitPrice: Money?
+        var lineTotal: Money?
+    }
+
+    struct Order: Decodable, Sendable {
+        var id: String
+        var status: String
+        var lines: [OrderLine]?
+        var total: Money
+        var cancellationReason: String?
+        var createdAt: String?
+    }
+
+    struct OrderEvent: Decodable, Sendable {
+        var version: Int
+        var type: String
+        var recordedAt: String
+    }
+
+    struct Notification: Decodable, Sendable {
+        var id: String
+        var title: String
+        var body: String
+        var subjectId: String?
+        var createdAt: String
+        var readAt: String?
+    }
+}
