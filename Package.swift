@@ -506,6 +506,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "StorefrontTests",
+            dependencies: ["Storefront", "EmporiumCore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "MessagingTests",
             dependencies: [
                 "EmporiumCore",
