@@ -16,6 +16,9 @@ public struct StorefrontService: EmporiumService {
     /// The pages are not operations of the JSON API: no OpenAPI document describes them.
     public static let publicAPI = OpenAPIFragment()
     public let openAPI = Self.publicAPI
+    /// Every page shows the visitor's session (the cart's count, who is signed in): none may be
+    /// stored by a cache. The stylesheet and images under `/assets` may.
+    public let privatePathPrefixes = ["/", "/search", "/products", "/cart", "/signup", "/signin", "/signout", "/checkout", "/orders", "/notifications"]
     private let controller: StorefrontController
 
     /// Reads `storefront.apiURL` and `storefront.currency`, loads the templates and the stylesheet.

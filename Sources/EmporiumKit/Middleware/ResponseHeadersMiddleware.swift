@@ -17,7 +17,8 @@ public struct ResponseHeadersMiddleware: RouterMiddleware {
     /// - Parameter privatePathPrefixes: Paths (`/v1/users`) whose responses, and those of every
     ///   path below them (`/v1/users/me`), must not be stored.
     public init(privatePathPrefixes: [String]) {
-        self.privatePathPrefixes = privatePathPrefixes.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        // `/` stays itself (the root page only); `/v1/users/` is `/v1/users`.
+        self.privatePathPrefixes = privatePathPrefixes.map { $0.count > 1 && $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
