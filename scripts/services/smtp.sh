@@ -151,15 +151,7 @@ smtp_stop() {
     [ -f "$dir/server.pid" ] && pid="$(cat "$dir/server.pid")"
     # Only that process: its command line names this data folder.
     if [ -n "$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "--messages $dir/messages"; then
-        kill "$pid" 2>/dev/null || true
-        for _ in $(seq 1 50); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        if kill -0 "$pid" 2>/dev/null; then
-            kill -9 "$pid" 2>/dev/null || true
-        fi
-        wait "$pid" 2>/dev/null || true
+        stop_process "$pid" 5 "smtp.sh: the SMTP servers"
     fi
     rm -f "$dir/server.pid"
     unset _EMPORIUM_SMTP_DIR EMPORIUM_TEST_SMTP_URL EMPORIUM_TEST_SMTP_STARTTLS_URL EMPORIUM_TEST_SMTP_AUTH_URL \
