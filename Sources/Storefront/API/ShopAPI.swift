@@ -1,4 +1,3 @@
-import Crypto
 import HTTPTypes
 import EmporiumCore
 import AsyncHTTPClient

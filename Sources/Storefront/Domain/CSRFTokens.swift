@@ -1,4 +1,3 @@
-import NIOHTTP1
 import HTTPTypes
 import EmporiumKit
 import EmporiumCore

@@ -1,5 +1,3 @@
-import Crypto
-import NIOHTTP1
 import HTTPTypes
 import EmporiumKit
 import EmporiumCore

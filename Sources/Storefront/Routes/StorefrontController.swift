@@ -1,4 +1,3 @@
-import Crypto
 import NIOHTTP1
 import EmporiumContracts
 import EmporiumCore

@@ -1,5 +1,3 @@
-import Crypto
-import NIOHTTP1
 import HTTPTypes
 import EmporiumCore
 import Foundation
