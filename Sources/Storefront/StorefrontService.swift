@@ -8,7 +8,8 @@ import Security
 public import Storage
 
 /// The shop's web pages (`storefront`): server-rendered HTML that works without JavaScript,
-/// a client of the public API like any other (docs/storefront.md). It keeps no data: the
+/// a client of the public API like any other (docs/storefront.md), and the back office at
+/// `/admin` for the shop's staff. It keeps no data: the
 /// shopper's session is in their cookies, everything else in the services behind the API.
 public struct StorefrontService: EmporiumService {
     public let name = "storefront"
@@ -18,8 +19,9 @@ public struct StorefrontService: EmporiumService {
     public let openAPI = Self.publicAPI
     /// Every page shows the visitor's session (the cart's count, who is signed in): none may be
     /// stored by a cache. The stylesheet and images under `/assets` may.
-    public let privatePathPrefixes = ["/", "/search", "/products", "/cart", "/signup", "/signin", "/signout", "/checkout", "/orders", "/notifications"]
+    public let privatePathPrefixes = ["/", "/search", "/products", "/cart", "/signup", "/signin", "/signout", "/checkout", "/orders", "/notifications", "/admin"]
     private let controller: StorefrontController
+    private let backOffice: BackOfficeController
 
     /// Reads `storefront.apiURL` and `storefront.currency`, loads the templates and the stylesheet.
     /// - Throws: ``ServiceSettingError`` for a bad setting; ``StorefrontError`` for missing files.
@@ -34,18 +36,21 @@ public struct StorefrontService: EmporiumService {
         let api = ShopAPI(
             baseURL: { [configured = settings.apiURL] in configured ?? ownAddress.baseURL }, client: environment.callClient,
             timeout: settings.callTimeout, tracer: environment.tracer, logger: environment.logger)
+        let responder = PageResponder(renderer: renderer, csrf: CSRFTokens(key: key))
+        let shopper = Shopper(api: api)
         return StorefrontService(
-            controller: StorefrontController(
-                responder: PageResponder(renderer: renderer, csrf: CSRFTokens(key: key)), shopper: Shopper(api: api), assets: assets,
-                currency: settings.currency))
+            controller: StorefrontController(responder: responder, shopper: shopper, assets: assets, currency: settings.currency),
+            backOffice: BackOfficeController(responder: responder, shopper: shopper, currency: settings.currency))
     }
 
-    private init(controller: StorefrontController) {
+    private init(controller: StorefrontController, backOffice: BackOfficeController) {
         self.controller = controller
+        self.backOffice = backOffice
     }
 
     public func addRoutes(to router: ServiceRouter) {
         controller.addRoutes(to: router)
+        backOffice.addRoutes(to: router)
     }
 }
 

@@ -230,6 +230,22 @@ enum IdentityAPIContract {
             var session = try await login(client, "linus@example.com")
             let admin = try await TestPlatform.authorization(platform, roles: [.admin])
             try await eventually("the profile") { try await get(client, "/v1/users/\(id)", authorization: admin).status == .ok }
+            // Support finds the account by its email, however it is typed; the list pages by id.
+            let found = try await get(client, "/v1/users?email=%20LINUS@Example.COM", authorization: admin)
+            #expect(found.status == .ok)
+            #expect((found.json["items"] as? [[String: Any]])?.map { $0["id"] as? String } == [id])
+            let none = try await get(client, "/v1/users?email=nobody@example.com", authorization: admin)
+            #expect((none.json["items"] as? [[String: Any]])?.isEmpty == true)
+            _ = try await register(client, "ada@example.com")
+            try await eventually("the second profile") {
+                ((try await get(client, "/v1/users", authorization: admin).json["items"] as? [[String: Any]])?.count ?? 0) == 2
+            }
+            let first = try await get(client, "/v1/users?limit=1", authorization: admin)
+            #expect((first.json["items"] as? [[String: Any]])?.first?["id"] as? String == id, "oldest first")
+            let cursor = try #require(first.json["nextCursor"] as? String)
+            let second = try await get(client, "/v1/users?limit=1&cursor=\(cursor)", authorization: admin)
+            #expect((second.json["items"] as? [[String: Any]])?.first?["email"] as? String == "ada@example.com")
+            #expect(second.json["nextCursor"] == nil)
             let change = try await client.execute(
                 uri: "/v1/users/\(id)/roles", method: .put, headers: [.contentType: "application/json", .authorization: admin],
                 body: ByteBuffer(string: #"{"roles": ["catalog_manager", "customer"]}"#)
@@ -273,6 +289,7 @@ enum IdentityAPIContract {
                 (.patch, "/v1/users/me", #"{"name": "N"}"#, [.customer, .support, .catalogManager, .admin]),
                 (.get, "/v1/users/me/addresses", nil, [.customer, .support, .catalogManager, .admin]),
                 (.post, "/v1/users/me/addresses", #"{"line1": "1 A St", "city": "B", "postalCode": "C1", "country": "GB"}"#, [.customer, .support, .catalogManager, .admin]),
+                (.get, "/v1/users", nil, [.support, .admin]),
                 (.get, "/v1/users/\(someone)", nil, [.support, .admin]),
                 (.put, "/v1/users/\(someone)/roles", #"{"roles": ["customer"]}"#, [.admin]),
                 (.get, "/v1/audit", nil, [.admin]),

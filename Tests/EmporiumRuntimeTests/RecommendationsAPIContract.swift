@@ -71,6 +71,12 @@ enum RecommendationsAPIContract {
             #expect(items(ofA).compactMap { ($0["score"] as? NSNumber)?.doubleValue } == [4, 3, 1, 1, 1], "orders in the window")
             #expect(items(ofA).first?["name"] as? String == "Product \(d.sku)")
             #expect(try await context.ids(a, limit: 2) == [d.id, b.id])
+            // The shop's popular products (the storefront's home for guests): the same, no token.
+            let popular = try await context.send(.get, "/v1/recommendations/popular")
+            #expect(popular.status == .ok)
+            #expect(items(popular).compactMap { $0["id"] as? String } == [d.id, b.id] + [c.id, e.id, f.id].sorted(), "\(String(buffer: popular.body))")
+            #expect(items(popular).allSatisfy { $0["reason"] as? String == "popular" })
+            expectBadParameter(try await context.send(.get, "/v1/recommendations/popular?limit=0"), "limit")
 
             // Bought together first, then the category's popular ones; never itself (the most popular).
             let ofD = try await context.list(d)

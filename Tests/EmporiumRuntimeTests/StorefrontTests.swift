@@ -35,13 +35,13 @@ import Testing
 
     /// Runs `body` with a browser on a live platform of `table`.
     static func withShop(
-        table: ServiceTable, _ body: @Sendable (Browser, any TestClientProtocol) async throws -> Void
+        table: ServiceTable, _ body: @Sendable (Browser, any TestClientProtocol, EmporiumPlatform) async throws -> Void
     ) async throws {
         try await TestPlatform.withClient(.sqlite, table: table, live: true) { client, platform in
             let base = try #require(platform.address.baseURL, "the platform is bound")
             let browser = Browser(base: base)
             do {
-                try await body(browser, client)
+                try await body(browser, client, platform)
                 try await browser.shutdown()
             } catch {
                 try? await browser.shutdown()
@@ -82,7 +82,7 @@ import Testing
     /// card and sees the order confirmed, its history, the notifications; the access token is
     /// refreshed with the refresh token when it has expired; sign-out ends the session.
     @Test func aShopperBuysWithoutJavaScript() async throws {
-        try await Self.withShop(table: .standard) { browser, client in
+        try await Self.withShop(table: .standard) { browser, client, _ in
             let home = try await browser.get("/")
             Self.check(home)
             #expect(home.html.contains("Categories"))
@@ -175,7 +175,7 @@ import Testing
     /// A form posted without its token, with another session's, or with none at all is a 403
     /// page, and nothing is written; a product named like a script shows as text.
     @Test func formsNeedTheirTokenAndOutputIsEscaped() async throws {
-        try await Self.withShop(table: .withoutConsumers) { browser, client in
+        try await Self.withShop(table: .withoutConsumers) { browser, client, _ in
             let category = try await CatalogAPIContract.firstCategory(client)
             let xss = "<script>alert(1)</script>"
             let body = #"""
@@ -222,6 +222,21 @@ import Testing
             Self.check(added)
             #expect(added.html.contains("&lt;script&gt;"))
             #expect(browser.cookies["sf_cart"] != nil)
+        }
+    }
+
+    /// Behind a proxy that ends TLS (in `http.trustedProxies`, saying `X-Forwarded-Proto: https`)
+    /// every cookie is `Secure`; the same header from an address not trusted changes nothing.
+    @Test func cookiesAreSecureBehindATrustedTLSProxy() async throws {
+        for (trusted, secure) in [("127.0.0.1", true), ("192.0.2.1", false)] {
+            try await TestPlatform.withClient(.sqlite, extra: ["http.trustedProxies": trusted], live: true) { client, _ in
+                let page = try await client.execute(uri: "/signin", method: .get, headers: [.init("X-Forwarded-Proto")!: "https"]) { $0 }
+                #expect(page.status == .ok)
+                let cookies = page.headers[values: .setCookie]
+                #expect(cookies.contains { $0.hasPrefix("sf_session=") })
+                #expect(cookies.allSatisfy { $0.contains("; Secure") == secure }, "trusted \(trusted): \(cookies)")
+                #expect(cookies.allSatisfy { $0.contains("HttpOnly") && $0.contains("SameSite=Lax") })
+            }
         }
     }
 }

@@ -30,7 +30,7 @@ struct GatewayRoutesTests {
         ("/v1/webhooks", "notifications"), ("/v1/recommendations/me", "recommendations"),
         ("/", "storefront"), ("/search", "storefront"), ("/products/0190b2f0-0000-7000-8000-000000000000", "storefront"),
         ("/cart/items/SKU-1", "storefront"), ("/signin", "storefront"), ("/checkout", "storefront"), ("/orders/1", "storefront"),
-        ("/notifications", "storefront"), ("/assets/storefront.css", "storefront"),
+        ("/notifications", "storefront"), ("/assets/storefront.css", "storefront"), ("/admin/orders", "storefront"),
     ])
     func standardTable(path: String, service: String) {
         #expect(GatewayRoutes.standard.service(for: path) == service)

@@ -69,7 +69,7 @@ public struct GatewayRoutes: Sendable, Equatable {
     /// The storefront's pages (docs/storefront.md): its home page `/` and the paths below.
     public static let storefrontRoutes: [Route] =
         [Route(exactly: "/", service: "storefront")]
-        + ["/search", "/products", "/cart", "/signup", "/signin", "/signout", "/checkout", "/orders", "/notifications", "/assets"]
+        + ["/search", "/products", "/cart", "/signup", "/signin", "/signout", "/checkout", "/orders", "/notifications", "/assets", "/admin"]
         .map { Route(prefix: $0, service: "storefront") }
 
     /// The service for `path` (without its query), or nil when no route matches or the path is

@@ -3,7 +3,8 @@ import Foundation
 import Hummingbird
 import Security
 
-/// `/v1/recommendations`: a product's list (public) and the caller's own (`account.own`), thin
+/// `/v1/recommendations`: a product's list and the shop's popular products (public), and the
+/// caller's own (`account.own`), thin
 /// handlers over ``RecommendationLists``.
 struct RecommendationsController: Sendable {
     let lists: RecommendationLists
@@ -11,6 +12,7 @@ struct RecommendationsController: Sendable {
     func addRoutes(to router: ServiceRouter) {
         router.get("/v1/recommendations/products/{id}", use: forProduct)
         router.get("/v1/recommendations/me", use: forMe)
+        router.get("/v1/recommendations/popular", use: popular)
     }
 
     /// `?limit=` (1–50, default 10) products to show with product `{id}`; 404 when it is not an
@@ -21,6 +23,12 @@ struct RecommendationsController: Sendable {
         let limit = try Self.read(into: &invalid) { try RecommendationRules.limit(request.queryParameters["limit"]) }
         guard let id, let limit else { throw ProblemDetails.validation(invalid) }
         return RecommendationList(try await lists.forProduct(id.uuidString, limit: limit))
+    }
+
+    /// `?limit=` of the shop's most ordered products in the popularity window; no token needed.
+    @Sendable func popular(_ request: Request, context: EmporiumRequestContext) async throws -> RecommendationList {
+        let limit = try RecommendationRules.limit(request.queryParameters["limit"])
+        return RecommendationList(try await lists.popular(limit: limit))
     }
 
     /// `?limit=` products for the caller, from what they bought; 401 without a token.

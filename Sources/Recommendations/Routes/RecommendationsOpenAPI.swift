@@ -25,6 +25,17 @@ enum RecommendationsOpenAPI {
                     }
                   }
                 },
+                "/v1/recommendations/popular": {
+                  "get": {
+                    "tags": ["recommendations"], "operationId": "getPopularProducts",
+                    "summary": "The shop's popular products: those in the most confirmed orders of the popularity window, most first; active and in stock only (unless the inventory cannot be asked). Empty before the first orders.",
+                    "parameters": [\#(limit)],
+                    "responses": {
+                      "200": {"description": "The list, most ordered first (possibly empty).", "content": \#(list)},
+                      \#(OpenAPISchema.problemResponses([400]))
+                    }
+                  }
+                },
                 "/v1/recommendations/me": {
                   "get": {
                     "tags": ["recommendations"], "operationId": "getMyRecommendations", "security": \#(OpenAPISecurity.bearer(.ownAccount)),

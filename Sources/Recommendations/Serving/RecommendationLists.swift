@@ -51,6 +51,18 @@ struct RecommendationLists: Sendable {
         return try await stock.inStock(candidates, limit: limit)
     }
 
+    /// Up to `limit` of the shop's most ordered products in the popularity window, nothing that
+    /// is not active or out of stock. Cached per generation and day, so a new order shows within
+    /// `recommendations.cacheTTL`.
+    func popular(limit: Int) async throws -> [Recommendation] {
+        let firstDay = settings.window.firstDay(now: now())
+        let generation = try await store.generation()
+        let candidates = try await cached("popular:\(generation):\(firstDay)") {
+            RecommendationRules.popular(try await store.popular(category: nil, since: firstDay, limit: RecommendationRules.candidateLimit))
+        }
+        return try await stock.inStock(candidates, limit: limit)
+    }
+
     // MARK: Computing
 
     private func productCandidates(_ id: String, category: String?) async throws -> [Recommendation] {

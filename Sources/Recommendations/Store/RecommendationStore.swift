@@ -181,6 +181,13 @@ public struct RecommendationStore: Sendable {
         }
     }
 
+    /// The generation every list's cache key holds (raised by changes to what lists show).
+    public func generation() async throws -> Int64 {
+        try await database.withConnection { sql in
+            try await sql.raw("SELECT generation FROM recs_generation WHERE id = 1").first()?.decode(column: "generation", as: Int64.self) ?? 0
+        }
+    }
+
     /// n(`id`) and up to `limit` of its shown partners with co(p, q) and n(q), those of the
     /// highest cosine first. (For one product, co²/n(q) orders the partners as the cosine
     /// `co / sqrt(n(p) · n(q))` does, without a square root SQLite lacks.)

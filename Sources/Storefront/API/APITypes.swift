@@ -2,6 +2,7 @@ import HTTPTypes
 import EmporiumKit
 import Foundation
 import EmporiumCore
+import EmporiumContracts
 
 /// The members of the API's answers that the pages show (docs/api.md; unknown members ignored).
 enum APITypes {
@@ -24,6 +25,8 @@ enum APITypes {
         var categoryId: String
         var imageUrls: [String]?
         var variants: [Variant]
+        /// `draft`, `active` or `archived` (the back office sees all three).
+        var status: String?
     }
 
     struct Facets: Decodable, Sendable {
@@ -60,6 +63,8 @@ enum APITypes {
     struct Stock: Decodable, Sendable {
         var sku: String
         var available: Int
+        var onHand: Int?
+        var reserved: Int?
     }
 
     struct CartLine: Decodable, Sendable {
@@ -107,12 +112,44 @@ enum APITypes {
         var total: Money
         var cancellationReason: String?
         var createdAt: String?
+        var userId: String?
+        var refundedAmount: Money?
+        var shippingAddress: PostalAddress?
+        var itemCount: Int?
     }
 
     struct OrderEvent: Decodable, Sendable {
         var version: Int
         var type: String
         var recordedAt: String
+        var data: JSONValue?
+    }
+
+    struct Payment: Decodable, Sendable {
+        var id: String
+        var status: String
+        var amount: Money
+        var capturedAmount: Money?
+        var refundedAmount: Money?
+        var failureReason: String?
+    }
+
+    struct Profile: Decodable, Sendable {
+        var id: String
+        var email: String
+        var name: String?
+        var phone: String?
+        var roles: [String]
+        var createdAt: String
+    }
+
+    struct AuditEntry: Decodable, Sendable {
+        var sequence: Int64
+        var at: String
+        var actor: String
+        var action: String
+        var target: String
+        var details: [String: String]
     }
 
     struct Notification: Decodable, Sendable {

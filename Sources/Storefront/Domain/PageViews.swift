@@ -147,6 +147,8 @@ enum PageViews {
         var fields: [Field]
         var formError: String?
         var alternative: Link
+        /// Where to go once signed in (a path of this site).
+        var next: String?
     }
 
     struct Checkout: Sendable {

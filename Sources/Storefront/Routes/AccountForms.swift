@@ -11,11 +11,13 @@ enum AccountForms {
             formError: messages.form, alternative: PageViews.Link(label: "Already have an account? Sign in", href: "/signin"))
     }
 
-    static func signIn(email: String = "", messages: FieldMessages = FieldMessages()) -> PageViews.AccountForm {
+    /// - Parameter next: The page of this site to show once signed in (``LocalRedirect``), else the cart.
+    static func signIn(email: String = "", messages: FieldMessages = FieldMessages(), next: String? = nil) -> PageViews.AccountForm {
         PageViews.AccountForm(
             heading: "Sign in", action: "/signin", submit: "Sign in",
             fields: fields(email: email, messages: messages, passwordHint: nil, newPassword: false),
-            formError: messages.form, alternative: PageViews.Link(label: "New here? Create an account", href: "/signup"))
+            formError: messages.form, alternative: PageViews.Link(label: "New here? Create an account", href: "/signup"),
+            next: LocalRedirect.path(next))
     }
 
     private static func fields(email: String, messages: FieldMessages, passwordHint: String?, newPassword: Bool) -> [PageViews.Field] {
@@ -34,7 +36,7 @@ enum AccountForms {
         guard case .refused(let problem) = answer.refusal, (400..<500).contains(problem.status) else { throw answer.refusal }
         let messages = FieldMessages(problem, fields: ["email", "password"])
         let email = form.fields.first { $0.name == "email" }?.value ?? ""
-        let view = template == "signup" ? signUp(email: email, messages: messages) : signIn(email: email, messages: messages)
+        let view = template == "signup" ? signUp(email: email, messages: messages) : signIn(email: email, messages: messages, next: form.next)
         return .page(template, title: view.heading, view: view, status: .init(code: problem.status))
     }
 }

@@ -15,6 +15,7 @@ struct PageRenderer: Sendable {
     /// The page names every template folder must have.
     static let pages = [
         "home", "search", "product", "cart", "signup", "signin", "checkout", "orders", "order", "notifications", "error",
+        "admin", "admin-products", "admin-product", "admin-orders", "admin-order", "admin-users", "admin-user", "admin-audit",
     ]
 
     init(library: MustacheLibrary) {
@@ -60,6 +61,8 @@ struct PageRenderer: Sendable {
 struct Chrome: Sendable {
     var title: String
     var signedIn: Bool
+    /// Whether to show the link to the back office (``BackOfficeSection/isStaff(_:)``).
+    var staff: Bool
     /// The form token of the visitor's session (``CSRFTokens``).
     var csrf: String
     var searchText: String?

@@ -71,7 +71,9 @@ struct PageResponder: Sendable {
         var response: Response
         switch result {
         case .page(let template, let title, let view, let status):
-            let chrome = Chrome(title: title, signedIn: visit.isSignedIn, csrf: csrf.token(for: visit.sessionID), searchText: searchText)
+            let chrome = Chrome(
+                title: title, signedIn: visit.isSignedIn, staff: BackOfficeSection.isStaff(visit.shownPermissions), csrf: csrf.token(for: visit.sessionID),
+                searchText: searchText)
             let html = renderer.render(template, chrome: chrome, view: view)
             response = Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
         case .redirect(let location):

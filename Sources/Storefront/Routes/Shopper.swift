@@ -12,7 +12,7 @@ struct Shopper: Sendable {
     /// The shopper's access token, refreshed first when it has expired; nil for a guest, and
     /// for a shopper whose refresh token the API refused (then signed out).
     func token(_ visit: inout Visit) async throws(ShopAPIError) -> String? {
-        if let access = visit.accessToken, !AccessTokenExpiry.needsRefresh(access) { return access }
+        if let access = visit.accessToken, !AccessTokenClaims.needsRefresh(access) { return access }
         guard let refresh = visit.refreshToken else { return nil }
         let answer = try await api.send(.POST, "/v1/auth/refresh", json: ["refreshToken": refresh], headers: forwarded(visit))
         guard answer.isSuccess, let tokens = try? answer.decode(APITypes.Tokens.self) else {
@@ -55,6 +55,27 @@ struct Shopper: Sendable {
             // A guest cart that is gone (expired) leaves nothing to merge.
             guard answer.isSuccess || answer.status == 404 || answer.status == 400 else { throw answer.refusal }
             visit.forgetCart()
+        }
+    }
+
+    /// A public call (no token, no cart) as `Value`; nil when it fails or is refused, for a part
+    /// of a page that can be left out.
+    func fetch<Value: Decodable & Sendable>(_ visit: Visit, _ target: String, as type: Value.Type) async -> Value? {
+        guard let answer = try? await api.send(.GET, target, headers: forwarded(visit)) else { return nil }
+        return try? answer.decode(Value.self)
+    }
+
+    /// The stock of each of `skus` that has any, asked at once (`GET /v1/inventory/{sku}`).
+    func stockLevels(_ visit: Visit, skus: [String]) async -> [String: APITypes.Stock] {
+        await withTaskGroup(of: APITypes.Stock?.self) { group in
+            for sku in skus {
+                group.addTask { await fetch(visit, "/v1/inventory/\(QueryString.encode(sku))", as: APITypes.Stock.self) }
+            }
+            var levels: [String: APITypes.Stock] = [:]
+            for await level in group {
+                if let level { levels[level.sku] = level }
+            }
+            return levels
         }
     }
 

@@ -46,12 +46,14 @@ struct StorefrontController: Sendable {
             let links = categories.filter { $0.parentId == nil }.map {
                 PageViews.Link(label: $0.name, href: QueryString.link("/search", [("category", $0.id)]))
             }
+            // Signed in: picked for them; a guest: what the shop sells most; before any order: the newest.
             var heading = "New in"
             var cards: [PageViews.ProductCard] = []
-            if visit.isSignedIn, let mine = try? await shopper.sendSignedIn(&visit, .GET, "/v1/recommendations/me?limit=8"),
-                let items = try? mine.decode(APITypes.Items<APITypes.Recommendation>.self).items, !items.isEmpty
+            let (listHeading, list) = visit.isSignedIn ? ("Picked for you", "/v1/recommendations/me?limit=8") : ("Popular", "/v1/recommendations/popular?limit=8")
+            if let answer = try? await shopper.send(&visit, .GET, list),
+                let items = try? answer.decode(APITypes.Items<APITypes.Recommendation>.self).items, !items.isEmpty
             {
-                heading = "Picked for you"
+                heading = listHeading
                 cards = items.map { PageViews.ProductCard(id: $0.id, name: $0.name, price: nil) }
             } else {
                 let newest = try await shopper.send(&visit, .GET, "/v1/products?sort=newest&limit=8").decode(APITypes.ProductPage.self)
@@ -88,19 +90,16 @@ struct StorefrontController: Sendable {
             let id = context.parameters.get("id") ?? ""
             guard UUID(uuidString: id) != nil else { return PageResponder.errorPage(.notFound, "There is no such product.") }
             let product = try await shopper.send(&visit, .GET, "/v1/products/\(id.lowercased())").decode(APITypes.Product.self)
-            var stock: [String: Int] = [:]
-            for variant in product.variants {
-                let answer = try await shopper.send(&visit, .GET, "/v1/inventory/\(QueryString.encode(variant.sku))")
-                if let level = try? answer.decode(APITypes.Stock.self) { stock[variant.sku] = level.available }
-            }
-            let together = (try? await shopper.send(&visit, .GET, "/v1/recommendations/products/\(product.id)?limit=4")
-                .decode(APITypes.Items<APITypes.Recommendation>.self).items) ?? []
-            let category = try? await shopper.send(&visit, .GET, "/v1/categories").decode(APITypes.Items<APITypes.Category>.self).items
-                .first { $0.id == product.categoryId }
+            // The rest is public and independent: asked at once, not one after another.
+            let shown = visit
+            async let stock = shopper.stockLevels(shown, skus: product.variants.map(\.sku))
+            async let together = shopper.fetch(shown, "/v1/recommendations/products/\(product.id)?limit=4", as: APITypes.Items<APITypes.Recommendation>.self)
+            async let categories = shopper.fetch(shown, "/v1/categories", as: APITypes.Items<APITypes.Category>.self)
+            let category = await categories?.items.first { $0.id == product.categoryId }
             let view = ProductPage.view(
-                product, stock: stock, chosen: request.uri.queryParameters["sku"].map(String.init),
+                product, stock: await stock.mapValues(\.available), chosen: request.uri.queryParameters["sku"].map(String.init),
                 category: category.map { PageViews.Link(label: $0.name, href: QueryString.link("/search", [("category", $0.id)])) },
-                together: together)
+                together: await together?.items ?? [])
             return .page("product", title: product.name, view: view)
         }
     }
@@ -169,7 +168,9 @@ struct StorefrontController: Sendable {
     }
 
     @Sendable func signInForm(_ request: Request, context: EmporiumRequestContext) async -> Response {
-        await responder.get(request, context) { _ in .page("signin", title: "Sign in", view: AccountForms.signIn()) }
+        await responder.get(request, context) { _ in
+            .page("signin", title: "Sign in", view: AccountForms.signIn(next: request.uri.queryParameters["next"].map(String.init)))
+        }
     }
 
     @Sendable func signIn(_ request: Request, context: EmporiumRequestContext) async -> Response {
@@ -177,10 +178,10 @@ struct StorefrontController: Sendable {
             let credentials = Credentials(email: form.text("email") ?? "", password: form["password"] ?? "")
             let login = try await shopper.api.send(.POST, "/v1/auth/login", json: credentials, headers: shopper.forwarded(visit))
             guard login.isSuccess else {
-                return try AccountForms.refused(login, form: AccountForms.signIn(email: credentials.email), template: "signin")
+                return try AccountForms.refused(login, form: AccountForms.signIn(email: credentials.email, next: form.text("next")), template: "signin")
             }
             try await shopper.signIn(&visit, tokens: try login.decode(APITypes.Tokens.self))
-            return .redirect("/cart")
+            return .redirect(LocalRedirect.path(form.text("next")) ?? "/cart")
         }
     }
 

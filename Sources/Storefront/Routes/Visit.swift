@@ -3,6 +3,7 @@ import EmporiumCore
 import Foundation
 import EmporiumKit
 import Hummingbird
+import Security
 
 /// One request of a shopper's browser: the cookies it brought (tokens, guest cart, session), and
 /// the cookies its answer sets.
@@ -47,6 +48,10 @@ struct Visit: Sendable {
 
     /// Whether the shopper is signed in (holds a token; an expired one is refreshed on use).
     var isSignedIn: Bool { accessToken != nil || refreshToken != nil }
+
+    /// What the roles of the access token permit, read without verifying it: to choose what to
+    /// show (the back office's link), never to allow anything (``AccessTokenClaims``).
+    var shownPermissions: Set<Permission> { accessToken.map { AccessTokenClaims(token: $0).permissions } ?? [] }
 
     /// Keeps new tokens (sign-in, refresh: the refresh token rotates).
     mutating func keep(_ tokens: APITypes.Tokens) {

@@ -16,6 +16,7 @@ struct UsersController: Sendable {
         router.patch("/v1/users/me", use: updateMe)
         router.get("/v1/users/me/addresses", use: myAddresses)
         router.post("/v1/users/me/addresses", use: addAddress)
+        router.get("/v1/users", use: users)
         router.get("/v1/users/{id}", use: user)
         router.put("/v1/users/{id}/roles", use: setRoles)
         router.get("/v1/audit", use: auditEntries)
@@ -74,6 +75,18 @@ struct UsersController: Sendable {
             throw ProfileRules.tooManyAddresses
         }
         return EditedResponse(status: .created, response: address)
+    }
+
+    /// Every user's profile, oldest first, a page at a time; `email` finds one account (support, admin).
+    @Sendable func users(_ request: Request, context: EmporiumRequestContext) async throws -> Page<ProfileResource> {
+        try context.requirePermission(.usersRead)
+        let page = try PageRequest(query: request.queryParameters)
+        let email = request.queryParameters["email"].flatMap { $0.isEmpty ? nil : String($0) }
+        let profiles = try await store.profiles(email: email, after: page.after, limit: page.limit + 1)
+        let shown = Array(profiles.prefix(page.limit))
+        return Page(
+            items: shown.map(ProfileResource.init),
+            nextCursor: profiles.count > page.limit ? shown.last.map { Cursor.encode($0.id) } : nil)
     }
 
     /// Any user's profile (support, admin).

@@ -40,6 +40,30 @@ struct UsersStore: Sendable {
         try await database.withConnection { sql in try await profile(id: id, sql) }
     }
 
+    /// Up to `limit` profiles with ids after `after`, oldest first (ids are UUIDv7, so their order
+    /// is the order of registration); only the one with `email` (any case or composition) when given.
+    func profiles(email: String?, after: String?, limit: Int) async throws -> [Profile] {
+        try await database.withConnection { sql in
+            let rows: [any SQLRow]
+            if let email {
+                rows = try await sql.raw(
+                    """
+                    SELECT id, email, name, phone, roles, created_at, updated_at FROM users_profiles
+                    WHERE email_index = \(bind: security.blindIndex.email(email)) AND id > \(bind: after ?? "")
+                    """
+                ).all()
+            } else {
+                rows = try await sql.raw(
+                    """
+                    SELECT id, email, name, phone, roles, created_at, updated_at FROM users_profiles
+                    WHERE id > \(bind: after ?? "") ORDER BY id LIMIT \(bind: limit)
+                    """
+                ).all()
+            }
+            return try rows.map(profile(row:))
+        }
+    }
+
     /// Applies `changes` to the profile `id` (an empty string clears a field).
     /// - Returns: the profile afterwards, or nil when there is none.
     func update(id: String, _ changes: ProfileChanges, now: Date = .now) async throws -> Profile? {
@@ -142,7 +166,11 @@ struct UsersStore: Sendable {
         guard let row = try await sql.raw(
             "SELECT id, email, name, phone, roles, created_at, updated_at FROM users_profiles WHERE id = \(bind: id)"
         ).first() else { return nil }
-        return Profile(
+        return try profile(row: row)
+    }
+
+    private func profile(row: any SQLRow) throws -> Profile {
+        Profile(
             id: try row.decode(column: "id", as: String.self),
             email: try security.cipher.open(try row.decode(column: "email", as: String.self), field: Self.emailField),
             name: try optionalOpen(row, "name", Self.nameField),
