@@ -2,6 +2,7 @@
 
 - the services and whom each calls: `emporium --list-services` when a binary is given, and always
   Sources/EmporiumRuntime/ServiceTable.swift (the one place that lists them; both must agree);
+- the clients of the public API among them (a `<name>.apiURL` setting: the storefront);
 - the settings' environment variables: docs/configuration.md;
 - the variables every process of scripts/cluster gets.
 
@@ -76,6 +77,15 @@ def services(binary=None):
 
 def env_name(name):
     return name.upper().replace("-", "_")
+
+
+def api_clients(repo=REPO, names=None):
+    """The services that are clients of the public API (they call it through the gateway, never a
+    service directly): those with a `<name>.apiURL` setting (`EMPORIUM_<NAME>_API_URL`) in
+    docs/configuration.md. Today the storefront."""
+    names = names or [s.name for s in service_table(repo)]
+    text = open(os.path.join(repo, "docs/configuration.md"), encoding="utf-8").read()
+    return [name for name in names if re.search(rf"\bEMPORIUM_{env_name(name)}_API_URL\b", text)]
 
 
 def documented_variables(repo=REPO, names=None):
