@@ -9,10 +9,16 @@ Reads the Compose file as `docker-compose config` resolved it (argument 1) and c
 - every container has a healthcheck, every service starts after PostgreSQL, Redis and the broker
   are healthy, after the migrations completed, after auth (its key set) and after the services it
   calls, and the gateway after every service;
-- the migrations run `emporium migrate` for every service that keeps data.
+- the migrations run `emporium migrate` for every service that keeps data;
+- addresses: the gateway reaches every service at its container (`EMPORIUM_SERVICES_<NAME>_URL`);
+  a client of the public API (the storefront, facts.api_clients) calls the gateway's container
+  (`EMPORIUM_<NAME>_API_URL`); the services believe X-Forwarded-For from the gateway's fixed
+  address, and the gateway from each API client's fixed address (the shopper's, passed on).
 """
 
+import ipaddress
 import sys
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -71,6 +77,56 @@ def main():
             got = (depends.get(dependency) or {}).get("condition")
             if got != condition:
                 problems.append(f"{cname}: depends_on {dependency} should be condition {condition}, is {got}")
+
+    # Addresses: who calls whom at which container, and whose X-Forwarded-For is believed.
+    api_clients = set(facts.api_clients(names=names))
+    by_service = {service: cname for cname, service in running.items()}
+    gateway = by_service.get("gateway")
+
+    def fixed_address(cname):
+        for network in (containers[cname].get("networks") or {}).values():
+            if network and network.get("ipv4_address"):
+                return ipaddress.ip_address(network["ipv4_address"])
+        return None
+
+    def trusts(cname, address):
+        value = str((containers[cname].get("environment") or {}).get("EMPORIUM_HTTP_TRUSTED_PROXIES") or "")
+        nets = [ipaddress.ip_network(v.strip(), strict=False) for v in value.split(",") if v.strip()]
+        return any(address in n for n in nets), value
+
+    def host_of(cname, key):
+        url = str((containers[cname].get("environment") or {}).get(key) or "")
+        return urlsplit(url).hostname, url
+
+    if gateway:
+        gateway_address = fixed_address(gateway)
+        if not gateway_address:
+            problems.append(f"{gateway}: no fixed address (ipv4_address), which the services would believe in X-Forwarded-For")
+        for service, cname in sorted(by_service.items()):
+            if service == "gateway":
+                continue
+            key = f"EMPORIUM_SERVICES_{facts.env_name(service)}_URL"
+            host, url = host_of(gateway, key)
+            if host != cname:
+                problems.append(f"{gateway}: {key} is {url!r}; the gateway reaches {service} at its container {cname}")
+            if gateway_address:
+                ok, value = trusts(cname, gateway_address)
+                if not ok:
+                    problems.append(f"{cname}: EMPORIUM_HTTP_TRUSTED_PROXIES {value!r} lacks the gateway's address {gateway_address}")
+        for service in sorted(api_clients & set(by_service)):
+            cname = by_service[service]
+            key = f"EMPORIUM_{facts.env_name(service)}_API_URL"
+            host, url = host_of(cname, key)
+            if host != gateway:
+                problems.append(f"{cname}: {key} is {url!r}; {service} calls the public API at the gateway's container {gateway}")
+            address = fixed_address(cname)
+            if not address:
+                problems.append(f"{cname}: no fixed address (ipv4_address): the gateway cannot believe its X-Forwarded-For")
+                continue
+            ok, value = trusts(gateway, address)
+            if not ok:
+                problems.append(f"{gateway}: EMPORIUM_HTTP_TRUSTED_PROXIES {value!r} lacks {service}'s address {address} "
+                                "(it passes on the shopper's address in X-Forwarded-For)")
 
     migrate = containers.get("migrate")
     if not migrate:

@@ -2,6 +2,8 @@
 
 - the services and whom each calls: `emporium --list-services` when a binary is given, and always
   Sources/EmporiumRuntime/ServiceTable.swift (the one place that lists them; both must agree);
+- the clients of the public API among them (a `<name>.apiURL` setting: the storefront);
+- the gateway's public routes (Sources/Gateway/Domain/GatewayRoutes.swift);
 - the settings' environment variables: docs/configuration.md;
 - the variables every process of scripts/cluster gets.
 
@@ -74,8 +76,33 @@ def services(binary=None):
     return table
 
 
+def gateway_routes(repo=REPO):
+    """The gateway's public routes, Sources/Gateway/Domain/GatewayRoutes.swift's `standard`
+    table: (path, service, exact) — `Route(prefix: "/v1/auth", service: "auth")`,
+    `Route(exactly: "/", service: "storefront")`, and the storefront's
+    `["/search", …].map { Route(prefix: $0, service: "storefront") }`."""
+    path = os.path.join(repo, "Sources/Gateway/Domain/GatewayRoutes.swift")
+    text = open(path, encoding="utf-8").read()
+    routes = [(p, s, kind == "exactly")
+              for kind, p, s in re.findall(r'Route\((prefix|exactly):\s*"([^"]+)",\s*service:\s*"([a-z-]+)"\)', text)]
+    for paths, service in re.findall(r'\[([^\]]*)\]\s*\.map\s*\{\s*Route\(prefix:\s*\$0,\s*service:\s*"([a-z-]+)"\)\s*\}', text):
+        routes += [(p, service, False) for p in re.findall(r'"([^"]+)"', paths)]
+    if not routes:
+        raise SystemExit(f"{path}: no Route(prefix: …, service: …) found")
+    return routes
+
+
 def env_name(name):
     return name.upper().replace("-", "_")
+
+
+def api_clients(repo=REPO, names=None):
+    """The services that are clients of the public API (they call it through the gateway, never a
+    service directly): those with a `<name>.apiURL` setting (`EMPORIUM_<NAME>_API_URL`) in
+    docs/configuration.md. Today the storefront."""
+    names = names or [s.name for s in service_table(repo)]
+    text = open(os.path.join(repo, "docs/configuration.md"), encoding="utf-8").read()
+    return [name for name in names if re.search(rf"\bEMPORIUM_{env_name(name)}_API_URL\b", text)]
 
 
 def documented_variables(repo=REPO, names=None):

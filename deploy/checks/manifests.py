@@ -9,9 +9,19 @@ Usage: manifests.py RENDERED.yaml [BINARY]
   the secret ones come from a Secret by reference, and the chart renders no Secret;
 - every Deployment has a PodDisruptionBudget, and an HPA on CPU and memory unless it is a canary;
 - the migrations: a Job running `emporium migrate` as a pre-install,pre-upgrade hook;
+- every service of the service table runs: a Deployment each (mode services), or the monolith
+  runs them all;
 - NetworkPolicies (mode services): each service reaches exactly the services it calls
   (Sources/EmporiumRuntime/ServiceTable.swift's `calls:`, or `emporium --list-services`), plus
-  auth's key set; the gateway reaches every service; each is reached by exactly those callers;
+  auth's key set; the gateway reaches every service; a client of the public API (the storefront,
+  facts.api_clients) reaches the gateway only; each is reached by exactly those callers;
+- backing servers: a service that keeps no data gets no database or broker setting and no egress
+  to PostgreSQL (the migration Job's rule); a client of the public API gets no Redis, broker,
+  database or auth key set at all, and its NetworkPolicy lets it out to DNS and the gateway only;
+- the gateway's ConfigMap names every other service's Service (services.<name>.url); a client of
+  the public API has `EMPORIUM_<NAME>_API_URL` = the gateway's Service, and the gateway believes
+  its X-Forwarded-For: its trusted proxies cover the pod network's range (what the services trust
+  for the gateway); the monolith running the storefront trusts 127.0.0.1, where it calls itself;
 - Istio's AuthorizationPolicies allow exactly the callers the NetworkPolicies allow;
 - TLS: every Ingress names its TLS Secret, a Certificate (when rendered) makes that Secret, and
   the backend is a Service of the release;
@@ -20,8 +30,11 @@ Usage: manifests.py RENDERED.yaml [BINARY]
 Each problem is printed as `SOURCE-TEMPLATE (RENDERED-FILE:LINE, KIND/NAME): what`.
 """
 
+import ipaddress
+import json
 import re
 import sys
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -74,11 +87,39 @@ def selected_component(peer):
     return labels.get("app.kubernetes.io/component")
 
 
+def networks(value):
+    """The addresses and ranges of an EMPORIUM_HTTP_TRUSTED_PROXIES value."""
+    out = []
+    for item in (value or "").split(","):
+        item = item.strip()
+        if item:
+            out.append(ipaddress.ip_network(item, strict=False))
+    return out
+
+
+def covers(trusted, wanted):
+    """Whether every network of `wanted` lies inside one of `trusted`."""
+    return all(any(w.version == t.version and w.subnet_of(t) for t in trusted) for w in wanted)
+
+
+def is_dns_rule(rule):
+    ports = rule.get("ports") or []
+    return bool(ports) and all(p.get("port") == 53 for p in ports)
+
+
+def peer_ports(rule):
+    """(peer, port) pairs of an egress rule, the peer as canonical JSON."""
+    peers = [json.dumps(p, sort_keys=True) for p in rule.get("to", [])]
+    ports = [p.get("port") for p in rule.get("ports") or []] or [None]
+    return {(peer, port) for peer in peers for port in ports}
+
+
 def main():
     path = sys.argv[1]
     binary = sys.argv[2] if len(sys.argv) > 2 and sys.argv[2] else None
     table = facts.services(binary)
     names = [s.name for s in table]
+    api_clients = set(facts.api_clients(names=names))
     documented = facts.documented_variables(names=names)
     docs = documents(path)
     report = Report(path)
@@ -163,11 +204,104 @@ def main():
         if by_kind.get("Deployment"):
             report.problems.append(f"{path}: no Job runs `emporium migrate`")
 
+    # Every service of the table runs: a Deployment each, or in the monolith.
+    deployments = by_kind.get("Deployment", [])
+    deployed = {component(d[2]) for d in deployments}
+    if mode_monolith:
+        for d in deployments:
+            args = pod_spec(d[2])["containers"][0].get("args") or []
+            selection = args[2] if args[:2] == ["serve", "--services"] and len(args) > 2 else ""
+            running = set(names) if selection == "all" else set(selection.split(","))
+            for name in names:
+                if name not in running:
+                    report.add(d, f"the monolith does not run {name} (serve --services {selection}), a service of the service table")
+    elif deployments:
+        for name in names:
+            if name not in deployed:
+                report.problems.append(f"{path}: the service table's {name} has no Deployment (services.{name} in values.yaml)")
+
+    # Settings and backing servers per component, from its Deployment's env and its ConfigMap.
+    config_maps = {d[2]["metadata"]["name"]: d for d in by_kind.get("ConfigMap", [])}
+    services_by_component = {}
+    for d in by_kind.get("Service", []):
+        services_by_component.setdefault(component(d[2]), d[2])
+    settings = {}
+    for d in deployments:
+        comp = component(d[2])
+        container = pod_spec(d[2])["containers"][0]
+        env = {e["name"] for e in container.get("env", [])}
+        data = {}
+        for source in container.get("envFrom", []):
+            ref = (source.get("configMapRef") or {}).get("name")
+            if ref in config_maps:
+                data.update(config_maps[ref][2].get("data") or {})
+        settings.setdefault(comp, (d, env, data))
+
+    def service_url(name):
+        """The URL of the release's Service of component `name`, and the port it serves."""
+        svc = services_by_component.get(name)
+        if not svc:
+            return None
+        port = svc["spec"]["ports"][0]["port"]
+        return f"http://{svc['metadata']['name']}.{svc['metadata']['namespace']}.svc.cluster.local:{port}"
+
+    def same_service(url, name):
+        wanted = service_url(name)
+        if not url or not wanted:
+            return False
+        a, b = urlsplit(url), urlsplit(wanted)
+        host = (a.hostname or "").split(".")[0]
+        return host == (b.hostname or "").split(".")[0] and a.port == b.port
+
+    for comp, (d, env, data) in settings.items():
+        module = next((s for s in table if s.name == comp), None)
+        if module and not module.keeps_data:
+            for name in sorted(env | set(data)):
+                if re.match(r"^EMPORIUM_(([A-Z]+_)?DATABASE(_READ)?_URL|BROKER_URL)$", name):
+                    report.add(d, f"{name}: {comp} keeps no data (service table), it needs no database or broker")
+        if comp in api_clients:
+            setting = f"EMPORIUM_{facts.env_name(comp)}_API_URL"
+            for name in sorted(env | set(data)):
+                if name in ("EMPORIUM_REDIS_URL", "EMPORIUM_AUTH_JWKS_URL") or re.match(r"^EMPORIUM_SERVICES_[A-Z_]+_URL$", name):
+                    report.add(d, f"{name}: {comp} is a client of the public API (it calls the gateway only, uses no Redis, verifies no token)")
+            if "gateway" in deployed and not same_service(data.get(setting), "gateway"):
+                report.add(d, f"{setting} is {data.get(setting)!r}; {comp} calls the public API at the gateway's Service, {service_url('gateway')}")
+    if "gateway" in settings and not mode_monolith:
+        d, env, data = settings["gateway"]
+        for name in sorted(deployed - {"gateway"}):
+            key = f"EMPORIUM_SERVICES_{facts.env_name(name)}_URL"
+            if not same_service(data.get(key), name):
+                report.add(d, f"{key} is {data.get(key)!r}: the gateway routes to {name} at its Service, {service_url(name)}")
+        clients = sorted(api_clients & deployed)
+        if clients:
+            gateway_trusts = networks(data.get("EMPORIUM_HTTP_TRUSTED_PROXIES"))
+            for name in sorted(deployed - {"gateway"} - api_clients):
+                pod_network = networks(settings[name][2].get("EMPORIUM_HTTP_TRUSTED_PROXIES"))
+                if not covers(gateway_trusts, pod_network):
+                    report.add(d, f"EMPORIUM_HTTP_TRUSTED_PROXIES {data.get('EMPORIUM_HTTP_TRUSTED_PROXIES')!r} does not cover the pod network "
+                               f"({settings[name][2].get('EMPORIUM_HTTP_TRUSTED_PROXIES')!r}, what {name} trusts for the gateway), "
+                               f"from which the pods of {', '.join(clients)} pass on the shopper's address in X-Forwarded-For")
+                    break
+    if mode_monolith:
+        for comp, (d, env, data) in settings.items():
+            args = pod_spec(d[2])["containers"][0].get("args") or []
+            selection = args[2] if len(args) > 2 else ""
+            running = set(names) if selection == "all" else set(selection.split(","))
+            if running & api_clients and not covers(networks(data.get("EMPORIUM_HTTP_TRUSTED_PROXIES")), networks("127.0.0.1")):
+                report.add(d, f"EMPORIUM_HTTP_TRUSTED_PROXIES {data.get('EMPORIUM_HTTP_TRUSTED_PROXIES')!r} lacks 127.0.0.1: "
+                           f"{', '.join(sorted(running & api_clients))} calls this process over loopback with the shopper's address")
+
     # NetworkPolicies against the service table.
     policies = {component(d[2]): d for d in by_kind.get("NetworkPolicy", [])}
     allowed_in = {}
+    # The migration Job's way to PostgreSQL: no service that keeps no data may have it.
+    postgres = set()
+    for d in by_kind.get("NetworkPolicy", []):
+        if component(d[2]) == "migrate":
+            for rule in d[2]["spec"].get("egress", []):
+                if not is_dns_rule(rule):
+                    postgres |= peer_ports(rule)
     if policies and not mode_monolith:
-        deployed = {component(d[2]) for d in by_kind.get("Deployment", [])}
         for s in table:
             if s.name not in deployed:
                 continue
@@ -182,15 +316,30 @@ def main():
             ingress = {selected_component(p) for rule in spec.get("ingress", []) for p in rule.get("from", [])} - {None}
             if s.name == "gateway":
                 expected_out = deployed - {"gateway"}
+            elif s.name in api_clients:
+                expected_out = {"gateway"} & deployed
             else:
                 expected_out = (set(s.calls) | ({"auth"} if s.name != "auth" else set())) & deployed
             if egress != expected_out:
-                report.add(d, f"egress to {sorted(egress)}; {s.name} calls {sorted(expected_out)} (service table, auth's key set)")
+                why = "the public API at the gateway" if s.name in api_clients else "service table, auth's key set"
+                report.add(d, f"egress to {sorted(egress)}; {s.name} calls {sorted(expected_out)} ({why})")
             callers = {o.name for o in table if o.name != s.name and o.name in deployed and
-                       (s.name in o.calls or o.name == "gateway" or (s.name == "auth"))}
+                       (s.name in o.calls or o.name == "gateway" or
+                        (s.name == "auth" and o.name not in api_clients) or
+                        (s.name == "gateway" and o.name in api_clients))}
             if ingress != callers:
                 report.add(d, f"ingress from {sorted(ingress)}; its callers are {sorted(callers)}")
             allowed_in[s.name] = ingress
+            # Backing servers: none but DNS for a client of the public API, no PostgreSQL without data.
+            for rule in spec.get("egress", []):
+                peers = rule.get("to", [])
+                if is_dns_rule(rule) or (peers and all(selected_component(p) in deployed for p in peers)):
+                    continue
+                if s.name in api_clients:
+                    report.add(d, f"egress to {json.dumps(peers)} on ports {[p.get('port') for p in rule.get('ports') or []]}: "
+                               f"{s.name} is a client of the public API, it reaches DNS and the gateway only (no database, Redis or broker)")
+                elif not s.keeps_data and peer_ports(rule) & postgres:
+                    report.add(d, f"egress to PostgreSQL ({json.dumps(peers)}): {s.name} keeps no data")
 
     # Istio's AuthorizationPolicies mirror the NetworkPolicies.
     for d in by_kind.get("AuthorizationPolicy", []):
