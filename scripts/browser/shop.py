@@ -39,10 +39,9 @@ import urllib.request
 import uuid
 
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 #: The password of every account the suite makes.
@@ -323,14 +322,30 @@ class Browser:
     def _navigate(self, action, status):
         old = self.driver.find_element(By.TAG_NAME, "html")
         action()
-        try:
-            WebDriverWait(self.driver, WAIT, poll_frequency=0.1).until(expected_conditions.staleness_of(old))
-        except TimeoutException:
-            self.fail(f"no new page within {WAIT:.0f}s")
+
+        def replaced():
+            # The old page's root is gone once the new page is there. While Chromium swaps the
+            # documents, asking about the old node may also fail with "Node with given id does
+            # not belong to the document" (gone too) or another transient error (ask again).
+            try:
+                old.is_enabled()
+                return False
+            except StaleElementReferenceException:
+                return True
+            except WebDriverException as error:
+                return "does not belong to the document" in str(error)
+
+        self.wait_until(replaced, "a new page")
         self._loaded(status)
 
     def _loaded(self, status):
-        self.wait_until(lambda: self.driver.execute_script("return document.readyState") == "complete", "the page to load")
+        def complete():
+            try:
+                return self.driver.execute_script("return document.readyState") == "complete"
+            except WebDriverException:
+                return False  # between two documents: ask again
+
+        self.wait_until(complete, "the page to load")
         self.check_page(status)
 
     # MARK: finding elements as a person does
