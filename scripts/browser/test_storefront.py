@@ -19,7 +19,9 @@ from shop import (
     choose_variant,
     fill_checkout,
     journey,
+    sign_in,
     sign_up,
+    signed_in,
 )
 
 
@@ -121,7 +123,7 @@ def guest_buys(b):
         b.expect_path(r"/signup$")
 
     with b.step("cart-merged", doc="cart"):
-        sign_up(b)
+        email = sign_up(b)
         b.expect(sorted(cart_lines(b)) == sorted([first, second]), f"after sign-up the cart has {cart_lines(b)}, not the guest's two items")
 
     with b.step("checkout", doc="checkout", full_page=True):
@@ -142,9 +144,24 @@ def guest_buys(b):
         lines = b.text(b.driver.find_element(By.CSS_SELECTOR, "main .lines"))
         b.expect(first in lines and second in lines, f"the order's lines are {lines!r}")
 
+        order = b.path()
+
     with b.step("cart-empty"):
         b.follow("Cart", within=b.region("Account"))
         b.expect("Your cart is empty" in b.text(b.driver.find_element(By.TAG_NAME, "main")), f"after the order the cart has {cart_lines(b)}")
+
+    with b.step("signed-out"):
+        b.press("Sign out", within=b.region("Account"))
+        b.expect_path(r"/$")
+        b.expect(not signed_in(b), "signed out, but the header still offers to sign out")
+
+    with b.step("orders"):
+        sign_in(b, email)
+        b.follow("Orders", within=b.region("Account"))
+        b.expect_path(r"/orders$")
+        listed = [item for item in b.driver.find_elements(By.CSS_SELECTOR, "main li") if item.find_elements(By.CSS_SELECTOR, f"a[href='{order}']")]
+        b.expect(listed, f"the order {order} is not listed")
+        b.expect("confirmed" in b.text(listed[0]).lower(), f"the order is listed as {b.text(listed[0])!r}")
 
 
 @journey("a declined card")
