@@ -561,6 +561,21 @@ def sign_in(b, email, password=PASSWORD):
     b.expect(signed_in(b), "signed in, but the header does not offer to sign out")
 
 
+#: The headings of the home page's product list: a signed-in shopper's picks, what sells most
+#: (guests, once there are orders), or the newest products.
+HOME_LISTS = ("Picked for you", "Popular", "New in")
+
+
+def home_products(b):
+    """On the home page: the product list's links, as `Browser.product_links` gives them."""
+    for heading in HOME_LISTS:
+        if b.driver.find_elements(By.XPATH, f"//main//h2[normalize-space()='{heading}']"):
+            links = b.product_links(b.region(heading))
+            b.expect(links, f"the home page's list {heading!r} has no product")
+            return links
+    b.fail(f"the home page has none of the product lists {HOME_LISTS}")
+
+
 def cart_lines(b):
     """The names of the products in the cart page's lines (each line has a quantity field
     labelled "Quantity of NAME")."""

@@ -18,6 +18,7 @@ from shop import (
     cart_lines,
     choose_variant,
     fill_checkout,
+    home_products,
     journey,
     sign_in,
     sign_up,
@@ -52,7 +53,7 @@ def guest_buys(b):
         b.open("/")
         b.expect(b.heading() == "Welcome to Emporium", f"the home page's h1 is {b.heading()!r}")
         b.expect(b.region("Categories").find_elements(By.TAG_NAME, "a"), "no category on the home page")
-        b.expect(b.product_links(b.region("New in")), "no product on the home page")
+        home_products(b)
 
     with b.step("search"):
         search = b.driver.find_element(By.CSS_SELECTOR, "[role=search]")
@@ -108,7 +109,7 @@ def guest_buys(b):
 
     with b.step("second-product"):
         b.open("/")
-        others = [(name, link) for name, _, link in b.product_links(b.region("New in")) if name != first]
+        others = [(name, link) for name, _, link in home_products(b) if name != first]
         b.expect(others, "no other product on the home page")
         b.follow(others[0][1])
         b.expect_path(r"/products/")
@@ -170,7 +171,7 @@ def declined_card(b):
     that the cart was kept, and the cart still has the item."""
     with b.step("declined-product"):
         b.open("/")
-        name, _, link = b.product_links(b.region("New in"))[-1]
+        name, _, link = home_products(b)[-1]
         b.follow(link)
 
     with b.step("declined-cart"):
@@ -208,6 +209,6 @@ def phone(b):
         b.fits_width()
 
     with b.step("phone-product"):
-        _, _, link = b.product_links(b.region("New in"))[0]
+        _, _, link = home_products(b)[0]
         b.follow(link)
         b.fits_width()
