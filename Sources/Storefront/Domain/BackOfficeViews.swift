@@ -113,9 +113,10 @@ enum BackOfficeViews {
         let variants = form.rows.enumerated().map { index, row in
             VariantRow(
                 number: index + 1,
-                sku: field("sku.\(index)", "SKU", row.sku, messages),
+                // Not `required`: a row left blank is no variant (the server checks each filled row).
+                sku: field("sku.\(index)", "SKU", row.sku, messages, required: false),
                 attributes: field("attributes.\(index)", "Attributes (name=value, …)", row.attributes, messages, required: false),
-                price: field("price.\(index)", "Price (\(form.currency))", row.price, messages))
+                price: field("price.\(index)", "Price (\(form.currency))", row.price, messages, required: false))
         }
         let stockRows = form.rows.filter { !$0.sku.isEmpty }.enumerated().compactMap { index, row -> StockRow? in
             guard let id = product?.id else { return nil }

@@ -35,6 +35,7 @@ struct StorefrontController: Sendable {
         router.page("/notifications", method: .get, use: notifications)
         router.page("/notifications/{id}/read", method: .post, use: markRead)
         router.page("/assets/storefront.css", method: .get, use: stylesheet)
+        router.page("/assets/icon.svg", method: .get, use: icon)
         router.page("/assets/placeholder/{id}", method: .get, use: placeholder)
     }
 
@@ -301,6 +302,10 @@ struct StorefrontController: Sendable {
         assets.response(body: assets.stylesheet, contentType: "text/css; charset=utf-8")
     }
 
+    @Sendable func icon(_ request: Request, context: EmporiumRequestContext) async -> Response {
+        assets.response(body: assets.icon, contentType: "image/svg+xml")
+    }
+
     @Sendable func placeholder(_ request: Request, context: EmporiumRequestContext) async -> Response {
         let file = context.parameters.get("id") ?? ""
         let id = file.hasSuffix(".svg") ? String(file.dropLast(4)) : ""
@@ -330,15 +335,17 @@ struct CheckoutRequest: Encodable, Sendable {
     var shippingAddress: PostalAddress
 }
 
-/// The storefront's own files (the stylesheet), served with a day's caching.
+/// The storefront's own files (the stylesheet, the icon), served with a day's caching.
 struct StorefrontAssets: Sendable {
     let stylesheet: String
+    let icon: String
 
     static func load() throws -> StorefrontAssets {
         guard let folder = PageRenderer.shippedFolder("Assets", containing: "storefront.css"),
-            let css = try? String(contentsOfFile: folder + "/storefront.css", encoding: .utf8)
-        else { throw StorefrontError(description: "the storefront's stylesheet (emporium_Storefront.resources/Assets) is missing") }
-        return StorefrontAssets(stylesheet: css)
+            let css = try? String(contentsOfFile: folder + "/storefront.css", encoding: .utf8),
+            let icon = try? String(contentsOfFile: folder + "/icon.svg", encoding: .utf8)
+        else { throw StorefrontError(description: "the storefront's stylesheet or icon (emporium_Storefront.resources/Assets) is missing") }
+        return StorefrontAssets(stylesheet: css, icon: icon)
     }
 
     func response(body: String, contentType: String) -> Response {
