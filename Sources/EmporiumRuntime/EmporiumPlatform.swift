@@ -98,7 +98,8 @@ public struct EmporiumPlatform: Sendable {
         let readYourWrites = opened.readDatabases.values.contains { $0 is ReplicatedDatabase } ? settings.readYourWritesWindow : nil
         let http = makeRouter(
             services: opened.services, checks: parts.checks, authenticator: authenticator, credential: credential,
-            trustedProxies: settings.trustedProxies, readYourWrites: readYourWrites, tracer: tracing.tracer, metrics: metrics)
+            trustedProxies: settings.trustedProxies, readYourWrites: readYourWrites, edgeCache: settings.edgeCache, tracer: tracing.tracer,
+            metrics: metrics)
         let application = makeApplication(
             router: http.router, settings: settings, services: parts.lifecycle, opened: opened, migrated: migrated,
             onServerRunning: { [host = settings.host] port in
@@ -274,7 +275,7 @@ public struct EmporiumPlatform: Sendable {
     ///   the process has a read replica; nil adds no such middleware.
     private static func makeRouter(
         services: [any EmporiumService], checks: [ReadinessCheck], authenticator: (any AccessTokenAuthenticating)?,
-        credential: ServiceCredential, trustedProxies: TrustedProxies, readYourWrites: ReadYourWritesWindow?,
+        credential: ServiceCredential, trustedProxies: TrustedProxies, readYourWrites: ReadYourWritesWindow?, edgeCache: EdgeCachePolicy,
         tracer: any Tracer, metrics: MetricsRegistry
     ) -> (router: EmporiumRouter, routes: RouteTable, openAPI: OpenAPIDocument) {
         let routes = RouteTable()
@@ -282,6 +283,7 @@ public struct EmporiumPlatform: Sendable {
         router.add(middleware: RequestIdMiddleware())
         if !trustedProxies.isEmpty { router.add(middleware: ClientAddressMiddleware(proxies: trustedProxies)) }
         router.add(middleware: ResponseHeadersMiddleware(privatePathPrefixes: services.flatMap(\.privatePathPrefixes)))
+        router.add(middleware: EdgeCacheMiddleware(policy: edgeCache))
         router.add(middleware: TraceContextMiddleware(tracer: tracer))
         router.add(middleware: RequestLogMiddleware())
         router.add(middleware: HTTPMetricsMiddleware(factory: metrics.factory))

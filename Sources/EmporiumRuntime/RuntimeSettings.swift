@@ -85,6 +85,9 @@ public struct RuntimeSettings: Sendable {
     /// Where traces are exported and how many (`tracing.otlpEndpoint`, `tracing.sampleRatio`);
     /// nil: no endpoint, nothing exported.
     public var tracing: TracingSettings?
+    /// How long shared caches may keep public reads (`edgeCache.maxAge`,
+    /// `edgeCache.staleWhileRevalidate`, `edgeCache.staleIfError`; docs/caching.md).
+    public var edgeCache: EdgeCachePolicy
     /// The configuration read, for the keys each service reads itself (``serviceSettings(for:)``).
     private let config: ConfigReader
 
@@ -117,6 +120,9 @@ public struct RuntimeSettings: Sendable {
         "auth.bcryptCost": "12",
         "services.callTimeout": "5",
         "tracing.sampleRatio": "1",
+        "edgeCache.maxAge": "60",
+        "edgeCache.staleWhileRevalidate": "30",
+        "edgeCache.staleIfError": "86400",
     ]
 
     /// Reads and validates the settings.
@@ -197,6 +203,10 @@ public struct RuntimeSettings: Sendable {
         }
         serviceCallTimeout = .milliseconds(try settings.int("services.callTimeout", in: 1...300) * 1000)
         tracing = try TracingSettings(settings)
+        edgeCache = EdgeCachePolicy(
+            maxAge: try settings.int("edgeCache.maxAge", in: 0...EdgeCachePolicy.immutableMaxAge),
+            staleWhileRevalidate: try settings.int("edgeCache.staleWhileRevalidate", in: 0...EdgeCachePolicy.immutableMaxAge),
+            staleIfError: try settings.int("edgeCache.staleIfError", in: 0...EdgeCachePolicy.immutableMaxAge))
         if let raw = settings.optionalString("redis.url") {
             do {
                 redis = try RedisConfiguration(url: raw)

@@ -107,7 +107,7 @@ enum IdentityOpenAPI {
                       \#(OpenAPISchema.problemResponses(OpenAPISchema.bodyProblems + [401, 403, 422]))}}
                 },
                 "/v1/users": {"get": {"tags": ["users"], "operationId": "listUsers", "summary": "Every user's profile, oldest first; `email` finds one account, however its case is typed (users.read).", "security": \#(OpenAPISecurity.bearer(.usersRead)),
-                  "parameters": [{"name": "email", "in": "query", "required": false, "schema": {"type": "string", "maxLength": 320}}, \#(OpenAPISchema.limitParameter), \#(OpenAPISchema.cursorParameter)],
+                  "parameters": [{"name": "email", "in": "query", "required": false, "description": "The account's email, in any case or composition.", "schema": \#(OpenAPISchema.text(maxLength: 320))}, \#(OpenAPISchema.limitParameter), \#(OpenAPISchema.cursorParameter)],
                   "responses": {"200": {"description": "A page of profiles.", "content": {"application/json": {"schema": {"type": "object", "required": ["items"], "additionalProperties": false,
                     "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Profile"}}, "nextCursor": {"type": "string"}}}}}},
                     \#(OpenAPISchema.problemResponses([400, 401, 403, 422]))}}},

@@ -36,7 +36,8 @@ public struct StorefrontService: EmporiumService {
         let api = ShopAPI(
             baseURL: { [configured = settings.apiURL] in configured ?? ownAddress.baseURL }, client: environment.callClient,
             timeout: settings.callTimeout, tracer: environment.tracer, logger: environment.logger)
-        let responder = PageResponder(renderer: renderer, csrf: CSRFTokens(key: key))
+        let responder = PageResponder(
+            renderer: renderer, csrf: CSRFTokens(key: key), assets: (assets.stylesheet.path, assets.icon.path))
         let shopper = Shopper(api: api)
         return StorefrontService(
             controller: StorefrontController(responder: responder, shopper: shopper, assets: assets, currency: settings.currency),

@@ -126,9 +126,12 @@ struct GatewayTests {
                         #expect(String(buffer: response.body).contains("<h1>"))
                     }
                 }
-                try await client.execute(uri: "/assets/storefront.css", method: .get) { response in
+                let home = try await client.execute(uri: "/", method: .get) { String(buffer: $0.body) }
+                let stylesheet = try #require(Browser.first(#"<link rel="stylesheet" href="(/assets/storefront\.[0-9a-f]{10}\.css)">"#, in: home))
+                try await client.execute(uri: stylesheet, method: .get) { response in
                     #expect(response.status == .ok)
                     #expect(response.headers[.contentType] == "text/css; charset=utf-8")
+                    #expect(response.headers[.cacheControl] == "public, max-age=31536000, immutable", "a content-hashed name")
                 }
                 // The gateway's own routes are not the storefront's.
                 try await client.execute(uri: "/health/live", method: .get) { response in

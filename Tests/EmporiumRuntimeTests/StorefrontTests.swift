@@ -88,11 +88,16 @@ import Testing
             #expect(home.html.contains("Categories"))
             #expect(!Self.productIDs(home.html).isEmpty)
             #expect(browser.cookies["sf_session"] != nil)
-            for asset in ["/assets/storefront.css", "/assets/placeholder/\(Self.productIDs(home.html)[0]).svg"] {
+            let stylesheet = try #require(Browser.first(#"<link rel="stylesheet" href="(/assets/storefront\.[0-9a-f]{10}\.css)">"#, in: home.html))
+            let icon = try #require(Browser.first(#"<link rel="icon" href="(/assets/icon\.[0-9a-f]{10}\.svg)""#, in: home.html))
+            for asset in [stylesheet, icon, "/assets/placeholder/\(Self.productIDs(home.html)[0]).svg"] {
                 let file = try await browser.get(asset)
                 #expect(file.status == 200)
                 #expect(file.headers.first(name: "Content-Security-Policy") != nil)
+                #expect(file.headers.first(name: "Cache-Control")?.hasPrefix("public, max-age=") == true, "\(asset)")
             }
+            #expect(try await browser.get("/assets/storefront.0000000000.css").status == 404, "an old or made-up name")
+            #expect(home.headers.first(name: "Cache-Control")?.contains("no-store") == true, "pages differ per visitor")
 
             let search = try await browser.get("/search?q=lamp")
             Self.check(search)

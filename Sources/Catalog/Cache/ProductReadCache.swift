@@ -25,17 +25,26 @@ struct ProductReadCache: Sendable {
 
     /// The JSON body of the active product `id` encoded with `encoder`, and its version, or nil
     /// when there is no such active product.
-    func activeProductBody(id: UUID, encoder: JSONEncoder) async throws -> (body: ByteBuffer, version: Int64)? {
-        // Cached as the version (8 bytes, big-endian) followed by the body.
+    func activeProductBody(id: UUID, encoder: JSONEncoder) async throws -> CachedProduct? {
+        // Cached as the version and the time of the last change (8 bytes each, big-endian), the
+        // category id (16 bytes), then the body.
         let entry = try await cache.value(forKey: Self.key(id), ttl: Self.ttl) { () async throws -> ByteBuffer? in
             guard let product = try await store.product(id: id), product.status == .active else { return nil }
             var entry = ByteBuffer()
             entry.writeInteger(product.version)
+            entry.writeInteger(Int64((product.updatedAt.timeIntervalSince1970 * 1000).rounded(.down)))
+            withUnsafeBytes(of: product.categoryId.uuid) { entry.writeBytes($0) }
             entry.writeBytes(try encoder.encode(ProductResource(product)))
             return entry
         }
-        guard var entry, let version = entry.readInteger(as: Int64.self) else { return nil }
-        return (entry, version)
+        guard var entry, let version = entry.readInteger(as: Int64.self), let milliseconds = entry.readInteger(as: Int64.self),
+            let category = entry.readBytes(length: 16)
+        else { return nil }
+        let categoryId = UUID(uuid: (
+            category[0], category[1], category[2], category[3], category[4], category[5], category[6], category[7],
+            category[8], category[9], category[10], category[11], category[12], category[13], category[14], category[15]))
+        return CachedProduct(
+            body: entry, version: version, updatedAt: Date(timeIntervalSince1970: Double(milliseconds) / 1000), categoryId: categoryId)
     }
 
     /// Forgets the cached body of `id`, in this process and in Redis.
@@ -52,8 +61,17 @@ struct ProductReadCache: Sendable {
         }
     }
 
-    /// The cache key of a product: its id in lower case.
+    /// The cache key of a product: its id in lower case, after the entry format's version.
     static func key(_ id: UUID) -> String {
-        id.lowercased
+        "v2:" + id.lowercased
     }
+}
+
+/// An active product as the cache keeps it: the body the API answers with, and what its headers
+/// say (the version as `ETag`, the last change as `Last-Modified`, the category as a surrogate key).
+struct CachedProduct: Sendable {
+    var body: ByteBuffer
+    var version: Int64
+    var updatedAt: Date
+    var categoryId: UUID
 }

@@ -70,18 +70,15 @@ struct ProductsController: Sendable {
             response.headers[.eTag] = IfMatch.entityTag(version: product.version)
             return response
         }
-        guard let (body, version) = try await productCache.activeProductBody(id: id, encoder: context.responseEncoder) else {
+        guard let product = try await productCache.activeProductBody(id: id, encoder: context.responseEncoder) else {
             throw ProblemDetails.notFound("No product has id \(id.lowercased).")
         }
-        let tag = IfMatch.entityTag(version: version)
-        if let noneMatch = request.headers[.ifNoneMatch], noneMatch.split(separator: ",").contains(where: {
-            let candidate = $0.trimmingCharacters(in: .whitespaces)
-            return candidate == tag || candidate == "W/\(tag)" || candidate == "*"
-        }) {
-            return Response(status: .notModified, headers: [.eTag: tag])
-        }
-        var response = Response.encodedJSON(body)
-        response.headers[.eTag] = tag
+        // The validators and surrogate keys; EdgeCacheMiddleware answers a matching
+        // If-None-Match or If-Modified-Since with a 304 and adds the caching headers.
+        var response = Response.encodedJSON(product.body)
+        response.headers[.eTag] = IfMatch.entityTag(version: product.version)
+        response.headers[.lastModified] = HTTPDate.format(product.updatedAt)
+        response.headers[.surrogateKey] = SurrogateKey.surrogateKeyHeader([SurrogateKey.product(id.lowercased), SurrogateKey.category(product.categoryId.lowercased)])
         return response
     }
 

@@ -63,6 +63,9 @@ struct Chrome: Sendable {
     var signedIn: Bool
     /// Whether to show the link to the back office (``BackOfficeSection/isStaff(_:)``).
     var staff: Bool
+    /// The paths of the stylesheet and the icon (content-hashed names).
+    var stylesheet: String
+    var icon: String
     /// The form token of the visitor's session (``CSRFTokens``).
     var csrf: String
     var searchText: String?

@@ -19,6 +19,8 @@ enum PageResult: Sendable {
 struct PageResponder: Sendable {
     let renderer: PageRenderer
     let csrf: CSRFTokens
+    /// The stylesheet's and the icon's paths.
+    let assets: (stylesheet: String, icon: String)
 
     /// The largest form body read, in bytes.
     static let maximumFormSize = 64 << 10
@@ -72,15 +74,15 @@ struct PageResponder: Sendable {
         switch result {
         case .page(let template, let title, let view, let status):
             let chrome = Chrome(
-                title: title, signedIn: visit.isSignedIn, staff: BackOfficeSection.isStaff(visit.shownPermissions), csrf: csrf.token(for: visit.sessionID),
-                searchText: searchText)
+                title: title, signedIn: visit.isSignedIn, staff: BackOfficeSection.isStaff(visit.shownPermissions),
+                stylesheet: assets.stylesheet, icon: assets.icon, csrf: csrf.token(for: visit.sessionID), searchText: searchText)
             let html = renderer.render(template, chrome: chrome, view: view)
             response = Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
         case .redirect(let location):
             response = Response(status: .seeOther, headers: [.location: location])
         }
-        // Pages differ per shopper (cart, sign-in): no shared cache keeps them.
-        response.headers[.cacheControl] = "no-store"
+        // Pages differ per shopper (cart, sign-in, the form token): no cache keeps them.
+        response.headers[.cacheControl] = EdgeCachePolicy.privateCacheControl
         for cookie in visit.setCookies { response.headers.append(HTTPField(name: .setCookie, value: cookie)) }
         Self.secure(&response.headers)
         return response

@@ -1,3 +1,4 @@
+import Crypto
 import NIOHTTP1
 import EmporiumContracts
 import EmporiumCore
@@ -34,8 +35,7 @@ struct StorefrontController: Sendable {
         router.page("/orders/{id}", method: .get, use: order)
         router.page("/notifications", method: .get, use: notifications)
         router.page("/notifications/{id}/read", method: .post, use: markRead)
-        router.page("/assets/storefront.css", method: .get, use: stylesheet)
-        router.page("/assets/icon.svg", method: .get, use: icon)
+        router.page("/assets/{file}", method: .get, use: asset)
         router.page("/assets/placeholder/{id}", method: .get, use: placeholder)
     }
 
@@ -298,12 +298,17 @@ struct StorefrontController: Sendable {
 
     // MARK: assets
 
-    @Sendable func stylesheet(_ request: Request, context: EmporiumRequestContext) async -> Response {
-        assets.response(body: assets.stylesheet, contentType: "text/css; charset=utf-8")
-    }
-
-    @Sendable func icon(_ request: Request, context: EmporiumRequestContext) async -> Response {
-        assets.response(body: assets.icon, contentType: "image/svg+xml")
+    /// The stylesheet and the icon by their content-hashed names (`storefront.1a2b3c4d5e.css`):
+    /// a new content is a new name, so caches keep each for a year (EdgeCachePolicy).
+    @Sendable func asset(_ request: Request, context: EmporiumRequestContext) async -> Response {
+        guard let file = assets.file(named: context.parameters.get("file") ?? "") else {
+            var response = Response(status: .notFound)
+            PageResponder.secure(&response.headers)
+            return response
+        }
+        var response = assets.response(body: file.content, contentType: file.contentType)
+        response.headers[.eTag] = "\"\(file.hash)\""
+        return response
     }
 
     @Sendable func placeholder(_ request: Request, context: EmporiumRequestContext) async -> Response {
@@ -335,22 +340,47 @@ struct CheckoutRequest: Encodable, Sendable {
     var shippingAddress: PostalAddress
 }
 
-/// The storefront's own files (the stylesheet, the icon), served with a day's caching.
+/// The storefront's own files: the stylesheet and the icon under names that carry a hash of
+/// their content (kept a year by caches), and generated product images.
 struct StorefrontAssets: Sendable {
-    let stylesheet: String
-    let icon: String
+    struct File: Sendable {
+        var name: String
+        var content: String
+        var contentType: String
+        /// The first 10 hex digits of the content's SHA-256.
+        var hash: String
+
+        init(stem: String, suffix: String, content: String, contentType: String) {
+            self.content = content
+            self.contentType = contentType
+            hash = SHA256.hash(data: Data(content.utf8)).prefix(5).map { String(format: "%02x", $0) }.joined()
+            name = "\(stem).\(hash).\(suffix)"
+        }
+
+        /// Its path, as pages link it.
+        var path: String { "/assets/\(name)" }
+    }
+
+    let stylesheet: File
+    let icon: File
 
     static func load() throws -> StorefrontAssets {
         guard let folder = PageRenderer.shippedFolder("Assets", containing: "storefront.css"),
             let css = try? String(contentsOfFile: folder + "/storefront.css", encoding: .utf8),
             let icon = try? String(contentsOfFile: folder + "/icon.svg", encoding: .utf8)
         else { throw StorefrontError(description: "the storefront's stylesheet or icon (emporium_Storefront.resources/Assets) is missing") }
-        return StorefrontAssets(stylesheet: css, icon: icon)
+        return StorefrontAssets(
+            stylesheet: File(stem: "storefront", suffix: "css", content: css, contentType: "text/css; charset=utf-8"),
+            icon: File(stem: "icon", suffix: "svg", content: icon, contentType: "image/svg+xml"))
     }
 
+    func file(named name: String) -> File? {
+        [stylesheet, icon].first { $0.name == name }
+    }
+
+    /// An asset's answer; its caching comes from EdgeCachePolicy's table.
     func response(body: String, contentType: String) -> Response {
         var response = Response(status: .ok, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(string: body)))
-        response.headers[.cacheControl] = "public, max-age=86400"
         PageResponder.secure(&response.headers)
         return response
     }

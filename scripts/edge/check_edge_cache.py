@@ -1,0 +1,162 @@
+"""Checks a real HTTP cache in front of `emporium serve` (scripts/check-edge-cache, docs/caching.md).
+
+    python3 check_edge_cache.py NAME CACHE_URL ORIGIN_URL MANAGER_EMAIL MANAGER_PASSWORD MAX_AGE STOP_ORIGIN_COMMAND
+
+Asserts what a shop would check through its CDN tier: a product GET served from the cache the
+second time (the origin's request counter for the route does not move); If-None-Match answered
+304 with no body, by the origin and through the cache; nothing of a caller's (a bearer token, a
+cookie, the cart, /v1/users/me) stored, so two users in turn see only their own data; a price
+change visible through the cache after max-age; and, with the origin stopped (STOP_ORIGIN_COMMAND,
+run last), the stale product still served (stale-if-error).
+"""
+
+import json
+import re
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+NAME, CACHE, ORIGIN, MANAGER_EMAIL, MANAGER_PASSWORD, MAX_AGE, STOP_ORIGIN = sys.argv[1:8]
+MAX_AGE = int(MAX_AGE)
+PASSWORD = "edge cache passphrase 42!"
+failures = []
+
+
+def say(line):
+    print(f"    {NAME}: {line}", flush=True)
+
+
+def check(condition, message):
+    if condition:
+        say(f"ok   {message}")
+    else:
+        say(f"FAIL {message}")
+        failures.append(message)
+
+
+def request(base, path, method="GET", body=None, headers=None):
+    """(status, headers, body bytes) of one request, without following redirects."""
+    data = json.dumps(body).encode() if body is not None else None
+    all_headers = {"Accept": "application/json", **(headers or {})}
+    if data is not None:
+        all_headers["Content-Type"] = "application/json"
+    req = urllib.request.Request(base + path, data=data, method=method, headers=all_headers)
+    try:
+        with urllib.request.urlopen(req, timeout=15) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
+def origin_count(route):
+    """The origin's answered requests of `route` so far (its Prometheus counter)."""
+    _, _, body = request(ORIGIN, "/metrics", headers={"Accept": "text/plain"})
+    total = 0.0
+    for line in body.decode().splitlines():
+        if line.startswith("http_requests_total{") and f'route="{route}"' in line:
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def token(email, password=PASSWORD, register=True):
+    if register:
+        status, _, _ = request(ORIGIN, "/v1/auth/register", "POST", {"email": email, "password": password})
+        assert status == 201, f"register {email}: {status}"
+    status, _, body = request(ORIGIN, "/v1/auth/login", "POST", {"email": email, "password": password})
+    assert status == 200, f"login {email}: {status} {body[:200]}"
+    return "Bearer " + json.loads(body)["accessToken"]
+
+
+def wait_for(what, condition, seconds):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return condition()
+
+
+# A product of the demo catalog, asked through the cache: a miss, then a hit.
+_, _, listing = request(ORIGIN, "/v1/products?limit=1&sort=newest")
+product = json.loads(listing)["items"][0]
+path = f"/v1/products/{product['id']}"
+route = "/v1/products/{id}"
+
+status, first_headers, first_body = request(CACHE, path)
+check(status == 200, f"GET {path} through the cache answers 200 ({status})")
+check(first_headers.get("Cache-Control", "").startswith("public, max-age="), f"a public read says so: Cache-Control {first_headers.get('Cache-Control')!r}")
+check("ETag" in first_headers and "Last-Modified" in first_headers, "it has an ETag and a Last-Modified")
+before = origin_count(route)
+check(before >= 1, f"the origin counts the route's requests ({before})")
+status, second_headers, second_body = request(CACHE, path)
+check(status == 200 and second_body == first_body, "the second GET answers the same product")
+check(second_headers.get("X-Cache", "").startswith("HIT"), f"the second GET is a cache hit (X-Cache: {second_headers.get('X-Cache')!r})")
+check(origin_count(route) == before, "the origin's request counter for the route did not move")
+
+# Conditional GETs: 304 without a body, from the origin and through the cache.
+etag = first_headers["ETag"]
+for base, where in [(ORIGIN, "the origin"), (CACHE, "the cache")]:
+    status, headers, body = request(base, path, headers={"If-None-Match": etag})
+    check(status == 304 and body == b"", f"If-None-Match with the current ETag: 304 with no body from {where} ({status}, {len(body)} bytes)")
+
+# Nothing of a caller's is stored: a bearer token, a cookie, the cart, the profile.
+alice, bob = f"edge-alice-{uuid.uuid4().hex[:8]}@example.com", f"edge-bob-{uuid.uuid4().hex[:8]}@example.com"
+alice_token, bob_token = token(alice), token(bob)
+before = origin_count(route)
+for _ in range(2):
+    status, headers, _ = request(CACHE, path, headers={"Authorization": alice_token})
+after = origin_count(route)
+check(after == before + 2, f"GETs with a bearer token all reach the origin ({before} → {after})")
+check(headers.get("Cache-Control") == "private, no-store", f"and are private: {headers.get('Cache-Control')!r}")
+before = origin_count(route)
+request(CACHE, path, headers={"Cookie": "sf_session=abc"})
+after = origin_count(route)
+check(after == before + 1, f"a GET with a cookie reaches the origin ({before} → {after})")
+
+wait_for("the profiles", lambda: request(ORIGIN, "/v1/users/me", headers={"Authorization": bob_token})[0] == 200, 20)
+for email, bearer in [(alice, alice_token), (bob, bob_token), (alice, alice_token)]:
+    status, headers, body = request(CACHE, "/v1/users/me", headers={"Authorization": bearer})
+    shown = json.loads(body).get("email") if status == 200 else None
+    check(shown == email, f"/v1/users/me through the cache shows {email} its own profile ({shown})")
+sku = product["variants"][0]["sku"]
+status, _, _ = request(CACHE, "/v1/cart/items", "POST", {"sku": sku, "quantity": 1}, headers={"Authorization": alice_token})
+check(status in (200, 201), f"alice adds {sku} to her cart through the cache ({status})")
+for who, bearer, lines in [("alice", alice_token, 1), ("bob", bob_token, 0), ("alice", alice_token, 1)]:
+    status, headers, body = request(CACHE, "/v1/cart", headers={"Authorization": bearer})
+    shown = len(json.loads(body).get("lines", [])) if status == 200 else None
+    check(shown == lines, f"{who}'s cart through the cache has {lines} line(s) ({shown}; Cache-Control {headers.get('Cache-Control')!r})")
+
+# A new price: visible through the cache once max-age has passed, without any purge.
+manager = token(MANAGER_EMAIL, MANAGER_PASSWORD, register=False)
+status, headers, body = request(ORIGIN, path, headers={"Authorization": manager})
+current = json.loads(body)
+variants = [{"sku": v["sku"], "attributes": v.get("attributes", {}), "price": v["price"]} for v in current["variants"]]
+new_amount = variants[0]["price"]["amount"] + 100
+variants[0]["price"]["amount"] = new_amount
+status, _, body = request(ORIGIN, path, "PATCH", {"variants": variants}, headers={"Authorization": manager, "If-Match": headers["ETag"]})
+check(status == 200, f"the manager changes the price at the origin ({status})")
+
+
+def cached_amount():
+    status, _, body = request(CACHE, path)
+    return json.loads(body)["variants"][0]["price"]["amount"] if status == 200 else None
+
+
+changed_at = time.monotonic()
+shown = wait_for("the new price", lambda: cached_amount() == new_amount, MAX_AGE + 10)
+check(shown, f"the new price shows through the cache within max-age ({MAX_AGE} s) and a revalidation: after {time.monotonic() - changed_at:.1f} s")
+
+# The origin down: the cache still answers with the product (stale-if-error).
+request(CACHE, path)
+subprocess.run(STOP_ORIGIN, shell=True, check=True)
+time.sleep(MAX_AGE + 4)
+status, headers, body = request(CACHE, path)
+check(status == 200 and json.loads(body).get("id") == product["id"], f"with the origin stopped and max-age passed, the cache serves the stale product ({status})")
+
+if failures:
+    print(f"{NAME}: {len(failures)} check(s) failed", flush=True)
+    sys.exit(1)
+print(f"{NAME}: every check passed", flush=True)
