@@ -35,7 +35,8 @@ public struct CatalogService: EmporiumService, CatalogPricing {
     }
 
     /// The search read model follows the catalog's own product events (eventually consistent,
-    /// once per event through the inbox; an older version never overwrites a newer one).
+    /// once per event through the inbox; an older version never overwrites a newer one); and
+    /// product and stock changes purge the edge cache (``EdgePurges``).
     public var eventSubscriptions: [EventSubscription] {
         let search = store.search
         return [
@@ -46,6 +47,10 @@ public struct CatalogService: EmporiumService, CatalogPricing {
             EventSubscription(types: [CatalogEvents.productDeleted]) { event, sql in
                 guard let id = event.subject else { return }
                 try await search.remove(productID: id, sql)
+            },
+            // The edge cache: what a change showed is purged (queued; sent off this path).
+            EventSubscription(types: EdgePurges.events) { [purger = environment.edgePurger] event, _ in
+                purger.purge(EdgePurges.keys(for: event))
             },
         ]
     }
@@ -58,7 +63,7 @@ public struct CatalogService: EmporiumService, CatalogPricing {
     }
 
     public func addRoutes(to router: ServiceRouter) {
-        ProductsController(store: store, search: store.search, productCache: productCache).addRoutes(to: router)
+        ProductsController(store: store, search: store.search, productCache: productCache, edgePurger: environment.edgePurger).addRoutes(to: router)
         PricingController(pricing: self).addRoutes(to: router)
     }
 

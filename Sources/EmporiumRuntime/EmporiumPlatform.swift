@@ -69,6 +69,8 @@ public struct EmporiumPlatform: Sendable {
         if let exporter = tracing.service { parts.add("tracing.exporter", exporter, logger: logger) }
         let callClient = ServiceCallClient(connectTimeout: min(settings.serviceCallTimeout, .seconds(2)))
         parts.add("service-calls.client", callClient, logger: logger)
+        let edgePurger = EdgePurger(settings: settings.edgePurge, client: callClient, metrics: metrics.factory, logger: logger)
+        parts.add("edge-cache.purger", edgePurger, logger: logger)
         let ownAddress = ProcessAddress()
         let redis = try await connectRedis(settings, logger: logger, into: &parts)
         let caching = makeCaching(settings, redis: redis)
@@ -77,7 +79,7 @@ public struct EmporiumPlatform: Sendable {
         do {
             opened = try await openServices(
                 modules, settings: settings, caching: caching, credential: credential, callClient: callClient, ownAddress: ownAddress,
-                tracing: tracing, metrics: metrics, logger: logger, into: &parts)
+                edgePurger: edgePurger, tracing: tracing, metrics: metrics, logger: logger, into: &parts)
             transport = try makeTransport(settings: settings, services: opened.services, metrics: metrics.factory, logger: logger)
         } catch {
             // Nothing will run what was opened: close it before failing.
@@ -175,8 +177,8 @@ public struct EmporiumPlatform: Sendable {
     /// the service from its environment, adding each database's pool and readiness check.
     private static func openServices(
         _ modules: [ServiceModule], settings: RuntimeSettings, caching: CacheBackend, credential: ServiceCredential,
-        callClient: ServiceCallClient, ownAddress: ProcessAddress, tracing: TracingBackend, metrics: MetricsRegistry, logger: Logger,
-        into parts: inout ProcessParts
+        callClient: ServiceCallClient, ownAddress: ProcessAddress, edgePurger: EdgePurger, tracing: TracingBackend, metrics: MetricsRegistry,
+        logger: Logger, into parts: inout ProcessParts
     ) async throws -> OpenedServices {
         let tracer = tracing.tracer
         let security = try settings.securitySettings(personalDataServices: modules.filter(\.storesPersonalData).map(\.name))
@@ -226,7 +228,7 @@ public struct EmporiumPlatform: Sendable {
                     caching: caching.scoped(to: module.name), outbox: outbox, metrics: metrics.factory,
                     security: security, peers: peers, settings: settings.serviceSettings(for: module.name),
                     dataDirectory: settings.dataDirectory, serviceURLs: settings.serviceURLs, tracer: tracer,
-                    callClient: callClient, ownAddress: ownAddress, credential: credential
+                    callClient: callClient, ownAddress: ownAddress, credential: credential, edgePurger: edgePurger
                 )
             )
             opened.services.append(service)

@@ -88,6 +88,8 @@ public struct RuntimeSettings: Sendable {
     /// How long shared caches may keep public reads (`edgeCache.maxAge`,
     /// `edgeCache.staleWhileRevalidate`, `edgeCache.staleIfError`; docs/caching.md).
     public var edgeCache: EdgeCachePolicy
+    /// Where the edge cache is purged (`edgeCache.purge.kind`, `.url`, `.token`, `.attempts`).
+    public var edgePurge: EdgePurgeSettings
     /// The configuration read, for the keys each service reads itself (``serviceSettings(for:)``).
     private let config: ConfigReader
 
@@ -123,6 +125,8 @@ public struct RuntimeSettings: Sendable {
         "edgeCache.maxAge": "60",
         "edgeCache.staleWhileRevalidate": "30",
         "edgeCache.staleIfError": "86400",
+        "edgeCache.purge.kind": "none",
+        "edgeCache.purge.attempts": "5",
     ]
 
     /// Reads and validates the settings.
@@ -207,6 +211,7 @@ public struct RuntimeSettings: Sendable {
             maxAge: try settings.int("edgeCache.maxAge", in: 0...EdgeCachePolicy.immutableMaxAge),
             staleWhileRevalidate: try settings.int("edgeCache.staleWhileRevalidate", in: 0...EdgeCachePolicy.immutableMaxAge),
             staleIfError: try settings.int("edgeCache.staleIfError", in: 0...EdgeCachePolicy.immutableMaxAge))
+        edgePurge = try Self.edgePurge(settings)
         if let raw = settings.optionalString("redis.url") {
             do {
                 redis = try RedisConfiguration(url: raw)
@@ -403,6 +408,33 @@ struct SettingsReader {
         case "false", "0", "no": return false
         default: throw ConfigurationError(key: key, reason: "'\(raw)' is not true or false")
         }
+    }
+}
+
+extension RuntimeSettings {
+    /// `edgeCache.purge.*`: the kind, its URLs (comma-separated; each an http(s) URL), the token a
+    /// CDN needs, the tries of one purge.
+    static func edgePurge(_ settings: SettingsReader) throws(ConfigurationError) -> EdgePurgeSettings {
+        let raw = try settings.string("edgeCache.purge.kind")
+        guard let kind = EdgePurgeSettings.Kind(rawValue: raw) else {
+            throw ConfigurationError(
+                key: "edgeCache.purge.kind", reason: "'\(raw)' is not one of \(EdgePurgeSettings.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let urls = (settings.optionalString("edgeCache.purge.url") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }
+        for url in urls {
+            guard let parsed = URL(string: url), parsed.scheme == "http" || parsed.scheme == "https", parsed.host != nil else {
+                throw ConfigurationError(key: "edgeCache.purge.url", reason: "'\(url)' is not an http(s) URL")
+            }
+        }
+        let token = settings.optionalString("edgeCache.purge.token")
+        if kind != .none, urls.isEmpty {
+            throw ConfigurationError(key: "edgeCache.purge.url", reason: "purging with \(kind.rawValue) needs the URL to send purges to")
+        }
+        if kind == .fastly || kind == .cloudflare, token == nil {
+            throw ConfigurationError(key: "edgeCache.purge.token", reason: "purging with \(kind.rawValue) needs its API token")
+        }
+        return EdgePurgeSettings(kind: kind, urls: urls, token: token, attempts: try settings.int("edgeCache.purge.attempts", in: 1...20))
     }
 }
 

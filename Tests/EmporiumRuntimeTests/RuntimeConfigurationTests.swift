@@ -157,6 +157,32 @@ import Testing
         }
     }
 
+    @Test("edge cache: times from the settings; purging off by default; a purger without its URL or token, or an unknown kind, names its key")
+    func edgeCacheSettings() async throws {
+        let defaults = try await settings()
+        #expect(defaults.edgeCache == EdgeCachePolicy(maxAge: 60, staleWhileRevalidate: 30, staleIfError: 86_400))
+        #expect(defaults.edgePurge.kind == .none)
+        let varnish = try await settings(environment: [
+            "EMPORIUM_EDGE_CACHE_MAX_AGE": "5", "EMPORIUM_EDGE_CACHE_PURGE_KIND": "varnish",
+            "EMPORIUM_EDGE_CACHE_PURGE_URL": "http://varnish-a:6081, http://varnish-b:6081",
+        ])
+        #expect(varnish.edgeCache.maxAge == 5)
+        #expect(varnish.edgePurge == EdgePurgeSettings(kind: .varnish, urls: ["http://varnish-a:6081", "http://varnish-b:6081"]))
+        for (environment, key) in [
+            (["EMPORIUM_EDGE_CACHE_PURGE_KIND": "akamai"], "edgeCache.purge.kind"),
+            (["EMPORIUM_EDGE_CACHE_PURGE_KIND": "varnish"], "edgeCache.purge.url"),
+            (["EMPORIUM_EDGE_CACHE_PURGE_KIND": "varnish", "EMPORIUM_EDGE_CACHE_PURGE_URL": "varnish:6081"], "edgeCache.purge.url"),
+            (["EMPORIUM_EDGE_CACHE_PURGE_KIND": "fastly", "EMPORIUM_EDGE_CACHE_PURGE_URL": "https://api.fastly.com/service/S/purge"], "edgeCache.purge.token"),
+            (["EMPORIUM_EDGE_CACHE_MAX_AGE": "-1"], "edgeCache.maxAge"),
+        ] {
+            await #expect {
+                try await settings(environment: environment)
+            } throws: { error in
+                (error as? ConfigurationError)?.key == key
+            }
+        }
+    }
+
     @Test func invalidValuesNameTheirKey() async throws {
         await #expect {
             try await settings(environment: ["EMPORIUM_HTTP_PORT": "eighty"])

@@ -42,8 +42,12 @@ sub vcl_recv {
         if (!req.http.Surrogate-Key || req.http.Surrogate-Key !~ "^[A-Za-z0-9_.:-]+( [A-Za-z0-9_.:-]+)*$") {
             return (synth(400, "A BAN needs Surrogate-Key: key [key ...]"));
         }
-        ban("obj.http.Surrogate-Key ~ (^| )(" + regsuball(req.http.Surrogate-Key, " ", "|") + ")( |$)");
-        return (synth(200, "Banned"));
+        # One ban of every object whose keys hold one of these (no space in the regex: a ban's
+        # argument ends at one).
+        if (std.ban("obj.http.Surrogate-Key ~ (^|[[:space:]])(" + regsuball(req.http.Surrogate-Key, " ", "|") + ")([[:space:]]|$)")) {
+            return (synth(200, "Banned"));
+        }
+        return (synth(400, std.ban_error()));
     }
     if (req.method != "GET" && req.method != "HEAD") {
         return (pass);

@@ -1,13 +1,14 @@
 """Checks a real HTTP cache in front of `emporium serve` (scripts/check-edge-cache, docs/caching.md).
 
-    python3 check_edge_cache.py NAME CACHE_URL ORIGIN_URL MANAGER_EMAIL MANAGER_PASSWORD MAX_AGE STOP_ORIGIN_COMMAND
+    python3 check_edge_cache.py NAME CACHE_URL ORIGIN_URL MANAGER_EMAIL MANAGER_PASSWORD MAX_AGE STOP_ORIGIN_COMMAND MODE
 
 Asserts what a shop would check through its CDN tier: a product GET served from the cache the
 second time (the origin's request counter for the route does not move); If-None-Match answered
 304 with no body, by the origin and through the cache; nothing of a caller's (a bearer token, a
 cookie, the cart, /v1/users/me) stored, so two users in turn see only their own data; a price
-change visible through the cache after max-age; and, with the origin stopped (STOP_ORIGIN_COMMAND,
-run last), the stale product still served (stale-if-error).
+change visible through the cache within one second when the origin purges (MODE purge: its
+purge counter moves too), or after max-age when it does not (MODE ttl); and, with the origin
+stopped (STOP_ORIGIN_COMMAND, run last), the stale product still served (stale-if-error).
 """
 
 import json
@@ -19,7 +20,7 @@ import urllib.error
 import urllib.request
 import uuid
 
-NAME, CACHE, ORIGIN, MANAGER_EMAIL, MANAGER_PASSWORD, MAX_AGE, STOP_ORIGIN = sys.argv[1:8]
+NAME, CACHE, ORIGIN, MANAGER_EMAIL, MANAGER_PASSWORD, MAX_AGE, STOP_ORIGIN, MODE = sys.argv[1:9]
 MAX_AGE = int(MAX_AGE)
 PASSWORD = "edge cache passphrase 42!"
 failures = []
@@ -51,14 +52,19 @@ def request(base, path, method="GET", body=None, headers=None):
         return error.code, error.headers, error.read()
 
 
-def origin_count(route):
-    """The origin's answered requests of `route` so far (its Prometheus counter)."""
+def metric(name, label):
+    """The sum of the origin's Prometheus series `name` whose labels include `label`."""
     _, _, body = request(ORIGIN, "/metrics", headers={"Accept": "text/plain"})
     total = 0.0
     for line in body.decode().splitlines():
-        if line.startswith("http_requests_total{") and f'route="{route}"' in line:
+        if line.startswith(name + "{") and label in line:
             total += float(line.rsplit(" ", 1)[1])
     return total
+
+
+def origin_count(route):
+    """The origin's answered requests of `route` so far."""
+    return metric("http_requests_total", f'route="{route}"')
 
 
 def token(email, password=PASSWORD, register=True):
@@ -129,8 +135,10 @@ for who, bearer, lines in [("alice", alice_token, 1), ("bob", bob_token, 0), ("a
     shown = len(json.loads(body).get("lines", [])) if status == 200 else None
     check(shown == lines, f"{who}'s cart through the cache has {lines} line(s) ({shown}; Cache-Control {headers.get('Cache-Control')!r})")
 
-# A new price: visible through the cache once max-age has passed, without any purge.
+# A new price: within a second when the origin purges, else once max-age has passed.
 manager = token(MANAGER_EMAIL, MANAGER_PASSWORD, register=False)
+request(CACHE, path)
+purges = metric("emporium_edge_purges_total", 'outcome="purged"')
 status, headers, body = request(ORIGIN, path, headers={"Authorization": manager})
 current = json.loads(body)
 variants = [{"sku": v["sku"], "attributes": v.get("attributes", {}), "price": v["price"]} for v in current["variants"]]
@@ -146,8 +154,14 @@ def cached_amount():
 
 
 changed_at = time.monotonic()
-shown = wait_for("the new price", lambda: cached_amount() == new_amount, MAX_AGE + 10)
-check(shown, f"the new price shows through the cache within max-age ({MAX_AGE} s) and a revalidation: after {time.monotonic() - changed_at:.1f} s")
+if MODE == "purge":
+    shown = wait_for("the new price", lambda: cached_amount() == new_amount, 1)
+    check(shown, f"the new price shows through the cache within 1 s (purged; max-age is {MAX_AGE} s): after {time.monotonic() - changed_at:.1f} s")
+    after = metric("emporium_edge_purges_total", 'outcome="purged"')
+    check(after > purges, f"the origin counts its purges ({purges} → {after})")
+else:
+    shown = wait_for("the new price", lambda: cached_amount() == new_amount, MAX_AGE + 10)
+    check(shown, f"without purges, the new price shows through the cache after max-age ({MAX_AGE} s) and a revalidation: after {time.monotonic() - changed_at:.1f} s")
 
 # The origin down: the cache still answers with the product (stale-if-error).
 request(CACHE, path)

@@ -13,6 +13,8 @@ struct ProductsController: Sendable {
     let store: CatalogStore
     let search: ProductSearchStore
     let productCache: ProductReadCache
+    /// Category changes publish no event: they queue their purges here once committed.
+    let edgePurger: EdgePurger
 
     func addRoutes(to router: ServiceRouter) {
         router.get("/v1/products", use: list)
@@ -124,6 +126,7 @@ struct ProductsController: Sendable {
         try context.requirePermission(.catalogWrite)
         let input = try CategoryRules.validate(try await request.decodeJSON(as: NewCategory.self, context: context))
         let category = try await store.createCategory(slug: input.slug, name: input.name, parentId: input.parentId)
+        edgePurger.purge(EdgePurges.category(category.id.lowercased))
         return EditedResponse(status: .created, response: CategoryResource(category))
     }
 
@@ -133,6 +136,7 @@ struct ProductsController: Sendable {
         let id = try context.uuidParameter("id")
         let name = try CategoryRules.validate(try await request.decodeJSON(as: CategoryChanges.self, context: context))
         guard let category = try await store.renameCategory(id: id, name: name) else { throw ProblemDetails.notFound("No category has id \(id.lowercased).") }
+        edgePurger.purge(EdgePurges.category(id.lowercased))
         return CategoryResource(category)
     }
 
@@ -141,6 +145,7 @@ struct ProductsController: Sendable {
         try context.requirePermission(.catalogWrite)
         let id = try context.uuidParameter("id")
         guard try await store.deleteCategory(id: id) else { throw ProblemDetails.notFound("No category has id \(id.lowercased).") }
+        edgePurger.purge(EdgePurges.category(id.lowercased))
         return .noContent
     }
 

@@ -118,6 +118,8 @@ public struct ServiceEnvironment: Sendable {
     /// (`services.secret`): also where a service derives keys of its own
     /// (``ServiceCredential/derivedKey(for:)``). Nil when made without the runtime.
     public var credential: ServiceCredential?
+    /// Purges the edge cache by surrogate key (`edgeCache.purge.*`); purges nothing when none is configured.
+    public var edgePurger: EdgePurger
 
     public init(
         database: any Database, readDatabase: (any Database)? = nil, seedsDemoData: Bool, logger: Logger,
@@ -125,8 +127,9 @@ public struct ServiceEnvironment: Sendable {
         security: SecuritySettings, peers: ServicePeers = .none, settings: ServiceSettings? = nil, dataDirectory: String = "./.emporium",
         serviceURLs: [String: [String]] = [:], tracer: any Tracer = NoOpTracer(),
         callClient: ServiceCallClient = ServiceCallClient(connectTimeout: .seconds(2)), ownAddress: ProcessAddress = ProcessAddress(),
-        credential: ServiceCredential? = nil
+        credential: ServiceCredential? = nil, edgePurger: EdgePurger = .disabled()
     ) {
+        self.edgePurger = edgePurger
         self.callClient = callClient
         self.ownAddress = ownAddress
         self.credential = credential
