@@ -62,3 +62,21 @@ struct EdgePurgeTests {
         _ = try? await clientLifetime.value
     }
 }
+
+@Suite("HTTP dates")
+struct HTTPDateTests {
+    @Test("formatted as IMF-fixdate without a formatter, the same as Foundation's, and parsed back")
+    func imfFixdate() {
+        let reference = DateFormatter()
+        reference.locale = Locale(identifier: "en_US_POSIX")
+        reference.timeZone = TimeZone(identifier: "GMT")
+        reference.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        #expect(HTTPDate.format(Date(timeIntervalSince1970: 784_111_777)) == "Sun, 06 Nov 1994 08:49:37 GMT")
+        var generator = SystemRandomNumberGenerator()
+        for seconds in [0, 1, 86_399, 86_400, 951_782_400, 4_107_542_399, -1, -86_401] + (0..<500).map({ _ in Int.random(in: -2_000_000_000...5_000_000_000, using: &generator) }) {
+            let date = Date(timeIntervalSince1970: TimeInterval(seconds) + 0.75)
+            #expect(HTTPDate.format(date) == reference.string(from: date), "\(seconds)")
+            #expect(HTTPDate.parse(HTTPDate.format(date)) == Date(timeIntervalSince1970: TimeInterval(seconds)))
+        }
+    }
+}

@@ -115,7 +115,31 @@ private struct BodyCollector: ResponseBodyWriter {
 
 /// HTTP dates (RFC 9110 §5.6.7, IMF-fixdate: `Sun, 06 Nov 1994 08:49:37 GMT`).
 public enum HTTPDate {
-    private static let formatter: DateFormatter = {
+    private static let days = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"]
+    private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+    /// `date`, to the second, as an IMF-fixdate: computed, without a formatter (it is on the path
+    /// of every cached product read).
+    public static func format(_ date: Date) -> String {
+        let seconds = Int64(date.timeIntervalSince1970.rounded(.down))
+        let dayNumber = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let secondOfDay = Int(seconds - dayNumber * 86_400)
+        // Civil date from days since 1970-01-01 (Howard Hinnant's days_from_civil, inverted).
+        let z = dayNumber + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let day = Int(dayOfYear - (153 * monthIndex + 2) / 5 + 1)
+        let month = Int(monthIndex < 10 ? monthIndex + 3 : monthIndex - 9)
+        let year = Int(yearOfEra + era * 400 + (month <= 2 ? 1 : 0))
+        let weekday = days[Int(((dayNumber % 7) + 7) % 7)]
+        func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(weekday), \(two(day)) \(months[month - 1]) \(year) \(two(secondOfDay / 3600)):\(two(secondOfDay / 60 % 60)):\(two(secondOfDay % 60)) GMT"
+    }
+
+    private static let parser: DateFormatter = {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "GMT")
@@ -124,12 +148,9 @@ public enum HTTPDate {
     }()
     private static let lock = NSLock()
 
-    public static func format(_ date: Date) -> String {
-        lock.withLock { formatter.string(from: date) }
-    }
-
+    /// An IMF-fixdate's time; nil for anything else (only on conditional requests).
     public static func parse(_ text: String) -> Date? {
-        lock.withLock { formatter.date(from: text) }
+        lock.withLock { parser.date(from: text) }
     }
 }
 
