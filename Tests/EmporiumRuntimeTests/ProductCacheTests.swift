@@ -80,21 +80,17 @@ enum ProductCacheContract {
             #expect(second.headers[.contentLength] == String(created.readableBytes))
 
             if let redisURL {
-                // The version and the time of the last change (8 bytes each), the category id
-                // (16 bytes) and the body are in Redis, under the catalog's namespace.
+                // The version (8 bytes), the Last-Modified and Surrogate-Key values (each after its
+                // length in 2 bytes), then the body, under the catalog's namespace.
                 let redis = try RedisClient(url: redisURL)
-                var stored = try #require(try await redis.get("emporium:catalog:product:v2:\(id)"))
+                var stored = try #require(try await redis.get("emporium:catalog:product:v3:\(id)"))
                 await redis.close()
                 #expect(stored.readInteger(as: Int64.self) == 1)
-                let readMilliseconds = stored.readInteger(as: Int64.self)
-                let milliseconds = try #require(readMilliseconds)
-                #expect(HTTPDate.format(Date(timeIntervalSince1970: Double(milliseconds) / 1000)) == first.headers[.lastModified])
-                let readCategory = stored.readBytes(length: 16)
-                let category = try #require(readCategory)
-                #expect(UUID(uuid: (
-                    category[0], category[1], category[2], category[3], category[4], category[5], category[6], category[7],
-                    category[8], category[9], category[10], category[11], category[12], category[13], category[14], category[15]
-                )).uuidString.lowercased() == (json(first.body)?["categoryId"] as? String))
+                for header in [first.headers[.lastModified], first.headers[.surrogateKey].map { $0.replacingOccurrences(of: "products ", with: "") }] {
+                    let length = stored.readInteger(as: UInt16.self)
+                    let value = stored.readString(length: Int(length ?? 0))
+                    #expect(value != nil && value == header)
+                }
                 #expect(stored == first.body)
                 #expect(first.headers[.eTag] == "\"1\"")
             }

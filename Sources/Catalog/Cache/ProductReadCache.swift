@@ -26,25 +26,30 @@ struct ProductReadCache: Sendable {
     /// The JSON body of the active product `id` encoded with `encoder`, and its version, or nil
     /// when there is no such active product.
     func activeProductBody(id: UUID, encoder: JSONEncoder) async throws -> CachedProduct? {
-        // Cached as the version and the time of the last change (8 bytes each, big-endian), the
-        // category id (16 bytes), then the body.
+        // Cached as the version (8 bytes, big-endian), the `Last-Modified` and `Surrogate-Key`
+        // header values (each its length in 2 bytes, then UTF-8), then the body: what a read
+        // answers with, made once per fill rather than once per read.
         let entry = try await cache.value(forKey: Self.key(id), ttl: Self.ttl) { () async throws -> ByteBuffer? in
             guard let product = try await store.product(id: id), product.status == .active else { return nil }
             var entry = ByteBuffer()
             entry.writeInteger(product.version)
-            entry.writeInteger(Int64((product.updatedAt.timeIntervalSince1970 * 1000).rounded(.down)))
-            withUnsafeBytes(of: product.categoryId.uuid) { entry.writeBytes($0) }
+            for header in [HTTPDate.format(product.updatedAt), Self.surrogateKeys(product)] {
+                entry.writeInteger(UInt16(header.utf8.count))
+                entry.writeString(header)
+            }
             entry.writeBytes(try encoder.encode(ProductResource(product)))
             return entry
         }
-        guard var entry, let version = entry.readInteger(as: Int64.self), let milliseconds = entry.readInteger(as: Int64.self),
-            let category = entry.readBytes(length: 16)
+        guard var entry, let version = entry.readInteger(as: Int64.self),
+            let lastModifiedLength = entry.readInteger(as: UInt16.self), let lastModified = entry.readString(length: Int(lastModifiedLength)),
+            let keysLength = entry.readInteger(as: UInt16.self), let surrogateKeys = entry.readString(length: Int(keysLength))
         else { return nil }
-        let categoryId = UUID(uuid: (
-            category[0], category[1], category[2], category[3], category[4], category[5], category[6], category[7],
-            category[8], category[9], category[10], category[11], category[12], category[13], category[14], category[15]))
-        return CachedProduct(
-            body: entry, version: version, updatedAt: Date(timeIntervalSince1970: Double(milliseconds) / 1000), categoryId: categoryId)
+        return CachedProduct(body: entry, version: version, lastModified: lastModified, surrogateKeys: surrogateKeys)
+    }
+
+    /// The surrogate keys of a product's answer: the product and its category.
+    static func surrogateKeys(_ product: Product) -> String {
+        SurrogateKey.surrogateKeyHeader([SurrogateKey.product(product.id.lowercased), SurrogateKey.category(product.categoryId.lowercased)])
     }
 
     /// Forgets the cached body of `id`, in this process and in Redis.
@@ -63,15 +68,16 @@ struct ProductReadCache: Sendable {
 
     /// The cache key of a product: its id in lower case, after the entry format's version.
     static func key(_ id: UUID) -> String {
-        "v2:" + id.lowercased
+        "v3:" + id.lowercased
     }
 }
 
-/// An active product as the cache keeps it: the body the API answers with, and what its headers
-/// say (the version as `ETag`, the last change as `Last-Modified`, the category as a surrogate key).
+/// An active product as the cache keeps it: the body the API answers with, and its headers (the
+/// version as `ETag`, the last change as `Last-Modified`, the product's and its category's
+/// surrogate keys).
 struct CachedProduct: Sendable {
     var body: ByteBuffer
     var version: Int64
-    var updatedAt: Date
-    var categoryId: UUID
+    var lastModified: String
+    var surrogateKeys: String
 }

@@ -79,8 +79,8 @@ struct ProductsController: Sendable {
         // If-None-Match or If-Modified-Since with a 304 and adds the caching headers.
         var response = Response.encodedJSON(product.body)
         response.headers[.eTag] = IfMatch.entityTag(version: product.version)
-        response.headers[.lastModified] = HTTPDate.format(product.updatedAt)
-        response.headers[.surrogateKey] = SurrogateKey.surrogateKeyHeader([SurrogateKey.product(id.lowercased), SurrogateKey.category(product.categoryId.lowercased)])
+        response.headers[.lastModified] = product.lastModified
+        response.headers[.surrogateKey] = product.surrogateKeys
         return response
     }
 
