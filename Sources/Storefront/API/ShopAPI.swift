@@ -35,6 +35,17 @@ struct ShopAPI: Sendable {
             }
         }
 
+        /// The problem of a refusal the page shows the visitor (a 4xx other than `except`);
+        /// anything else (a success, a 5xx, an excluded status) is thrown as the refusal it is,
+        /// for ``PageResponder`` to turn into its page (a 401 into the sign-in form).
+        /// - Throws: ``ShopAPIError``.
+        func shownRefusal(except excluded: Set<Int> = []) throws(ShopAPIError) -> ProblemDetails {
+            guard case .refused(let problem) = refusal, (400..<500).contains(problem.status), !excluded.contains(problem.status) else {
+                throw refusal
+            }
+            return problem
+        }
+
         /// The problem of a refused call (a plain one, from its status, when the body is none).
         var refusal: ShopAPIError {
             if let problem = try? JSONDecoder().decode(ProblemDetails.self, from: body) { return .refused(problem) }

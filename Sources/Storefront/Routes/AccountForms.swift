@@ -33,7 +33,7 @@ enum AccountForms {
 
     /// The form `template` again with the refusal's messages (a 4xx), or the refusal thrown.
     static func refused(_ answer: ShopAPI.Answer, form: PageViews.AccountForm, template: String) throws -> PageResult {
-        guard case .refused(let problem) = answer.refusal, (400..<500).contains(problem.status) else { throw answer.refusal }
+        let problem = try answer.shownRefusal()
         let messages = FieldMessages(problem, fields: ["email", "password"])
         let email = form.fields.first { $0.name == "email" }?.value ?? ""
         let view = template == "signup" ? signUp(email: email, messages: messages) : signIn(email: email, messages: messages, next: form.next)

@@ -184,7 +184,7 @@ struct BackOfficeController: Sendable {
                 let answer = try await shopper.sendSignedIn(
                     &visit, .PUT, "/v1/inventory/\(QueryString.encode(sku))", json: ["available": available])
                 if answer.isSuccess { return .redirect("/admin/products/\(id)?done=stock") }
-                guard case .refused(let problem) = answer.refusal, (400..<500).contains(problem.status), problem.status != 401 else { throw answer.refusal }
+                let problem = try answer.shownRefusal(except: [401])
                 message = "\(sku): \(FieldMessages(problem, fields: []).form ?? problem.title)"
             } else {
                 message = "\(sku): enter the units available, a whole number of 0 or more."
@@ -201,9 +201,7 @@ struct BackOfficeController: Sendable {
     private func refusedEdit(
         _ visit: inout Visit, _ answer: ShopAPI.Answer, form: ProductForm, product: (id: String, version: String)?, rows: [Int], access: Access
     ) async throws -> PageResult {
-        guard case .refused(let problem) = answer.refusal, (400..<500).contains(problem.status), ![401, 403, 404].contains(problem.status) else {
-            throw answer.refusal
-        }
+        let problem = try answer.shownRefusal(except: [401, 403, 404])
         let messages = problem.status == 412
             ? FieldMessages(form: "Someone changed this product after you opened it, so nothing was saved. Open it again to see their change, then make yours.")
             : FieldMessages(problem, fields: form.fieldNames, rename: ProductForm.apiNames(rowOfVariant: rows))
@@ -315,9 +313,7 @@ struct BackOfficeController: Sendable {
     }
 
     private func refusedOrder(_ visit: inout Visit, _ answer: ShopAPI.Answer, id: String, access: Access) async throws -> PageResult {
-        guard case .refused(let problem) = answer.refusal, (400..<500).contains(problem.status), problem.status != 401, problem.status != 404 else {
-            throw answer.refusal
-        }
+        let problem = try answer.shownRefusal(except: [401, 404])
         return try await orderPage(
             &visit, id: id, access: access, formError: FieldMessages(problem, fields: []).form, status: .init(code: problem.status))
     }
@@ -372,9 +368,7 @@ struct BackOfficeController: Sendable {
             let roles = Role.allCases.map(\.rawValue).filter { form["role.\($0)"] != nil }
             let answer = try await shopper.sendSignedIn(&visit, .PUT, "/v1/users/\(id)/roles", json: ["roles": roles])
             guard answer.isSuccess else {
-                guard case .refused(let problem) = answer.refusal, (400..<500).contains(problem.status), ![401, 404].contains(problem.status) else {
-                    throw answer.refusal
-                }
+                let problem = try answer.shownRefusal(except: [401, 404])
                 let profile = try await shopper.sendSignedIn(&visit, .GET, "/v1/users/\(id)").decode(APITypes.Profile.self)
                 let message = roles.isEmpty ? "Choose at least one role." : FieldMessages(problem, fields: []).form
                 return .page(

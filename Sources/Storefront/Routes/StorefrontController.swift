@@ -138,7 +138,7 @@ struct StorefrontController: Sendable {
 
     /// The cart page with what the API refused about a change.
     private func cartWithError(_ visit: inout Visit, _ refused: ShopAPI.Answer) async throws -> PageResult {
-        guard case .refused(let problem) = refused.refusal, (400..<500).contains(problem.status), problem.status != 401 else { throw refused.refusal }
+        let problem = try refused.shownRefusal(except: [401])
         let cart = try await shopper.send(&visit, .GET, "/v1/cart").decode(APITypes.Cart.self)
         let message = FieldMessages(problem, fields: []).form
         return .page("cart", title: "Your cart", view: Self.cartView(cart, signedIn: visit.isSignedIn, error: message), status: .init(code: problem.status))
