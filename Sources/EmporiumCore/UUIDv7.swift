@@ -33,8 +33,26 @@ extension UUID {
         ))
     }
 
-    /// The lower-case canonical form, as stored and served.
-    public var lowercased: String { uuidString.lowercased() }
+    /// The lower-case canonical form, as stored and served: written from the bytes directly (it
+    /// is on the path of every read by id; `uuidString.lowercased()` made two strings).
+    public var lowercased: String {
+        withUnsafeBytes(of: uuid) { bytes in
+            String(unsafeUninitializedCapacity: 36) { text in
+                let digits: StaticString = "0123456789abcdef"
+                var position = 0
+                for (index, byte) in bytes.enumerated() {
+                    if index == 4 || index == 6 || index == 8 || index == 10 {
+                        text[position] = UInt8(ascii: "-")
+                        position += 1
+                    }
+                    text[position] = digits.utf8Start[Int(byte >> 4)]
+                    text[position + 1] = digits.utf8Start[Int(byte & 0x0F)]
+                    position += 2
+                }
+                return position
+            }
+        }
+    }
 }
 
 /// The last (millisecond, counter) pair handed out, so IDs of this process increase.

@@ -114,12 +114,13 @@ import Testing
 
 @Suite("UUID text without sscanf")
 struct UUIDTextTests {
-    @Test("UUID(text:) reads the 36-character form as UUID(uuidString:) does, and refuses what it refuses")
+    @Test("UUID(text:) reads the 36-character form as UUID(uuidString:) does, and refuses what it refuses; lowercased writes it as Foundation's uuidString lowercased")
     func agreesWithFoundation() {
         for _ in 0..<2_000 {
             let uuid = UUID()
             #expect(UUID(text: uuid.uuidString) == uuid)
             #expect(UUID(text: uuid.uuidString.lowercased()) == uuid)
+            #expect(uuid.lowercased == uuid.uuidString.lowercased())
         }
         let refused = [
             "", "0190b2f0-0000-7000-8000-00000000000", "0190b2f0-0000-7000-8000-0000000000000", "0190b2f000000-7000-8000-000000000000",

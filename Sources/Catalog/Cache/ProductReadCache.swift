@@ -47,9 +47,13 @@ struct ProductReadCache: Sendable {
         return CachedProduct(body: entry, version: version, lastModified: lastModified, surrogateKeys: surrogateKeys)
     }
 
-    /// The surrogate keys of a product's answer: the product and its category.
+    /// The surrogate keys of a product's answer: every product's key first (the route's, which
+    /// ``EdgeCacheMiddleware`` would add, so it takes the header as it is), then the product's
+    /// and its category's.
     static func surrogateKeys(_ product: Product) -> String {
-        SurrogateKey.surrogateKeyHeader([SurrogateKey.product(product.id.lowercased), SurrogateKey.category(product.categoryId.lowercased)])
+        SurrogateKey.surrogateKeyHeader([
+            SurrogateKey.products, SurrogateKey.product(product.id.lowercased), SurrogateKey.category(product.categoryId.lowercased),
+        ])
     }
 
     /// Forgets the cached body of `id`, in this process and in Redis.

@@ -17,9 +17,17 @@ public struct EmporiumRequestContext: RequestContext {
     /// The IP address of the client: the peer that sent the request (`unknown` when the
     /// transport has none), or behind proxies named in `http.trustedProxies`, the address they
     /// forwarded for (``ClientAddressMiddleware``). Login throttling and rate limits key on it.
-    public var clientAddress: String
-    /// The IP address of the peer that sent the request, a proxy's or the client's.
-    public var peerAddress: String
+    public var clientAddress: String {
+        get { forwardedClientAddress ?? peerAddress }
+        set { forwardedClientAddress = newValue }
+    }
+    /// The client's address as trusted proxies forwarded it, when they did.
+    private var forwardedClientAddress: String?
+    /// The IP address of the peer that sent the request, a proxy's or the client's: read from
+    /// the connection when asked (most requests never ask; formatting it costs a string).
+    public var peerAddress: String { channel.remoteAddress?.ipAddress ?? "unknown" }
+    /// The connection the request came on.
+    private let channel: any Channel
     /// Whether the peer is a proxy named in `http.trustedProxies`, whose `X-Forwarded-*` headers
     /// are believed.
     public var peerIsTrustedProxy = false
@@ -35,8 +43,7 @@ public struct EmporiumRequestContext: RequestContext {
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
-        self.peerAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
-        self.clientAddress = peerAddress
+        self.channel = source.channel
     }
 }
 

@@ -11,57 +11,118 @@ import NIOCore
 /// `private, no-store` unless its handler chose otherwise.
 public struct EdgeCacheMiddleware: RouterMiddleware {
     public typealias Context = EmporiumRequestContext
-    private let policy: EdgeCachePolicy
+    /// `Cache-Control` of a public read, made once.
+    private let publicCacheControl: String
+    /// Per public route, its keys joined for `Surrogate-Key` and `Cache-Tag`, made once.
+    private let routeKeys: [String: RouteKeys]
 
     /// The largest body hashed for an `ETag`.
     static let maximumHashedBody = 1 << 20
+    /// What a public read varies on, beyond what the handler said.
+    static let varyNames = ["Authorization", "Cookie"]
+    static let vary = varyNames.joined(separator: ", ")
+
+    /// The surrogate keys of a public route.
+    struct RouteKeys {
+        var keys: [String]
+        var surrogateKey: String
+        var cacheTag: String
+
+        /// The `Surrogate-Key` and `Cache-Tag` values of the route's keys followed by the
+        /// handler's own (space-separated) that the route's do not hold already.
+        func adding(_ own: String) -> (surrogateKey: String, cacheTag: String) {
+            let space = UInt8(ascii: " ")
+            if own.utf8.starts(with: surrogateKey.utf8), (own.utf8.dropFirst(surrogateKey.utf8.count).first ?? space) == space {
+                // The handler named the route's keys first already (a product read from its cache).
+                return (own, String(decoding: own.utf8.map { $0 == space ? UInt8(ascii: ",") : $0 }, as: UTF8.self))
+            }
+            // Bytes appended, not strings: this runs on every public read of a product.
+            var surrogateKey = Array(self.surrogateKey.utf8)
+            var cacheTag = Array(self.cacheTag.utf8)
+            for key in own.utf8.split(separator: space) where !keys.contains(where: { $0.utf8.elementsEqual(key) }) {
+                if !surrogateKey.isEmpty {
+                    surrogateKey.append(space)
+                    cacheTag.append(UInt8(ascii: ","))
+                }
+                surrogateKey.append(contentsOf: key)
+                cacheTag.append(contentsOf: key)
+            }
+            return (String(decoding: surrogateKey, as: UTF8.self), String(decoding: cacheTag, as: UTF8.self))
+        }
+    }
 
     public init(policy: EdgeCachePolicy) {
-        self.policy = policy
+        self.publicCacheControl = policy.publicCacheControl
+        self.routeKeys = EdgeCachePolicy.publicRoutes.mapValues { keys in
+            RouteKeys(keys: keys, surrogateKey: SurrogateKey.surrogateKeyHeader(keys), cacheTag: SurrogateKey.cacheTagHeader(keys))
+        }
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response = try await next(request, context)
         let route = context.endpointPath ?? ""
-        let read = request.method == .get || request.method == .head
-        let personal = (request.headers[.authorization] != nil || request.headers[.cookie] != nil)
-            && !EdgeCachePolicy.callerIndependentRoutes.contains(route)
-        if read, EdgeCachePolicy.immutableRoutes.contains(route), response.status == .ok, response.headers[.cacheControl] == nil {
-            response.headers[.cacheControl] = EdgeCachePolicy.immutableCacheControl
-            return response
+        let ok = response.status == .ok
+        guard request.method == .get || request.method == .head, ok || response.status == .notModified else {
+            return Self.withDefault(EdgeCachePolicy.privateCacheControl, response)
         }
-        guard read, let keys = EdgeCachePolicy.publicRoutes[route], [.ok, .notModified].contains(response.status) else {
-            if response.headers[.cacheControl] == nil { response.headers[.cacheControl] = EdgeCachePolicy.privateCacheControl }
-            return response
+        if EdgeCachePolicy.immutableRoutes.contains(route) {
+            return Self.withDefault(ok ? EdgeCachePolicy.immutableCacheControl : EdgeCachePolicy.privateCacheControl, response)
         }
-        if personal {
+        guard let keys = routeKeys[route] else { return Self.withDefault(EdgeCachePolicy.privateCacheControl, response) }
+        // Each header looked up once: a lookup walks the fields, and this runs on every public read.
+        let asked = RequestValidators(request.headers)
+        let answer = AnswerHeaders(response.headers)
+        if asked.fromCaller, !EdgeCachePolicy.callerIndependentRoutes.contains(route) {
             // What a manager sees of a draft, or any answer to a signed-in caller, is theirs
             // (its validators still answer If-None-Match).
             response.headers[.cacheControl] = EdgeCachePolicy.privateCacheControl
-            response.headers[.surrogateKey] = nil
+            if answer.surrogateKey != nil { response.headers[.surrogateKey] = nil }
         } else {
-            if response.headers[.cacheControl] == nil { response.headers[.cacheControl] = policy.publicCacheControl }
-            // Added to what the answer varies on already (Origin, for CORS).
-            let varies = response.headers[values: .vary].flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }
-            response.headers[.vary] = (varies + ["Authorization", "Cookie"].filter { name in !varies.contains { $0.caseInsensitiveCompare(name) == .orderedSame } })
-                .joined(separator: ", ")
-            let own = response.headers[.surrogateKey]?.split(separator: " ").map(String.init) ?? []
-            let allKeys = keys + own.filter { !keys.contains($0) }
-            response.headers[.surrogateKey] = SurrogateKey.surrogateKeyHeader(allKeys)
-            response.headers[.cacheTag] = SurrogateKey.cacheTagHeader(allKeys)
+            if !answer.cacheControl { response.headers.append(HTTPField(name: .cacheControl, value: publicCacheControl)) }
+            if let vary = answer.vary {
+                response.headers[.vary] = Self.varyAdding(vary)
+            } else {
+                response.headers.append(HTTPField(name: .vary, value: Self.vary))
+            }
+            if let own = answer.surrogateKey {
+                let (surrogateKey, cacheTag) = keys.adding(own)
+                response.headers[.surrogateKey] = surrogateKey
+                response.headers.append(HTTPField(name: .cacheTag, value: cacheTag))
+            } else {
+                response.headers.append(HTTPField(name: .surrogateKey, value: keys.surrogateKey))
+                response.headers.append(HTTPField(name: .cacheTag, value: keys.cacheTag))
+            }
         }
-        if response.status == .ok, response.headers[.eTag] == nil, let length = response.body.contentLength, length <= Self.maximumHashedBody {
+        var eTag = answer.eTag
+        if ok, eTag == nil, let length = response.body.contentLength, length <= Self.maximumHashedBody {
             let body = try await Self.collect(response.body)
-            response.headers[.eTag] = Self.entityTag(of: body)
+            let tag = Self.entityTag(of: body)
+            response.headers.append(HTTPField(name: .eTag, value: tag))
             response.body = ResponseBody(byteBuffer: body)
+            eTag = tag
         }
-        if response.status == .ok, Self.notModified(request.headers, response.headers) {
+        if ok, asked.conditional, Self.notModified(asked, eTag: eTag, lastModified: answer.lastModified) {
             var headers = response.headers
             headers[.contentLength] = nil
             headers[.contentType] = nil
             return Response(status: .notModified, headers: headers)
         }
         return response
+    }
+
+    /// `response` with `cacheControl` unless its handler chose a `Cache-Control` of its own.
+    private static func withDefault(_ cacheControl: String, _ response: Response) -> Response {
+        guard response.headers[.cacheControl] == nil else { return response }
+        var response = response
+        response.headers.append(HTTPField(name: .cacheControl, value: cacheControl))
+        return response
+    }
+
+    /// A `Vary` value (`Origin`, for CORS) with ``varyNames`` added where it lacks them.
+    static func varyAdding(_ value: String) -> String {
+        let present = value.split(separator: ",").map { $0.trimmingASCIISpaces().lowercased() }
+        let missing = varyNames.filter { !present.contains($0.lowercased()) }
+        return missing.isEmpty ? value : ([value] + missing).joined(separator: ", ")
     }
 
     /// A strong entity tag of `body`: 128 bits of its SHA-256, base64url.
@@ -75,16 +136,16 @@ public struct EdgeCacheMiddleware: RouterMiddleware {
     /// Whether the request's validators match the answer (RFC 9110 §13.1): `If-None-Match`
     /// (weakly compared, as §13.1.2 asks for GET) when present, else `If-Modified-Since`
     /// against `Last-Modified`.
-    static func notModified(_ request: HTTPFields, _ response: HTTPFields) -> Bool {
-        if let noneMatch = request[.ifNoneMatch] {
-            guard let tag = response[.eTag] else { return false }
-            let opaque = tag.hasPrefix("W/") ? String(tag.dropFirst(2)) : tag
+    static func notModified(_ asked: RequestValidators, eTag: String?, lastModified: String?) -> Bool {
+        if let noneMatch = asked.ifNoneMatch {
+            guard let tag = eTag else { return false }
+            let opaque = tag.hasPrefix("W/") ? tag.dropFirst(2) : tag[...]
             return noneMatch.split(separator: ",").contains { candidate in
-                let trimmed = candidate.trimmingCharacters(in: .whitespaces)
-                return trimmed == "*" || (trimmed.hasPrefix("W/") ? String(trimmed.dropFirst(2)) : trimmed) == opaque
+                let trimmed = candidate.trimmingASCIISpaces()
+                return trimmed == "*" || (trimmed.hasPrefix("W/") ? trimmed.dropFirst(2) : trimmed) == opaque
             }
         }
-        guard let since = request[.ifModifiedSince].flatMap(HTTPDate.parse), let modified = response[.lastModified].flatMap(HTTPDate.parse) else {
+        guard let since = asked.ifModifiedSince.flatMap(HTTPDate.parse), let modified = lastModified.flatMap(HTTPDate.parse) else {
             return false
         }
         return modified <= since
@@ -94,6 +155,59 @@ public struct EdgeCacheMiddleware: RouterMiddleware {
         let collector = BodyCollector()
         try await body.write(collector)
         return collector.buffer.value
+    }
+}
+
+extension Substring {
+    /// Without leading and trailing spaces and tabs (the optional whitespace of HTTP lists).
+    func trimmingASCIISpaces() -> Substring {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else { return "" }
+        return self[first...last]
+    }
+}
+
+/// What a request says that decides how a public read is answered, read in one pass over its
+/// headers.
+struct RequestValidators {
+    /// It carries `Authorization` or a cookie: its answer may be the caller's own.
+    var fromCaller = false
+    var ifNoneMatch: String?
+    var ifModifiedSince: String?
+
+    var conditional: Bool { ifNoneMatch != nil || ifModifiedSince != nil }
+
+    init(_ headers: HTTPFields) {
+        for field in headers {
+            switch field.name {
+            case .authorization, .cookie: fromCaller = true
+            case .ifNoneMatch: ifNoneMatch = ifNoneMatch.map { $0 + ", " + field.value } ?? field.value
+            case .ifModifiedSince: ifModifiedSince = field.value
+            default: continue
+            }
+        }
+    }
+}
+
+/// The headers of an answer the middleware reads, in one pass.
+struct AnswerHeaders {
+    var cacheControl = false
+    var vary: String?
+    var surrogateKey: String?
+    var eTag: String?
+    var lastModified: String?
+
+    init(_ headers: HTTPFields) {
+        for field in headers {
+            switch field.name {
+            case .cacheControl: cacheControl = true
+            case .vary: vary = vary.map { $0 + ", " + field.value } ?? field.value
+            case .surrogateKey: surrogateKey = surrogateKey.map { $0 + " " + field.value } ?? field.value
+            case .eTag: eTag = field.value
+            case .lastModified: lastModified = field.value
+            default: continue
+            }
+        }
     }
 }
 

@@ -2,6 +2,7 @@ public import HTTPTypes
 public import Hummingbird
 import Logging
 import EmporiumCore
+import W3CTraceContext
 import Tracing
 
 /// Starts a server span for each request, continuing the caller's W3C `traceparent` when it is
@@ -32,9 +33,12 @@ public struct TraceContextMiddleware: RouterMiddleware {
         let span = tracer.startSpan(method, context: serviceContext, ofKind: .server)
         defer { span.end() }
         var context = context
-        if let traceparent = tracer.traceparent(of: span.context), let ids = Traceparent.identifiers(traceparent) {
-            context.logger[metadataKey: "trace_id"] = .string(String(ids.traceID))
-            context.logger[metadataKey: "span_id"] = .string(String(ids.spanID))
+        if let ids = logIdentifiers(of: span.context) {
+            // One change of the logger's metadata (each change copies it).
+            var metadata = context.logger.handler.metadata
+            metadata["trace_id"] = .string(ids.traceID)
+            metadata["span_id"] = .string(ids.spanID)
+            context.logger.handler.metadata = metadata
         }
         if span.isRecording {
             span.attributes["http.request.method"] = method
@@ -57,6 +61,19 @@ public struct TraceContextMiddleware: RouterMiddleware {
                 throw error
             }
         }
+    }
+}
+
+extension TraceContextMiddleware {
+    /// The trace and span ids of a span for the log line, in hex: read from the W3C trace context
+    /// when the span keeps one (the process's own tracer), else from the `traceparent` the
+    /// tracer injects (an exporting tracer keeps its own context).
+    func logIdentifiers(of spanContext: InstrumentationContext) -> (traceID: String, spanID: String)? {
+        if let trace = spanContext.traceContext {
+            return (trace.traceID.description, trace.spanID.description)
+        }
+        guard let traceparent = tracer.traceparent(of: spanContext), let ids = Traceparent.identifiers(traceparent) else { return nil }
+        return (String(ids.traceID), String(ids.spanID))
     }
 }
 

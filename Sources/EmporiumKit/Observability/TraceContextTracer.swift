@@ -71,14 +71,15 @@ public struct TraceContextTracer: Tracer {
     }
 }
 
-/// A span of ``TraceContextTracer``: its identity and attributes, kept until it ends.
+/// A span of ``TraceContextTracer``: its identity, which calls and log lines carry. It is not
+/// recording (``isRecording`` is false), so instrumented code skips its attributes: nothing
+/// would read them, and they cost allocations on every request.
 public final class TraceContextSpan: Span {
     public let context: InstrumentationContext
     private struct State {
         var operationName: String
         var attributes = SpanAttributes()
         var status: SpanStatus?
-        var ended = false
     }
     private let state: Mutex<State>
 
@@ -100,7 +101,7 @@ public final class TraceContextSpan: Span {
     /// The status set on the span, if any.
     public var status: SpanStatus? { state.withLock { $0.status } }
 
-    public var isRecording: Bool { state.withLock { !$0.ended } }
+    public var isRecording: Bool { false }
 
     public func setStatus(_ status: SpanStatus) { state.withLock { $0.status = status } }
     public func addEvent(_ event: SpanEvent) {}
@@ -108,7 +109,7 @@ public final class TraceContextSpan: Span {
         setStatus(.init(code: .error))
     }
     public func addLink(_ link: SpanLink) {}
-    public func end<Instant: TracerInstant>(at instant: @autoclosure () -> Instant) { state.withLock { $0.ended = true } }
+    public func end<Instant: TracerInstant>(at instant: @autoclosure () -> Instant) {}
 }
 
 private enum TraceContextKey: InstrumentationContextKey {

@@ -39,14 +39,23 @@ public struct AccessRequirements: Sendable {
         var requirement: Requirement
 
         /// Whether the path's `segments` fit this operation's (a parameter takes any non-empty one).
-        func matches(_ path: [Substring]) -> Bool {
-            segments.count == path.count && zip(segments, path).allSatisfy { $0 == nil ? !$1.isEmpty : $0! == $1 }
+        func matches(_ path: [Substring.UTF8View]) -> Bool {
+            segments.count == path.count
+                && zip(segments, path).allSatisfy { literal, segment in
+                    literal.map { $0.utf8.elementsEqual(segment) } ?? !segment.isEmpty
+                }
         }
     }
 
     private let operations: [Operation]
     /// The operations by method and number of segments, each list most literal first.
-    private let index: [String: [Operation]]
+    private let index: [IndexKey: [Operation]]
+
+    /// A method and a number of path segments.
+    private struct IndexKey: Hashable {
+        var method: String
+        var segments: Int
+    }
 
     /// - Parameter fragments: The OpenAPI fragments of the services the gateway fronts.
     public init(_ fragments: [OpenAPIFragment]) {
@@ -66,10 +75,8 @@ public struct AccessRequirements: Sendable {
         // The most literal segments first: `/v1/users/me` before `/v1/users/{id}`.
         let ordered = operations.sorted { $0.segments.compactMap { $0 }.count > $1.segments.compactMap { $0 }.count }
         self.operations = ordered
-        self.index = Dictionary(grouping: ordered) { Self.key($0.method, $0.segments.count) }
+        self.index = Dictionary(grouping: ordered) { IndexKey(method: $0.method, segments: $0.segments.count) }
     }
-
-    private static func key(_ method: String, _ segments: Int) -> String { "\(method) \(segments)" }
 
     /// What `method` on `path` (without its query) asks; ``Requirement/none`` for an operation no
     /// document describes (the service answers it as it sees fit).
@@ -81,15 +88,21 @@ public struct AccessRequirements: Sendable {
     /// a document describes for it (`/v1/products/{id}`): the route its metrics and log lines
     /// name. ``Requirement/none`` and no route for an operation no document describes.
     public func operation(method: String, path: String) -> (requirement: Requirement, route: String?) {
-        let segments = path.split(separator: "/")
-        guard let operation = index[Self.key(method, segments.count)]?.first(where: { $0.matches(segments) }) else { return (.none, nil) }
+        let segments = Self.segments(path)
+        guard let operation = index[IndexKey(method: method, segments: segments.count)]?.first(where: { $0.matches(segments) }) else { return (.none, nil) }
         return (operation.requirement, operation.route)
+    }
+
+    /// The non-empty segments of a path, as bytes (split by characters, it costs a grapheme
+    /// walk on every request).
+    private static func segments(_ path: String) -> [Substring.UTF8View] {
+        path.utf8.split(separator: UInt8(ascii: "/"))
     }
 
     /// The methods the documents describe for `path` (sorted), as a 405's `Allow` lists them;
     /// empty for a path no document describes.
     public func documentedMethods(path: String) -> [String] {
-        let segments = path.split(separator: "/")
+        let segments = Self.segments(path)
         return Set(operations.filter { $0.matches(segments) }.map(\.method)).sorted()
     }
 

@@ -37,14 +37,10 @@ struct GatewayRateLimitMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard routes.service(for: request.uri.path) != nil else { return try await next(request, context) }
-        let limiter: (any RateLimiter)?
-        let key: String
-        if let principal = context.principal {
-            (limiter, key) = (perUser, "user:\(principal.subject)")
-        } else {
-            (limiter, key) = (perAddress, "address:\(context.clientAddress)")
-        }
-        guard let limiter else { return try await next(request, context) }
+        let principal = context.principal
+        // The key is made only for a limit that is on (it reads the client's address).
+        guard let limiter = principal == nil ? perAddress : perUser else { return try await next(request, context) }
+        let key = principal.map { "user:\($0.subject)" } ?? "address:\(context.clientAddress)"
         let decision: RateLimitDecision
         do {
             decision = try await limiter.acquire(key)
