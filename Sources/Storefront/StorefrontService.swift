@@ -17,9 +17,11 @@ public struct StorefrontService: EmporiumService {
     /// The pages are not operations of the JSON API: no OpenAPI document describes them.
     public static let publicAPI = OpenAPIFragment()
     public let openAPI = Self.publicAPI
-    /// Every page shows the visitor's session (the cart's count, who is signed in): none may be
-    /// stored by a cache. The stylesheet and images under `/assets` may.
-    public let privatePathPrefixes = ["/", "/search", "/products", "/cart", "/signup", "/signin", "/signout", "/checkout", "/orders", "/notifications", "/admin"]
+    /// The pages that are the visitor's (cart, account, orders, the back office): no cache may
+    /// keep them, errors included. The browsing pages (`/`, `/search`, `/products/…`) are public
+    /// for a guest without a session (``PageResponder``), the visitor's otherwise; the stylesheet
+    /// and images under `/assets` are public.
+    public let privatePathPrefixes = ["/cart", "/signup", "/signin", "/signout", "/checkout", "/orders", "/notifications", "/admin"]
     private let controller: StorefrontController
     private let backOffice: BackOfficeController
 

@@ -87,7 +87,7 @@ import Testing
             Self.check(home)
             #expect(home.html.contains("Categories"))
             #expect(!Self.productIDs(home.html).isEmpty)
-            #expect(browser.cookies["sf_session"] != nil)
+            #expect(browser.cookies.isEmpty, "a guest who only browses gets no cookie")
             let stylesheet = try #require(Browser.first(#"<link rel="stylesheet" href="(/assets/storefront\.[0-9a-f]{10}\.css)">"#, in: home.html))
             let icon = try #require(Browser.first(#"<link rel="icon" href="(/assets/icon\.[0-9a-f]{10}\.svg)""#, in: home.html))
             for asset in [stylesheet, icon, "/assets/placeholder/\(Self.productIDs(home.html)[0]).svg"] {
@@ -97,7 +97,7 @@ import Testing
                 #expect(file.headers.first(name: "Cache-Control")?.hasPrefix("public, max-age=") == true, "\(asset)")
             }
             #expect(try await browser.get("/assets/storefront.0000000000.css").status == 404, "an old or made-up name")
-            #expect(home.headers.first(name: "Cache-Control")?.contains("no-store") == true, "pages differ per visitor")
+            #expect(home.headers.first(name: "Cache-Control")?.hasPrefix("public, max-age=") == true, "a guest's page is every guest's")
 
             let search = try await browser.get("/search?q=lamp")
             Self.check(search)
@@ -180,7 +180,7 @@ import Testing
     /// A form posted without its token, with another session's, or with none at all is a 403
     /// page, and nothing is written; a product named like a script shows as text.
     @Test func formsNeedTheirTokenAndOutputIsEscaped() async throws {
-        try await Self.withShop(table: .withoutConsumers) { browser, client, _ in
+        try await Self.withShop(table: .withoutConsumers) { browser, client, platform in
             let category = try await CatalogAPIContract.firstCategory(client)
             let xss = "<script>alert(1)</script>"
             let body = #"""
@@ -199,13 +199,26 @@ import Testing
             #expect(!page.html.contains("<img src=x"))
             #expect(page.html.contains("€12.50"))
 
-            // Without a token, with a forged one, with another session's: 403, no cart made.
+            // A guest without a session: a post from another site, or one that does not say where
+            // it comes from, is a 403 and makes no cart (the 403 page starts a session).
             let sku = try #require(Browser.first(#"name="sku" value="([^"]+)""#, in: page.html))
+            for source in [Browser.Source.otherSite, .unsaid] {
+                let refused = try await browser.post("/cart/items", [("sku", sku), ("quantity", "1")], from: source)
+                Self.check(refused, status: 403)
+                #expect(refused.setCookies.allSatisfy { !$0.hasPrefix("sf_cart=") })
+                #expect(browser.cookies["sf_cart"] == nil)
+            }
+            #expect(browser.cookies["sf_session"] != nil)
+            // With a session: without a token, with a forged one, with another session's (the
+            // session cookie gone, posted from another site): 403, no cart made.
+            let withSession = try await browser.get("/products/\(id)")
+            #expect(withSession.headers.first(name: "Cache-Control") == "private, no-store")
             let stolen = try #require(browser.csrf)
+            #expect(!stolen.isEmpty)
             for token in [nil, "forged", stolen] as [String?] {
                 if token == stolen { browser.forget("sf_session") }
                 let fields = [("sku", sku), ("quantity", "1")] + (token.map { [("_csrf", $0)] } ?? [])
-                let refused = try await browser.post("/cart/items", fields, csrf: false)
+                let refused = try await browser.post("/cart/items", fields, csrf: false, from: token == stolen ? .otherSite : .shop)
                 Self.check(refused, status: 403)
                 #expect(refused.setCookies.allSatisfy { !$0.hasPrefix("sf_cart=") })
                 #expect(browser.cookies["sf_cart"] == nil)
@@ -220,13 +233,63 @@ import Testing
             ) { response in
                 #expect(response.status == .unauthorized)
             }
-            // With the page's token the same form works.
+            // With the page's token the same form works; so does a guest's without a session,
+            // from the shop's own page (its answer starts the session).
             try await Self.stock("XSS-1", client: client)
             _ = try await browser.get("/products/\(id)")
+            #expect(try #require(browser.csrf).isEmpty == false)
             let added = try await browser.post("/cart/items", [("sku", sku), ("quantity", "1")])
             Self.check(added)
             #expect(added.html.contains("&lt;script&gt;"))
             #expect(browser.cookies["sf_cart"] != nil)
+            let guest = Browser(base: try #require(platform.address.baseURL))
+            do {
+                let guestPage = try await guest.get("/products/\(id)")
+                #expect(guest.csrf == "" && guest.cookies.isEmpty, "a guest's page carries no token")
+                Self.check(guestPage)
+                let guestAdded = try await guest.post("/cart/items", [("sku", sku), ("quantity", "1")])
+                Self.check(guestAdded)
+                #expect(guestAdded.path == "/cart" && guest.cookies["sf_cart"] != nil && guest.cookies["sf_session"] != nil)
+                try await guest.shutdown()
+            } catch {
+                try? await guest.shutdown()
+                throw error
+            }
+        }
+    }
+
+    /// A guest's browsing pages (home, search, a product) are the same for every guest: public
+    /// with an ETag (304 on a match) and surrogate keys, no cookie set, no form token; with a
+    /// session cookie the same pages are the visitor's (private, with the session's token).
+    @Test func guestPagesAreSharedAndSessionPagesPrivate() async throws {
+        try await Self.withShop(table: .withoutConsumers) { browser, client, _ in
+            let id = try await client.execute(uri: "/v1/products?limit=1", method: .get) {
+                try #require((($0.json["items"] as? [[String: Any]])?.first?["id"]) as? String)
+            }
+            for path in ["/", "/search?q=lamp", "/products/\(id)"] {
+                let page = try await browser.get(path)
+                Self.check(page)
+                #expect(page.headers.first(name: "Cache-Control")?.hasPrefix("public, max-age=") == true, "\(path)")
+                #expect(page.setCookies.isEmpty && browser.cookies.isEmpty, "\(path)")
+                #expect(page.headers.first(name: "Vary") == "Authorization, Cookie", "\(path)")
+                #expect(page.headers.first(name: "Surrogate-Key")?.hasPrefix("products ") == true, "\(path)")
+                #expect((browser.csrf ?? "").isEmpty, "\(path): no form token")
+                let tag = try #require(page.headers.first(name: "ETag"))
+                let again = try await client.execute(uri: path, method: .get, headers: [.ifNoneMatch: tag]) { $0 }
+                #expect(again.status == .notModified, "\(path)")
+            }
+            let product = try await browser.get("/products/\(id)")
+            #expect(product.headers.first(name: "Surrogate-Key")?.contains("product-\(id)") == true)
+            // A session (the cart page starts one): the same pages are the visitor's.
+            _ = try await browser.get("/cart")
+            #expect(browser.cookies["sf_session"] != nil)
+            for path in ["/", "/products/\(id)"] {
+                let page = try await browser.get(path)
+                Self.check(page)
+                #expect(page.headers.first(name: "Cache-Control") == "private, no-store", "\(path)")
+                #expect(page.headers.first(name: "Surrogate-Key") == nil, "\(path)")
+            }
+            #expect(!(try #require(browser.csrf)).isEmpty)
         }
     }
 

@@ -4,7 +4,8 @@ import Testing
 
 @testable import Storefront
 
-/// The storefront's rules without I/O: prices as shoppers read and type them, form tokens.
+/// The storefront's rules without I/O: prices as shoppers read and type them, form tokens, where
+/// a guest's form comes from.
 @Suite("Storefront domain")
 struct StorefrontDomainTests {
     @Test("prices per currency: its minor digits, thousands grouped, its sign or code", arguments: [
@@ -46,5 +47,24 @@ struct StorefrontDomainTests {
         #expect(!tokens.isValid(token + "A", session: session) && !tokens.isValid("", session: session))
         #expect(!CSRFTokens(key: SymmetricKey(size: .bits256)).isValid(token, session: session), "another key's token")
         #expect(!tokens.isValid(tokens.token(for: "short"), session: "short"), "a malformed session id")
+    }
+
+    @Test("a guest's form post is from this shop when the browser says so: Sec-Fetch-Site first, else an Origin naming the host")
+    func formOrigin() {
+        let host = "shop.example:8080"
+        #expect(FormOrigin.isSameOrigin(fetchSite: "same-origin", origin: nil, host: host))
+        #expect(FormOrigin.isSameOrigin(fetchSite: "Same-Origin", origin: "https://elsewhere.example", host: host), "the fetch metadata decides")
+        for site in ["same-site", "cross-site", "none", ""] {
+            #expect(!FormOrigin.isSameOrigin(fetchSite: site, origin: "http://\(host)", host: host), "\(site)")
+        }
+        #expect(FormOrigin.isSameOrigin(fetchSite: nil, origin: "http://shop.example:8080", host: host))
+        #expect(FormOrigin.isSameOrigin(fetchSite: nil, origin: "https://SHOP.example:8080", host: host))
+        let refused: [(String?, String?)] = [
+            (nil, host), ("null", host), ("http://elsewhere.example", host), ("http://shop.example", host),
+            ("http://shop.example:8080/path", host), ("shop.example:8080", host), ("http://shop.example:8080", nil), ("http://shop.example:8080", ""),
+        ]
+        for (origin, host) in refused {
+            #expect(!FormOrigin.isSameOrigin(fetchSite: nil, origin: origin, host: host), "\(origin ?? "no Origin") to \(host ?? "no host")")
+        }
     }
 }

@@ -5,7 +5,8 @@
 Asserts what a shop would check through its CDN tier: a product GET served from the cache the
 second time (the origin's request counter for the route does not move); If-None-Match answered
 304 with no body, by the origin and through the cache; nothing of a caller's (a bearer token, a
-cookie, the cart, /v1/users/me) stored, so two users in turn see only their own data; a price
+cookie, the cart, /v1/users/me) stored, so two users in turn see only their own data; the
+storefront's product page kept for guests and private with a session cookie; a price
 change visible through the cache within one second when the origin purges (MODE purge: its
 purge counter moves too), or after max-age when it does not (MODE ttl); and, with the origin
 stopped (STOP_ORIGIN_COMMAND, run last), the stale product still served (stale-if-error).
@@ -108,6 +109,24 @@ for base, where in [(ORIGIN, "the origin"), (CACHE, "the cache")]:
     status, headers, body = request(base, path, headers={"If-None-Match": etag})
     check(status == 304 and body == b"", f"If-None-Match with the current ETag: 304 with no body from {where} ({status}, {len(body)} bytes)")
 
+# The storefront's product page for a guest (no cookie): kept like the API's answer; with a
+# session cookie it is the visitor's and reaches the origin.
+page = f"/products/{product['id']}"
+page_route = "/products/{id}"
+html = {"Accept": "text/html"}
+status, page_headers, page_body = request(CACHE, page, headers=html)
+check(status == 200 and page_headers.get("Cache-Control", "").startswith("public, max-age="),
+      f"a guest's product page through the cache is public ({status}, {page_headers.get('Cache-Control')!r})")
+check(page_headers.get("Set-Cookie") is None, "and sets no cookie")
+before = origin_count(page_route)
+status, headers, body = request(CACHE, page, headers=html)
+check(status == 200 and body == page_body and headers.get("X-Cache", "").startswith("HIT"),
+      f"a second guest gets the same page from the cache (X-Cache: {headers.get('X-Cache')!r})")
+check(origin_count(page_route) == before, "the origin's counter for the page did not move")
+status, headers, _ = request(CACHE, page, headers={**html, "Cookie": "sf_session=" + "A" * 43})
+check(origin_count(page_route) == before + 1 and headers.get("Cache-Control") == "private, no-store",
+      f"with a session cookie the page reaches the origin and is private ({headers.get('Cache-Control')!r})")
+
 # Nothing of a caller's is stored: a bearer token, a cookie, the cart, the profile.
 alice, bob = f"edge-alice-{uuid.uuid4().hex[:8]}@example.com", f"edge-bob-{uuid.uuid4().hex[:8]}@example.com"
 alice_token, bob_token = token(alice), token(bob)
@@ -178,6 +197,8 @@ if MODE == "purge":
     check(shown, f"the new price shows through the cache within 1 s (purged; max-age is {MAX_AGE} s): after {time.monotonic() - changed_at:.1f} s")
     after = metric("emporium_edge_purges_total", 'outcome="purged"')
     check(after > purges, f"the origin counts its purges ({purges} → {after})")
+    page_purged = wait_for("the page fetched anew", lambda: request(CACHE, page, headers=html)[1].get("X-Cache", "").startswith("MISS"), 1)
+    check(page_purged, "the guest's product page was purged with it (the next GET a miss)")
 else:
     check(cached_amount() != new_amount, "without purges, the cache keeps showing the old price at first")
     shown = wait_for("the new price", lambda: cached_amount() == new_amount, MAX_AGE + 10)

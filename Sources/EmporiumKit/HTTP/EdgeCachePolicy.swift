@@ -35,6 +35,11 @@ public struct EdgeCachePolicy: Sendable, Equatable {
         "/v1/recommendations/products/{id}": [SurrogateKey.recommendations],
         "/v1/recommendations/popular": [SurrogateKey.recommendations],
         "/assets/placeholder/{id}": [SurrogateKey.assets],
+        // The storefront's pages for a guest without a session (with one, they are the
+        // visitor's, and private): what they show of the catalog.
+        "/": [SurrogateKey.products, SurrogateKey.categories, SurrogateKey.recommendations],
+        "/search": [SurrogateKey.products, SurrogateKey.categories],
+        "/products/{id}": [SurrogateKey.products, SurrogateKey.categories, SurrogateKey.recommendations],
     ]
 
     /// Public routes whose answer never depends on the caller, cookies or not (files): shared

@@ -6,6 +6,8 @@ extension HTTPField.Name {
     public static let xForwardedFor = Self("X-Forwarded-For")!
     /// `X-Forwarded-Proto`: the scheme the client used (`https` where a proxy in front ended TLS).
     public static let xForwardedProto = Self("X-Forwarded-Proto")!
+    /// `X-Forwarded-Host`: the host the client sent its request to.
+    public static let xForwardedHost = Self("X-Forwarded-Host")!
 }
 
 /// Sets ``EmporiumRequestContext/clientAddress`` from `X-Forwarded-For` when the peer is a

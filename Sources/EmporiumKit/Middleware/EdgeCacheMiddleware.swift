@@ -7,8 +7,8 @@ import NIOCore
 /// Applies ``EdgeCachePolicy`` to every answer: public reads get their `Cache-Control`, a strong
 /// `ETag` (a hash of the body when the handler gave none), `Vary`, and their surrogate keys, and
 /// `If-None-Match` (or `If-Modified-Since` against `Last-Modified`) answers `304` without a body;
-/// a request carrying `Authorization` or a cookie, and every other route, gets
-/// `private, no-store` unless its handler chose otherwise.
+/// a request carrying `Authorization` or a cookie, an answer setting a cookie, and every other
+/// route, get `private, no-store` unless its handler chose otherwise.
 public struct EdgeCacheMiddleware: RouterMiddleware {
     public typealias Context = EmporiumRequestContext
     /// `Cache-Control` of a public read, made once.
@@ -72,9 +72,9 @@ public struct EdgeCacheMiddleware: RouterMiddleware {
         // Each header looked up once: a lookup walks the fields, and this runs on every public read.
         let asked = RequestValidators(request.headers)
         let answer = AnswerHeaders(response.headers)
-        if asked.fromCaller, !EdgeCachePolicy.callerIndependentRoutes.contains(route) {
-            // What a manager sees of a draft, or any answer to a signed-in caller, is theirs
-            // (its validators still answer If-None-Match).
+        if answer.setsCookie || (asked.fromCaller && !EdgeCachePolicy.callerIndependentRoutes.contains(route)) {
+            // What a manager sees of a draft, any answer to a signed-in caller, and an answer
+            // that sets a cookie are theirs (its validators still answer If-None-Match).
             response.headers[.cacheControl] = EdgeCachePolicy.privateCacheControl
             if answer.surrogateKey != nil { response.headers[.surrogateKey] = nil }
         } else {
@@ -196,6 +196,8 @@ struct AnswerHeaders {
     var surrogateKey: String?
     var eTag: String?
     var lastModified: String?
+    /// It sets a cookie: it belongs to whoever receives it.
+    var setsCookie = false
 
     init(_ headers: HTTPFields) {
         for field in headers {
@@ -205,6 +207,7 @@ struct AnswerHeaders {
             case .surrogateKey: surrogateKey = surrogateKey.map { $0 + " " + field.value } ?? field.value
             case .eTag: eTag = field.value
             case .lastModified: lastModified = field.value
+            case .setCookie: setsCookie = true
             default: continue
             }
         }

@@ -56,7 +56,3 @@ public enum ForwardedHeaders {
         Set(headers[values: .connection].flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces).lowercased() })
     }
 }
-
-extension HTTPField.Name {
-    static let xForwardedHost = HTTPField.Name("X-Forwarded-Host")!
-}

@@ -101,7 +101,9 @@ struct StorefrontController: Sendable {
                 product, stock: await stock.mapValues(\.available), chosen: request.uri.queryParameters["sku"].map(String.init),
                 category: category.map { PageViews.Link(label: $0.name, href: QueryString.link("/search", [("category", $0.id)])) },
                 together: await together?.items ?? [])
-            return .page("product", title: product.name, view: view)
+            return .page(
+                "product", title: product.name, view: view,
+                surrogateKeys: [SurrogateKey.product(product.id), SurrogateKey.category(product.categoryId)])
         }
     }
 

@@ -12,10 +12,15 @@ struct Visit: Sendable {
     private(set) var setCookies: [String] = []
     /// Whether cookies get `Secure` (``SessionCookies/isSecure(scheme:forwardedProto:fromTrustedProxy:)``).
     let secure: Bool
-    /// The session id that form tokens are bound to; new when the browser brought none.
-    private(set) var sessionID: String
+    /// The session id that form tokens are bound to: the one the browser brought, or one started
+    /// for this answer (``startSession()``); nil while a guest only browses public pages, which
+    /// carry no token so that every guest sees the same page (and a shared cache may keep it).
+    private(set) var sessionID: String?
     /// The session id the browser brought, if any (a POST's token is checked against it).
     let presentedSessionID: String?
+    /// Whether the browser brought none of the shop's cookies (no session, tokens or cart): a
+    /// guest's first pages, the same for every such guest.
+    let isAnonymous: Bool
     private(set) var accessToken: String?
     private(set) var refreshToken: String?
     private(set) var cartID: String?
@@ -38,12 +43,17 @@ struct Visit: Sendable {
         cartID = cookies[SessionCookies.cart].flatMap { $0.isEmpty ? nil : $0 }
         presentedSessionID = cookies[SessionCookies.session].flatMap { SessionID.isWellFormed($0) ? $0 : nil }
         clientAddress = context.clientAddress
-        if let presentedSessionID {
-            sessionID = presentedSessionID
-        } else {
-            sessionID = SessionID.generate()
-            setCookies.append(SessionCookies.setCookie(SessionCookies.session, sessionID, maxAge: Self.sessionCookieAge, secure: secure))
-        }
+        sessionID = presentedSessionID
+        isAnonymous = presentedSessionID == nil && accessToken == nil && refreshToken == nil && cartID == nil
+    }
+
+    /// The session the visitor's forms are bound to, started (its cookie set) when there is none.
+    mutating func startSession() -> String {
+        if let sessionID { return sessionID }
+        let id = SessionID.generate()
+        sessionID = id
+        setCookies.append(SessionCookies.setCookie(SessionCookies.session, id, maxAge: Self.sessionCookieAge, secure: secure))
+        return id
     }
 
     /// Whether the shopper is signed in (holds a token; an expired one is refreshed on use).
@@ -85,7 +95,8 @@ struct Visit: Sendable {
     /// A new session id (at sign-in and sign-out), so that a session id known before is worth
     /// nothing after.
     mutating func renewSession() {
-        sessionID = SessionID.generate()
-        setCookies.append(SessionCookies.setCookie(SessionCookies.session, sessionID, maxAge: Self.sessionCookieAge, secure: secure))
+        let id = SessionID.generate()
+        sessionID = id
+        setCookies.append(SessionCookies.setCookie(SessionCookies.session, id, maxAge: Self.sessionCookieAge, secure: secure))
     }
 }

@@ -48,19 +48,42 @@ final class Browser: Sendable {
         try await send(.GET, path, body: nil, seen: [])
     }
 
-    /// Posts `fields` as a form, with the last page's `_csrf` unless `csrf` is false.
-    func post(_ path: String, _ fields: [(String, String)], csrf: Bool = true) async throws -> Page {
+    /// Where a form post says it comes from, as browsers say it (`Sec-Fetch-Site`, `Origin`).
+    enum Source: Sendable {
+        /// A page of the shop: `Sec-Fetch-Site: same-origin` and the shop's `Origin`.
+        case shop
+        /// A page of another site: `Sec-Fetch-Site: cross-site` and its `Origin`.
+        case otherSite
+        /// Neither header (an old client).
+        case unsaid
+    }
+
+    /// Posts `fields` as a form, with the last page's `_csrf` unless `csrf` is false, from a
+    /// page of the shop unless `source` says otherwise.
+    func post(_ path: String, _ fields: [(String, String)], csrf: Bool = true, from source: Source = .shop) async throws -> Page {
         var all = fields
         if csrf, let token = self.csrf { all.append(("_csrf", token)) }
         let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))
         let body = all.map { "\($0.0.addingPercentEncoding(withAllowedCharacters: allowed)!)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed)!)" }
             .joined(separator: "&")
-        return try await send(.POST, path, body: body, seen: [])
+        return try await send(.POST, path, body: body, seen: [], source: source)
     }
 
-    private func send(_ method: HTTPMethod, _ path: String, body: String?, seen: [String]) async throws -> Page {
+    private func send(_ method: HTTPMethod, _ path: String, body: String?, seen: [String], source: Source = .shop) async throws -> Page {
         var request = HTTPClientRequest(url: base + path)
         request.method = method
+        if method == .POST {
+            switch source {
+            case .shop:
+                request.headers.add(name: "Sec-Fetch-Site", value: "same-origin")
+                request.headers.add(name: "Origin", value: base)
+            case .otherSite:
+                request.headers.add(name: "Sec-Fetch-Site", value: "cross-site")
+                request.headers.add(name: "Origin", value: "https://elsewhere.example")
+            case .unsaid:
+                break
+            }
+        }
         let jar = cookies
         if !jar.isEmpty { request.headers.add(name: "Cookie", value: jar.map { "\($0.key)=\($0.value)" }.joined(separator: "; ")) }
         if let body {
