@@ -113,6 +113,35 @@ enum MigratorContract {
             try await database.ping()
         }
     }
+
+    /// A failed COMMIT (a deferred foreign key) and a connection left inside a transaction by
+    /// code that never ended it: the next transactions of the pool still work.
+    static func connectionsLeaveTransactionsEnded(_ kind: DatabaseKind) async throws {
+        try await TestDatabases.withDatabase(kind) { database throws in
+            try await database.transaction { sql in
+                try await sql.raw("CREATE TABLE parent (id INTEGER PRIMARY KEY)").run()
+                try await sql.raw(
+                    "CREATE TABLE child (id INTEGER PRIMARY KEY, parent INTEGER REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED)"
+                ).run()
+            }
+            await #expect(throws: (any Error).self, "the orphan fails at COMMIT") {
+                try await database.transaction { sql in try await sql.raw("INSERT INTO child (id, parent) VALUES (1, 42)").run() }
+            }
+            for id in 1...3 {
+                try await database.transaction { sql in try await sql.raw("INSERT INTO parent (id) VALUES (\(unsafeRaw: String(id)))").run() }
+            }
+            if kind == .sqlite {
+                // Code holding SQLite's writer that begins a transaction and returns without ending
+                // it. (PostgreSQL only warns of a BEGIN within a transaction.)
+                try await database.withExclusiveLock("test") { sql in try await sql.raw("BEGIN").run() }
+                try await database.transaction { sql in try await sql.raw("INSERT INTO parent (id) VALUES (4)").run() }
+            }
+            let count = try await database.withConnection { sql in
+                try await sql.raw("SELECT COUNT(*) AS n FROM parent").first()!.decode(column: "n", as: Int.self)
+            }
+            #expect(count == (kind == .sqlite ? 4 : 3))
+        }
+    }
 }
 
 @Suite("Migrator on SQLite")
@@ -122,6 +151,7 @@ struct MigratorSQLiteTests {
     @Test func concurrentMigratorsApplyOnce() async throws { try await MigratorContract.concurrentMigratorsApplyOnce(.sqlite) }
     @Test func refusesNewerDatabase() async throws { try await MigratorContract.refusesNewerDatabase(.sqlite) }
     @Test func transactionRollsBack() async throws { try await MigratorContract.transactionRollsBack(.sqlite) }
+    @Test func connectionsLeaveTransactionsEnded() async throws { try await MigratorContract.connectionsLeaveTransactionsEnded(.sqlite) }
     @Test func servicesShareADatabase() async throws { try await MigratorContract.servicesShareADatabase(.sqlite) }
 
     @Test func readConnectionsRefuseWrites() async throws {
@@ -143,6 +173,7 @@ struct MigratorPostgresTests {
     @Test func concurrentMigratorsApplyOnce() async throws { try await MigratorContract.concurrentMigratorsApplyOnce(.postgres) }
     @Test func refusesNewerDatabase() async throws { try await MigratorContract.refusesNewerDatabase(.postgres) }
     @Test func transactionRollsBack() async throws { try await MigratorContract.transactionRollsBack(.postgres) }
+    @Test func connectionsLeaveTransactionsEnded() async throws { try await MigratorContract.connectionsLeaveTransactionsEnded(.postgres) }
     @Test func servicesShareADatabase() async throws { try await MigratorContract.servicesShareADatabase(.postgres) }
 }
 

@@ -5,7 +5,7 @@
 Asserts what a shop would check through its CDN tier: a product GET served from the cache the
 second time (the origin's request counter for the route does not move); If-None-Match answered
 304 with no body, by the origin and through the cache; nothing of a caller's (a bearer token, a
-cookie, the cart, /v1/users/me) stored, so two users in turn see only their own data; the
+cookie, the cart, the orders, /v1/users/me) stored, so two users in turn see only their own data; the
 storefront's product page kept for guests and private with a session cookie; a price
 change visible through the cache within one second when the origin purges (MODE purge: its
 purge counter moves too), or after max-age when it does not (MODE ttl); and, with the origin
@@ -153,6 +153,12 @@ for who, bearer, lines in [("alice", alice_token, 1), ("bob", bob_token, 0), ("a
     status, headers, body = request(CACHE, "/v1/cart", headers={"Authorization": bearer})
     shown = len(json.loads(body).get("lines", [])) if status == 200 else None
     check(shown == lines, f"{who}'s cart through the cache has {lines} line(s) ({shown}; Cache-Control {headers.get('Cache-Control')!r})")
+
+before = origin_count("/v1/orders")
+for bearer in [alice_token, bob_token]:
+    status, headers, _ = request(CACHE, "/v1/orders", headers={"Authorization": bearer})
+    check(status == 200 and headers.get("Cache-Control") == "private, no-store", f"/v1/orders through the cache is private ({status}, {headers.get('Cache-Control')!r})")
+check(origin_count("/v1/orders") == before + 2, "and every GET of it reaches the origin")
 
 # A new price: within a second when the origin purges, else once max-age has passed.
 manager = token(MANAGER_EMAIL, MANAGER_PASSWORD, register=False)
