@@ -14,7 +14,7 @@ struct CommonOptions: ParsableArguments {
     @Option(name: .customLong("data-dir"), help: "Where embedded SQLite files live (default ./.emporium).")
     var dataDirectory: String?
 
-    @Option(name: .customLong("services"), help: "Services to run: all, or a comma-separated list (see --list-services).")
+    @Option(name: .customLong("services"), help: "Services to run: all, or a comma-separated list (`emporium --list-services` prints them).")
     var services: String?
 
     /// Flags as configuration keys, so they win over the environment and the file.
